@@ -1,0 +1,3 @@
+"""Bandeau: a three-key status bar for call-centre agents."""
+
+__version__ = "0.1.0"

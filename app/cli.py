@@ -1,0 +1,248 @@
+"""The `bandeau` command: run the bar, press a key in the running bar, read the journal.
+
+Commands that talk to a running bar import only QtCore/QtNetwork, so a softphone hook's
+`bandeau key pause` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from app import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_BAR = 3
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--data-dir",
+        default=default,
+        metavar="DIR",
+        help="the bar's data folder (journal, lock, log); also BANDEAU_DATA_DIR",
+    )
+    parser.add_argument(
+        "--config",
+        default=default,
+        metavar="FILE",
+        help="the settings file (default: bandeau.toml in --data-dir if given, else the "
+        "user's config folder); also BANDEAU_CONFIG",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=default,
+        metavar="NAME=VALUE",
+        help="override a setting, e.g. --set ui.language=en (repeatable)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="log more on stderr",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bandeau",
+        description="Bandeau: the agent's three-key status bar. With no command, runs the bar.",
+    )
+    parser.add_argument("--version", action="version", version=f"bandeau {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p, suppress=True)
+        return p
+
+    command("run", "run the bar (the default)")
+    key = command("key", "press a key in the running bar; exits 0 once the event is on disk")
+    key.add_argument("key", help="production, pause or off (hors-production)")
+    key.add_argument("--note", help="a short note (200 characters at most)")
+    key.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the bar (default 10)",
+    )
+    command("show", "bring the running bar forward")
+    status = command("status", "print the running bar's state")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    command("end-shift", "record the end of the shift in the running bar")
+    journal = command("journal", "read the journal")
+    jsub = journal.add_subparsers(dest="journal_command", metavar="WHAT", required=True)
+    show = jsub.add_parser("show", help="print the journal's events, oldest first")
+    _common(show, suppress=True)
+    show.add_argument("--today", action="store_true", help="only today's events (local day)")
+    show.add_argument("--json", action="store_true", help="one JSON object per line")
+    problems = jsub.add_parser("problems", help="events the central store refused")
+    _common(problems, suppress=True)
+    problems.add_argument("--json", action="store_true", help="one JSON object per line")
+    check = jsub.add_parser("check", help="check the journal file's integrity")
+    _common(check, suppress=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from app.config import resolve_places
+
+    places = resolve_places(args.data_dir, args.config)
+    command = args.command or "run"
+    if command == "run":
+        return _run(args, places)
+    if command in ("key", "show", "status", "end-shift"):
+        return _talk(args, places, command)
+    return _journal(args, places)
+
+
+def _run(args: argparse.Namespace, places: Any) -> int:
+    from app.config import load_settings, write_defaults_if_missing
+    from app.logs import setup_logging
+
+    setup_logging(places.log_file, verbose=args.verbose)
+    write_defaults_if_missing(places.config_file)
+    settings = load_settings(places.config_file, overrides=args.overrides or ())
+    from app.ui.app import run_bar
+
+    return run_bar(places, settings)
+
+
+def _talk(args: argparse.Namespace, places: Any, command: str) -> int:
+    from app.domain.events import InvalidEvent, clean_note, parse_key
+    from app.instance import InstanceError, send_request
+
+    request: dict[str, Any]
+    timeout_ms = 10_000
+    if command == "key":
+        try:
+            key = parse_key(args.key)
+            note = clean_note(args.note)
+        except InvalidEvent as exc:
+            print(f"bandeau key: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        request = {"cmd": "key", "key": key.value, "note": note}
+        timeout_ms = int(args.timeout * 1000)
+    elif command == "end-shift":
+        request = {"cmd": "end_shift"}
+    else:
+        request = {"cmd": command}
+    try:
+        answer = send_request(places.data_dir, request, timeout_ms=timeout_ms)
+    except InstanceError as exc:
+        print(f"bandeau {command}: {exc}. Start the bar first (`bandeau`).", file=sys.stderr)
+        return EXIT_NO_BAR
+    if not answer.get("ok"):
+        print(f"bandeau {command}: {answer.get('error', 'failed')}", file=sys.stderr)
+        return EXIT_FAILED
+    if command == "status":
+        state = answer.get("state", {})
+        if args.json:
+            print(json.dumps(state, ensure_ascii=False))
+        else:
+            for name, value in state.items():
+                print(f"{name}: {value}")
+    elif command in ("key", "end-shift"):
+        events = answer.get("events", [])
+        if not events:
+            print("unchanged (already in that state)")
+        for ev in events:
+            print(f"recorded {ev['kind']} {ev.get('key') or ''} seq={ev['seq']} uuid={ev['uuid']}")
+    return EXIT_OK
+
+
+def _journal(args: argparse.Namespace, places: Any) -> int:
+    from app.domain.clock import SystemClock
+    from app.domain.events import SyncState
+    from app.domain.totals import local_day, local_day_bounds
+    from app.journal import Journal, JournalError
+
+    try:
+        journal = Journal(places.journal_file, readonly=True)
+    except JournalError as exc:
+        print(f"bandeau journal: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if args.journal_command == "check":
+            rows = journal.integrity_check()
+            print("\n".join(rows))
+            return EXIT_OK if rows == ["ok"] else EXIT_FAILED
+        since = None
+        if getattr(args, "today", False):
+            clock = SystemClock()
+            since, _ = local_day_bounds(local_day(clock.now_ms(), clock.zone()), clock.zone())
+        entries = journal.entries(since_ms=since)
+        if args.journal_command == "problems":
+            entries = [e for e in entries if e.sync_state is SyncState.QUARANTINED]
+        for entry in entries:
+            record = entry_json(entry)
+            if args.json:
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(_entry_line(record))
+        if not entries and not args.json:
+            print("(nothing)")
+    except JournalError as exc:
+        print(f"bandeau journal: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        journal.close()
+    return EXIT_OK
+
+
+def entry_json(entry: Any) -> dict[str, Any]:
+    """One journal entry as the JSON line of `bandeau journal show --json`."""
+    ev = entry.event
+    utc = datetime.fromtimestamp(ev.occurred_at_ms / 1000, UTC)
+    return {
+        "uuid": ev.uuid,
+        "seq": ev.seq,
+        "device_id": ev.device_id,
+        "agent": ev.agent,
+        "kind": ev.kind.value,
+        "key": ev.key.value if ev.key else None,
+        "activity": ev.activity,
+        "occurred_at": utc.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "occurred_at_ms": ev.occurred_at_ms,
+        "tz": ev.tz_name,
+        "utc_offset_s": ev.utc_offset_s,
+        "clock_jump_ms": ev.clock_jump_ms,
+        "note": ev.note,
+        "sync_state": entry.sync_state.value,
+        "sync_error": entry.sync_error,
+    }
+
+
+def _entry_line(record: dict[str, Any]) -> str:
+    from datetime import timedelta, timezone
+
+    local = datetime.fromtimestamp(
+        record["occurred_at_ms"] / 1000, timezone(timedelta(seconds=record["utc_offset_s"]))
+    )
+    parts = [
+        f"{record['seq']:>6}",
+        local.strftime("%Y-%m-%d %H:%M:%S"),
+        f"{record['kind']:<11}",
+        f"{record['key'] or '-':<10}",
+        f"{record['activity'] or '-':<16}",
+        f"{record['sync_state']:<11}",
+    ]
+    if record["clock_jump_ms"] is not None:
+        parts.append(f"clock jump {record['clock_jump_ms']:+d} ms")
+    if record["note"]:
+        parts.append(f"« {record['note']} »")
+    return " ".join(parts)

@@ -1,0 +1,1 @@
+"""Pure Python model of Bandeau: keys, events, clocks, shift state, totals (no Qt, SQL or HTTP)."""

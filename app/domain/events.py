@@ -1,0 +1,111 @@
+"""The event: one timestamped click (or shift boundary) in an agent's day."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+NOTE_MAX_CHARS = 200
+
+
+class Key(StrEnum):
+    """The three status keys. Their identities are fixed: indicators depend on them."""
+
+    PRODUCTION = "production"
+    PAUSE = "pause"
+    OFF = "off"  # "Hors production": training, debriefing, coaching, meeting, admin.
+
+
+class Kind(StrEnum):
+    """What an event records."""
+
+    SHIFT_START = "shift_start"
+    STATUS = "status"
+    ACTIVITY = "activity"
+    SHIFT_END = "shift_end"
+    CORRECTION = "correction"
+    # The wall clock moved in a way the monotonic clock did not: recorded, never hidden.
+    CLOCK_JUMP = "clock_jump"
+
+
+class SyncState(StrEnum):
+    """Where an event stands with the central store."""
+
+    PENDING = "pending"
+    ACKED = "acked"
+    QUARANTINED = "quarantined"
+
+
+class InvalidEvent(ValueError):
+    """An event that must not be written, with a reason a person can read."""
+
+
+def clean_note(note: str | None) -> str | None:
+    """Return the note stripped, None when empty; raise if it is too long."""
+    if note is None:
+        return None
+    note = note.strip()
+    if not note:
+        return None
+    if len(note) > NOTE_MAX_CHARS:
+        raise InvalidEvent(f"note is {len(note)} characters long; the limit is {NOTE_MAX_CHARS}")
+    return note
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An immutable journal event.
+
+    Attributes:
+        occurred_at_ms: UTC wall-clock time in milliseconds since the epoch.
+        tz_name / utc_offset_s: the local zone at the time, for the agent's local day.
+        monotonic_ms: a monotonic reading taken with the wall time, to detect clock jumps.
+        clock_jump_ms: when set, how far the wall clock moved against the monotonic clock
+            (negative: backwards) since the previous reading.
+        seq: the journal's sequence number, known once the event is written.
+    """
+
+    device_id: str
+    agent: str
+    kind: Kind
+    occurred_at_ms: int
+    tz_name: str
+    utc_offset_s: int
+    monotonic_ms: int
+    activity: str | None = None
+    key: Key | None = None
+    note: str | None = None
+    clock_jump_ms: int | None = None
+    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    seq: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is Kind.STATUS and self.key is None:
+            raise InvalidEvent("a status event needs a key")
+        if self.note is not None and len(self.note) > NOTE_MAX_CHARS:
+            raise InvalidEvent(f"note longer than {NOTE_MAX_CHARS} characters")
+        if not self.agent:
+            raise InvalidEvent("an event needs an agent")
+
+
+_KEY_ALIASES = {
+    "production": Key.PRODUCTION,
+    "prod": Key.PRODUCTION,
+    "pause": Key.PAUSE,
+    "off": Key.OFF,
+    "hors-production": Key.OFF,
+    "hors_production": Key.OFF,
+    "horsproduction": Key.OFF,
+    "hp": Key.OFF,
+}
+
+
+def parse_key(text: str) -> Key:
+    """A key from its name on the command line (production, pause, off, or a French alias)."""
+    try:
+        return _KEY_ALIASES[text.strip().lower().replace(" ", "-")]
+    except KeyError:
+        raise InvalidEvent(
+            f"unknown key {text!r}: expected production, pause or off (hors-production)"
+        ) from None

@@ -1,0 +1,59 @@
+"""Where the bar goes: its saved place if a screen still shows it, else a safe default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# How much of the bar must be on a screen for the saved place to count as visible:
+# enough of the grip and a key to grab it again.
+MIN_VISIBLE_PX = 48
+MARGIN_PX = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def intersection_area(self, other: Rect) -> int:
+        w = min(self.x + self.width, other.x + other.width) - max(self.x, other.x)
+        h = min(self.y + self.height, other.y + other.height) - max(self.y, other.y)
+        return w * h if w > 0 and h > 0 else 0
+
+
+def place_bar(
+    saved: tuple[int, int] | None, size: tuple[int, int], screens: Sequence[Rect]
+) -> tuple[int, int]:
+    """The top-left corner for the bar.
+
+    `screens` are the available geometries (without task bars), the primary one first.
+    The saved place is kept when the bar would be visible enough on one screen, then
+    nudged fully inside that screen; otherwise the bar goes to the primary screen's
+    bottom-right corner, above the task bar, where softphones rarely sit.
+    """
+    width, height = size
+    if not screens:
+        return saved if saved is not None else (0, 0)
+    if saved is not None:
+        bar = Rect(saved[0], saved[1], width, height)
+        best = max(screens, key=bar.intersection_area)
+        if bar.intersection_area(best) >= MIN_VISIBLE_PX * min(height, MIN_VISIBLE_PX):
+            return _clamp(saved, size, best)
+    primary = screens[0]
+    return _clamp(
+        (
+            primary.x + primary.width - width - MARGIN_PX,
+            primary.y + primary.height - height - MARGIN_PX,
+        ),
+        size,
+        primary,
+    )
+
+
+def _clamp(pos: tuple[int, int], size: tuple[int, int], screen: Rect) -> tuple[int, int]:
+    x = min(max(pos[0], screen.x), screen.x + max(screen.width - size[0], 0))
+    y = min(max(pos[1], screen.y), screen.y + max(screen.height - size[1], 0))
+    return x, y

@@ -1,0 +1,93 @@
+"""Time per key over a window: the bar's "today" figures.
+
+A first, single-device version of the indicators: intervals run from one event to the next,
+clipped to the window; the time from a shift start to the first key is unclassified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from app.domain.events import Event, Key, Kind
+
+
+@dataclass(slots=True)
+class Totals:
+    """Milliseconds per key, plus unclassified, over a window."""
+
+    by_key: dict[Key, int] = field(default_factory=lambda: dict.fromkeys(Key, 0))
+    unclassified_ms: int = 0
+
+    @property
+    def presence_ms(self) -> int:
+        return sum(self.by_key.values()) + self.unclassified_ms
+
+
+def local_day_bounds(day: date, zone: tzinfo) -> tuple[int, int]:
+    """The UTC ms bounds [start, end) of a local day (23 or 25 hours on DST days)."""
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def local_day(at_ms: int, zone: tzinfo) -> date:
+    """The local calendar day of an instant."""
+    return datetime.fromtimestamp(at_ms / 1000, UTC).astimezone(zone).date()
+
+
+def totals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) -> Totals:
+    """Sum the time per key within [start_ms, end_ms), the open interval running until now.
+
+    `events` are one device's events in journal order.
+    """
+    running = RunningTotals(start_ms, end_ms)
+    for event in events:
+        running.feed(event)
+    return running.at(now_ms)
+
+
+class RunningTotals:
+    """Totals over one window, fed event by event: constant memory however long the day.
+
+    `totals()` above is this fed with a list; the bar keeps one of these for today and feeds
+    it each event it writes.
+    """
+
+    def __init__(self, start_ms: int, end_ms: int) -> None:
+        self.start_ms = start_ms
+        self.end_ms = end_ms
+        self._closed = Totals()
+        self._key: Key | None = None
+        self._in_shift = False
+        self._since = 0
+
+    def _add(self, into: Totals, until: int) -> None:
+        lo, hi = max(self._since, self.start_ms), min(until, self.end_ms)
+        if not self._in_shift or hi <= lo:
+            return
+        if self._key is None:
+            into.unclassified_ms += hi - lo
+        else:
+            into.by_key[self._key] += hi - lo
+
+    def feed(self, event: Event) -> None:
+        if event.kind not in (Kind.SHIFT_START, Kind.STATUS, Kind.SHIFT_END):
+            return
+        # A wall clock that went backwards gives a zero-length interval, never a negative one.
+        at = max(event.occurred_at_ms, self._since)
+        self._add(self._closed, at)
+        self._since = at
+        if event.kind is Kind.SHIFT_START:
+            self._in_shift, self._key = True, None
+        elif event.kind is Kind.STATUS:
+            self._in_shift, self._key = True, event.key
+        else:
+            self._in_shift, self._key = False, None
+
+    def at(self, now_ms: int) -> Totals:
+        """The totals with the open interval running until `now_ms`."""
+        result = Totals(dict(self._closed.by_key), self._closed.unclassified_ms)
+        self._add(result, max(now_ms, self._since))
+        return result

@@ -1,0 +1,170 @@
+"""One bar per user and data dir: a lock file, and a local socket that later launches talk to.
+
+The running bar holds `bandeau.lock` in its data dir (QLockFile, stale-lock safe: a bar killed
+with SIGKILL leaves a lock that the next start detects as stale) and listens on a local socket
+whose name derives from the data dir. A second `bandeau`, or `bandeau key pause` from a
+softphone hook, connects to it and sends one JSON request per line; the bar answers one JSON
+line. The socket is only reachable by the same user (UserAccessOption).
+
+Only QtCore and QtNetwork are used here, so commands stay quick to start.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QLockFile, QObject
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = "bandeau.lock"
+MAX_REQUEST_BYTES = 16 * 1024  # a request is a key and a note: anything bigger is not ours
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class InstanceError(Exception):
+    """The instance lock or the command socket could not be used."""
+
+
+def server_name(data_dir: Path) -> str:
+    """The local socket name for a data dir: short (Unix socket paths are limited), per user."""
+    digest = hashlib.sha256(f"{getpass.getuser()}\0{data_dir.resolve()}".encode()).hexdigest()
+    return f"bandeau-{digest[:24]}"
+
+
+class InstanceLock:
+    """The single-instance lock of one data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_FILE
+        self._lock = QLockFile(str(self.path))
+        # Long-lived lock: never stale by age, only when its process is gone.
+        self._lock.setStaleLockTime(0)
+
+    def acquire(self) -> bool:
+        """Take the lock; False if another live bar holds it. Raises InstanceError if the
+        lock file cannot be written at all (read-only or missing data dir)."""
+        if self._lock.tryLock(0):
+            return True
+        error = self._lock.error()
+        if error == QLockFile.LockError.LockFailedError:
+            # A lock whose PID now belongs to another program (after a reboot) looks alive.
+            # Removing it fails while a live bar holds its file lock, so this is safe.
+            if self._lock.removeStaleLockFile() and self._lock.tryLock(0):
+                log.info("removed a stale lock file %s", self.path)
+                return True
+            return False
+        raise InstanceError(f"cannot create the lock file {self.path} ({error.name})")
+
+    def holder_pid(self) -> int | None:
+        info = self._lock.getLockInfo()  # PySide6: (pid, hostname, appname) when readable
+        if not info or not isinstance(info, tuple) or not info[0]:
+            return None
+        return int(info[0])
+
+    def release(self) -> None:
+        self._lock.unlock()
+
+
+class CommandServer(QObject):
+    """Answers the requests of later launches and command-line tools, on the UI thread."""
+
+    def __init__(self, data_dir: Path, handler: Handler, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = server_name(data_dir)
+        self._handler = handler
+        self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.newConnection.connect(self._on_connection)
+        self._buffers: dict[QLocalSocket, bytes] = {}
+
+    def listen(self) -> None:
+        # We hold the instance lock, so a socket file left by a killed bar is stale.
+        QLocalServer.removeServer(self.name)
+        if not self._server.listen(self.name):
+            raise InstanceError(f"cannot listen on {self.name}: {self._server.errorString()}")
+
+    def close(self) -> None:
+        self._server.close()
+        for sock in list(self._buffers):
+            sock.abort()
+        self._buffers.clear()
+
+    def _on_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            sock = self._server.nextPendingConnection()
+            self._buffers[sock] = b""
+            sock.readyRead.connect(lambda s=sock: self._on_ready(s))
+            sock.disconnected.connect(lambda s=sock: self._forget(s))
+
+    def _forget(self, sock: QLocalSocket) -> None:
+        self._buffers.pop(sock, None)
+        sock.deleteLater()
+
+    def _on_ready(self, sock: QLocalSocket) -> None:
+        if sock not in self._buffers:
+            return
+        data = self._buffers[sock] + bytes(sock.readAll().data())
+        if len(data) > MAX_REQUEST_BYTES:
+            self._reply(sock, {"ok": False, "error": "request too large"})
+            return
+        if b"\n" not in data:
+            self._buffers[sock] = data
+            return
+        line = data.split(b"\n", 1)[0]
+        self._buffers[sock] = b""
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError("a request is a JSON object")
+        except ValueError as exc:
+            self._reply(sock, {"ok": False, "error": f"malformed request: {exc}"})
+            return
+        try:
+            response = self._handler(request)
+        except Exception as exc:  # a bad request must never take the bar down
+            log.exception("command %r failed", request.get("cmd"))
+            response = {"ok": False, "error": f"internal error: {exc}"}
+        self._reply(sock, response)
+
+    def _reply(self, sock: QLocalSocket, response: dict[str, Any]) -> None:
+        sock.write(QByteArray(json.dumps(response).encode("utf-8") + b"\n"))
+        sock.flush()
+        sock.disconnectFromServer()
+
+
+def send_request(data_dir: Path, request: dict[str, Any], timeout_ms: int = 5000) -> dict[str, Any]:
+    """Send one request to the bar running on `data_dir` and return its answer.
+
+    Raises InstanceError when no bar answers (none running, or it did not answer in time).
+    Works without an event loop (blocking socket calls).
+    """
+    sock = QLocalSocket()
+    sock.connectToServer(server_name(data_dir))
+    if not sock.waitForConnected(timeout_ms):
+        raise InstanceError(f"no Bandeau bar is running for {data_dir} ({sock.errorString()})")
+    sock.write(QByteArray(json.dumps(request).encode("utf-8") + b"\n"))
+    if not sock.waitForBytesWritten(timeout_ms):
+        raise InstanceError(f"could not send the request: {sock.errorString()}")
+    data = b""
+    while b"\n" not in data:
+        if not sock.waitForReadyRead(timeout_ms) and sock.bytesAvailable() == 0:
+            raise InstanceError(
+                "the bar did not answer in time"
+                if sock.state() == QLocalSocket.LocalSocketState.ConnectedState
+                else "the bar closed the connection without answering"
+            )
+        data += bytes(sock.readAll().data())
+    sock.abort()
+    answer = json.loads(data.split(b"\n", 1)[0])
+    if not isinstance(answer, dict):
+        raise InstanceError("the bar sent an answer that is not a JSON object")
+    return answer

@@ -1,0 +1,441 @@
+"""Open, check, migrate and write the journal file (SQLAlchemy 2 Core on SQLite)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+import time
+import uuid as uuidlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from app.domain.events import Event, Key, Kind, SyncState
+from app.journal import schema
+
+log = logging.getLogger(__name__)
+
+JOURNAL_FILE = "journal.sqlite3"
+DEFAULT_BUSY_TIMEOUT_MS = 2000
+# SQLite result codes that mean "this file is damaged", as opposed to "cannot open it now".
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+
+class JournalError(Exception):
+    """The journal could not do what was asked; nothing was half-written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """A damaged journal was moved aside (never deleted) and a new one started."""
+
+    moved_to: Path
+    reason: str
+    salvaged: int
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """An event as the journal holds it, with its sync state."""
+
+    event: Event
+    sync_state: SyncState
+    sync_error: str | None
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
+def check_file(path: Path) -> str | None:
+    """Run `PRAGMA quick_check` on a journal file; return None if sound, else what is wrong.
+
+    Raises JournalError when the file cannot be opened at all (permissions, locks): that is
+    not damage, and moving the file aside would not help.
+    """
+    try:
+        con = sqlite3.connect(path, timeout=DEFAULT_BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open {path}: {exc}") from exc
+    try:
+        rows = con.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.Error as exc:
+        if _is_corruption(exc):
+            return str(exc)
+        raise JournalError(f"cannot read {path}: {exc}") from exc
+    finally:
+        con.close()
+    if rows == [("ok",)]:
+        return None
+    return "; ".join(str(r[0]) for r in rows[:5])
+
+
+class Journal:
+    """The agent's journal of events, in one SQLite file.
+
+    Every write is its own `BEGIN IMMEDIATE` transaction on a WAL journal with
+    synchronous=FULL: when `append` returns, the event is on disk.
+
+    Attributes:
+        path: the journal file.
+        device_id: this journal's device id (a new journal is a new device).
+        recovery: set when a damaged journal was moved aside at open.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        readonly: bool = False,
+    ) -> None:
+        self.path = path
+        self.recovery: Recovery | None = None
+        self.readonly = readonly
+        self._busy_timeout_ms = busy_timeout_ms
+        if readonly:
+            # For readers beside a running bar (`bandeau journal show`): no check, no move,
+            # no migration, no writes; the bar owns the file.
+            if not path.exists():
+                raise JournalError(f"there is no journal at {path}")
+            self._engine = self._make_engine()
+            try:
+                with self._engine.connect() as conn:
+                    found = conn.execute(
+                        select(schema.meta.c.value).where(schema.meta.c.name == "device_id")
+                    ).scalar_one_or_none()
+            except SQLAlchemyError as exc:
+                self._engine.dispose()
+                raise JournalError(f"cannot read the journal {path}: {_reason(exc)}") from exc
+            self.device_id = str(found or "")
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"cannot create the folder {path.parent}: {exc}") from exc
+        salvaged: list[dict[str, Any]] = []
+        if path.exists():
+            problem = check_file(path)
+            if problem is not None:
+                self.recovery, salvaged = self._move_aside(problem)
+        self._engine = self._make_engine()
+        try:
+            self._migrate()
+            self.device_id = self._ensure_device_id()
+            if self.recovery is not None and salvaged:
+                kept = self._restore(salvaged)
+                self.recovery = replace(self.recovery, salvaged=kept)
+                log.warning("salvaged %d events from %s", kept, self.recovery.moved_to)
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise JournalError(f"cannot set up the journal {path}: {_reason(exc)}") from exc
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _make_engine(self) -> Engine:
+        # SQLAlchemy's pool keeps a connection open between clicks (no re-open cost per click);
+        # each thread checks out its own connection, so the UI and sync never share one.
+        engine = create_engine(
+            f"sqlite:///{self.path}",
+            connect_args={"timeout": self._busy_timeout_ms / 1000},
+        )
+        busy = self._busy_timeout_ms
+        readonly = self.readonly
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_con: sqlite3.Connection, _record: object) -> None:
+            # Take transaction control away from pysqlite's legacy handling so that the
+            # "begin" listener below decides how each transaction starts.
+            dbapi_con.isolation_level = None
+            cur = dbapi_con.cursor()
+            if not readonly:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            if sys.platform == "darwin":
+                cur.execute("PRAGMA fullfsync=ON")  # a plain fsync is not durable on macOS
+            cur.execute(f"PRAGMA busy_timeout={int(busy)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # Writers take the write lock up front: no deadlock upgrading a read lock later.
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+
+    def _migrate(self) -> None:
+        with self._engine.begin() as conn:
+            version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+            if version > schema.SCHEMA_VERSION:
+                raise JournalError(
+                    f"the journal {self.path} has schema version {version}, newer than this "
+                    f"Bandeau ({schema.SCHEMA_VERSION}); update Bandeau"
+                )
+            for number in range(version, schema.SCHEMA_VERSION):
+                for statement in schema.MIGRATIONS[number]:
+                    conn.exec_driver_sql(statement)
+                conn.exec_driver_sql(f"PRAGMA user_version={number + 1}")
+                log.info("journal migrated to schema version %d", number + 1)
+
+    def _ensure_device_id(self) -> str:
+        with self._engine.begin() as conn:
+            found = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.name == "device_id")
+            ).scalar_one_or_none()
+            if found is not None:
+                return str(found)
+            device_id = str(uuidlib.uuid4())
+            conn.execute(insert(schema.meta).values(name="device_id", value=device_id))
+            conn.execute(insert(schema.meta).values(name="created_at", value=str(_now_ms())))
+            if self.recovery is not None:
+                conn.execute(
+                    insert(schema.meta).values(
+                        name="recovered_from", value=str(self.recovery.moved_to)
+                    )
+                )
+            return device_id
+
+    def _move_aside(self, problem: str) -> tuple[Recovery, list[dict[str, Any]]]:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{self.path}{suffix}")
+            if src.exists():
+                src.rename(Path(f"{target}{suffix}"))
+        log.error("journal %s is damaged (%s); moved aside to %s", self.path, problem, target)
+        rows = _salvage(target)
+        return Recovery(moved_to=target, reason=problem, salvaged=len(rows)), rows
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(self, *evs: Event) -> list[Event]:
+        """Write events durably, all or none, and return them with their sequence numbers.
+
+        Raises JournalError (none of them is then in the journal) when the write fails.
+        """
+        written: list[Event] = []
+        try:
+            with self._engine.begin() as conn:
+                for ev in evs:
+                    result = conn.execute(insert(schema.events).values(**_event_values(ev)))
+                    seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
+                    written.append(replace(ev, seq=int(seq) if seq is not None else None))
+        except SQLAlchemyError as exc:
+            kinds = ", ".join(ev.kind.value for ev in evs)
+            log.error("could not write %s: %s", kinds, _reason(exc))
+            raise JournalError(_reason(exc)) from exc
+        return written
+
+    def _restore(self, rows: list[dict[str, Any]]) -> int:
+        """Copy the events read from a damaged journal into this one; skip unreadable ones."""
+        kept = 0
+        with self._engine.begin() as conn:
+            for row in rows:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(schema.events).values(**row))
+                    kept += 1
+                except SQLAlchemyError as exc:
+                    log.warning("could not salvage event %s: %s", row.get("uuid"), _reason(exc))
+        return kept
+
+    def mark_acked(self, uuids: Iterable[str]) -> int:
+        """Record the central store's acknowledgement of these events."""
+        ids = list(uuids)
+        if not ids:
+            return 0
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(schema.events)
+                .where(schema.events.c.uuid.in_(ids))
+                .values(sync_state=SyncState.ACKED.value, sync_error=None)
+            )
+        return int(result.rowcount)
+
+    def quarantine(self, uuid: str, reason: str) -> None:
+        """Keep a rejected event aside, with the reason; it no longer blocks the queue."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(schema.events)
+                .where(schema.events.c.uuid == uuid)
+                .values(sync_state=SyncState.QUARANTINED.value, sync_error=reason[:500])
+            )
+
+    def set_state(self, name: str, value: str) -> None:
+        """Store a small named value (window place, last sign of life)."""
+        with self._engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (name, value, _now_ms()),
+            )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_state(self, name: str) -> str | None:
+        with self._engine.begin() as conn:
+            found = conn.execute(
+                select(schema.state.c.value).where(schema.state.c.name == name)
+            ).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    def entries(
+        self, *, since_ms: int | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[JournalEntry]:
+        """Events in journal order, optionally from a wall time or after a sequence number."""
+        query = select(schema.events).where(schema.events.c.seq > after_seq)
+        if since_ms is not None:
+            query = query.where(schema.events.c.occurred_at >= since_ms)
+        query = query.order_by(schema.events.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_entry(row) for row in rows]
+
+    def events(self, *, since_ms: int | None = None) -> list[Event]:
+        return [e.event for e in self.entries(since_ms=since_ms)]
+
+    def last_shift_events(self) -> list[Event]:
+        """The events of the latest shift (from its shift start), oldest first."""
+        with self._engine.begin() as conn:
+            start = conn.execute(
+                select(func.max(schema.events.c.seq)).where(
+                    schema.events.c.kind == Kind.SHIFT_START.value,
+                    schema.events.c.device_id == self.device_id,
+                )
+            ).scalar_one_or_none()
+        if start is None:
+            return []
+        return [
+            e.event
+            for e in self.entries(after_seq=int(start) - 1)
+            if e.event.device_id == self.device_id
+        ]
+
+    def last_event(self) -> Event | None:
+        with self._engine.begin() as conn:
+            row = (
+                conn.execute(select(schema.events).order_by(schema.events.c.seq.desc()).limit(1))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _entry(row).event
+
+    def counts(self) -> dict[SyncState, int]:
+        """How many events are pending, acked and quarantined."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                select(schema.events.c.sync_state, func.count()).group_by(
+                    schema.events.c.sync_state
+                )
+            ).all()
+        result = dict.fromkeys(SyncState, 0)
+        for state_name, count in rows:
+            result[SyncState(state_name)] = int(count)
+        return result
+
+    def integrity_check(self) -> list[str]:
+        """`PRAGMA integrity_check`'s rows (["ok"] when sound)."""
+        with self._engine.begin() as conn:
+            return [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+
+    def pragma(self, name: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig)
+    return str(exc)
+
+
+def _event_values(ev: Event) -> dict[str, Any]:
+    return {
+        "uuid": ev.uuid,
+        "device_id": ev.device_id,
+        "agent": ev.agent,
+        "activity": ev.activity,
+        "kind": ev.kind.value,
+        "key": ev.key.value if ev.key is not None else None,
+        "occurred_at": ev.occurred_at_ms,
+        "tz_name": ev.tz_name,
+        "utc_offset_s": ev.utc_offset_s,
+        "monotonic_ms": ev.monotonic_ms,
+        "clock_jump_ms": ev.clock_jump_ms,
+        "note": ev.note,
+        "sync_state": SyncState.PENDING.value,
+        "recorded_at": _now_ms(),
+    }
+
+
+def _entry(row: Any) -> JournalEntry:
+    ev = Event(
+        uuid=row["uuid"],
+        seq=int(row["seq"]),
+        device_id=row["device_id"],
+        agent=row["agent"],
+        activity=row["activity"],
+        kind=Kind(row["kind"]),
+        key=Key(row["key"]) if row["key"] is not None else None,
+        occurred_at_ms=int(row["occurred_at"]),
+        tz_name=row["tz_name"],
+        utc_offset_s=int(row["utc_offset_s"]),
+        monotonic_ms=int(row["monotonic_ms"]),
+        clock_jump_ms=row["clock_jump_ms"],
+        note=row["note"],
+    )
+    return JournalEntry(ev, SyncState(row["sync_state"]), row["sync_error"])
+
+
+_SALVAGE_COLUMNS: Sequence[str] = (*schema.EVENT_CONTENT_COLUMNS, "sync_state", "recorded_at")
+
+
+def _salvage(damaged: Path) -> list[dict[str, Any]]:
+    """Read whatever event rows can still be read from a damaged journal, oldest first."""
+    rows: list[dict[str, Any]] = []
+    try:
+        con = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return rows
+    try:
+        # The column names are our own constants, not input.
+        query = f"SELECT {', '.join(_SALVAGE_COLUMNS)} FROM events ORDER BY seq"  # noqa: S608
+        cur = con.execute(query)
+        while True:
+            try:
+                row = cur.fetchone()
+            except sqlite3.Error:
+                break
+            if row is None:
+                break
+            rows.append(dict(zip(_SALVAGE_COLUMNS, row, strict=True)))
+    except sqlite3.Error as exc:
+        log.warning("nothing salvaged from %s: %s", damaged, exc)
+    finally:
+        con.close()
+    return rows

@@ -1,0 +1,1 @@
+"""Qt widgets: the bar, its dialogs and tray icon. Thin: the logic lives in app.recording."""

@@ -1,0 +1,653 @@
+"""The agent's bar: three status keys, time in status, activity, sync state, menu.
+
+Thin: what a click means is decided by app.recording.Recorder; the bar shows the new state
+only once the Recorder has committed the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeySequence,
+    QMouseEvent,
+    QMoveEvent,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import Settings
+from app.domain.durations import format_duration, format_hm
+from app.domain.events import InvalidEvent, Key, parse_key
+from app.domain.placement import Rect, place_bar
+from app.domain.totals import local_day, local_day_bounds
+from app.journal import JournalError
+from app.recording import Outcome, Recorder
+from app.ui.dialogs import DayDialog, NoteDialog, SettingsDialog
+from app.ui.i18n import Translations, choose_language
+from app.ui.keybutton import KeyButton
+from app.ui.theme import tinted_pixmap
+
+log = logging.getLogger(__name__)
+
+BAR_WIDTH = 440
+BAR_HEIGHT = 72
+TICK_MS = 250  # the display is recomputed from the clocks each tick; ticks are never counted
+ALIVE_EVERY_MS = 60_000
+POSITION_STATE = "bar_position"
+_SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
+
+
+class Bar(QWidget):
+    """The bar window.
+
+    Signals:
+        state_changed: an event was committed and the bar shows the new state.
+        problem_changed(str): the problem line changed ("" when cleared).
+        quit_confirmed: the agent chose to quit (after deciding about the shift).
+    """
+
+    state_changed = Signal()
+    problem_changed = Signal(str)
+    quit_confirmed = Signal()
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        settings: Settings,
+        *,
+        config_file: Path | None = None,
+        translations: Translations | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.recorder = recorder
+        self.settings = settings
+        self.config_file = config_file
+        self.setObjectName("Bar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow, True)
+        self._apply_window_flags(settings.flag("ui.always_on_top"))
+        self.setFixedSize(BAR_WIDTH, BAR_HEIGHT)
+        self._problem_text = ""
+        self._problem_detail = ""
+        self._drag_offset: QPoint | None = None
+        self._last_alive_mono = recorder.clock.monotonic_ms()
+        self._dialogs: list[QWidget] = []
+        self.translations = translations
+        self._problem_transient = False
+
+        self.grip = QLabel()
+        self.grip.setObjectName("Grip")
+        self.grip.setPixmap(tinted_pixmap("grip.svg", "#90a4ae", 24, self.devicePixelRatioF()))
+        self.grip.setFixedWidth(12)
+        self.grip.setCursor(Qt.CursorShape.SizeAllCursor)
+
+        self.keys: dict[Key, KeyButton] = {}
+        for key in Key:
+            button = KeyButton(key)
+            button.clicked.connect(lambda _checked=False, k=key: self.press(k))
+            button.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            button.customContextMenuRequested.connect(
+                lambda pos, k=key: self._key_menu(k, self.keys[k].mapToGlobal(pos))
+            )
+            self.keys[key] = button
+            shortcut = QShortcut(QKeySequence(_SHORTCUTS[key]), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(lambda k=key: self.press(k))
+
+        self.time_label = QLabel()
+        self.time_label.setObjectName("TimeInStatus")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("StatusName")
+        self.status_label.setMinimumWidth(40)
+        self.status_name = ""
+        self.activity = QComboBox()
+        self.activity.setObjectName("Activity")
+        self.activity.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.activity.addItems(recorder.activities)
+        self.activity.activated.connect(self._on_activity_chosen)
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("SyncState")
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("Problem")
+        self.problem_label.hide()
+        self.problem_label.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.problem_label.installEventFilter(self)
+        self.menu_button = QToolButton()
+        self.menu_button.setObjectName("MenuButton")
+        self.menu_button.setText("☰")
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+
+        self._build_actions()
+        self.menu_button.setMenu(self.menu)
+
+        top = QHBoxLayout()
+        top.setSpacing(4)
+        top.addWidget(self.time_label)
+        top.addWidget(self.status_label, 1)
+        bottom = QHBoxLayout()
+        bottom.setSpacing(4)
+        bottom.addWidget(self.sync_label, 1)
+        bottom.addWidget(self.problem_label)
+        bottom.addWidget(self.menu_button)
+        side = QVBoxLayout()
+        side.setSpacing(1)
+        side.addLayout(top)
+        side.addWidget(self.activity)
+        side.addLayout(bottom)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 5, 6, 5)
+        row.setSpacing(4)
+        row.addWidget(self.grip)
+        for button in self.keys.values():
+            row.addWidget(button)
+        row.addLayout(side, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self.tick)
+        self._save_position = QTimer(self)
+        self._save_position.setSingleShot(True)
+        self._save_position.setInterval(500)
+        self._save_position.timeout.connect(self._store_position)
+
+        # Room for h:mm:ss, so the layout does not jump as the digits change.
+        self.time_label.ensurePolished()
+        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("0:00:00"))
+        self.retranslate()
+        self.refresh()
+        self._timer.start()
+
+    # -- window --------------------------------------------------------------------------
+
+    def _apply_window_flags(self, on_top: bool) -> None:
+        flags = Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+        if on_top:
+            flags |= Qt.WindowType.WindowStaysOnTopHint
+        visible = self.isVisible()
+        self.setWindowFlags(flags)
+        if visible:
+            self.show()
+
+    def place(self) -> None:
+        """Go to the saved place if a screen still shows it, else to a safe corner."""
+        saved = None
+        raw = self.recorder.journal.get_state(POSITION_STATE)
+        if raw:
+            try:
+                x, y = (int(v) for v in raw.split(","))
+                saved = (x, y)
+            except ValueError:
+                log.warning("ignoring a malformed saved bar position %r", raw)
+        screens = [self._rect(s.availableGeometry()) for s in self._screens()]
+        x, y = place_bar(saved, (self.width(), self.height()), screens)
+        self.move(x, y)
+
+    @staticmethod
+    def _screens() -> list[Any]:
+        primary = QGuiApplication.primaryScreen()
+        others = [s for s in QGuiApplication.screens() if s is not primary]
+        return ([primary] if primary is not None else []) + others
+
+    @staticmethod
+    def _rect(r: QRect) -> Rect:
+        return Rect(r.x(), r.y(), r.width(), r.height())
+
+    def _store_position(self) -> None:
+        try:
+            self.recorder.journal.set_state(POSITION_STATE, f"{self.x()},{self.y()}")
+        except (JournalError, Exception) as exc:  # losing the place is not worth a fuss
+            log.warning("could not save the bar position: %s", exc)
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        if self.isVisible():
+            self._save_position.start()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            handle = self.windowHandle()
+            if handle is not None and handle.startSystemMove():
+                return
+            self._drag_offset = event.globalPosition().toPoint() - self.pos()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_offset is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self.move(event.globalPosition().toPoint() - self._drag_offset)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag_offset = None
+        super().mouseReleaseEvent(event)
+
+    def bring_forward(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # -- actions and menus ----------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.show_action = QAction(self)
+        self.show_action.triggered.connect(self.toggle_visible)
+        self.day_action = QAction(self)
+        self.day_action.triggered.connect(self.show_day)
+        self.end_action = QAction(self)
+        self.end_action.triggered.connect(self.end_shift)
+        self.settings_action = QAction(self)
+        self.settings_action.triggered.connect(self.show_settings)
+        self.quit_action = QAction(self)
+        self.quit_action.triggered.connect(self.request_quit)
+        self.menu = QMenu(self)
+        self.menu.addAction(self.show_action)
+        self.menu.addAction(self.day_action)
+        self.menu.addAction(self.end_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.settings_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+        self.menu.aboutToShow.connect(self._update_actions)
+
+    def _update_actions(self) -> None:
+        self.show_action.setText(
+            self.tr("Hide the bar") if self.isVisible() else self.tr("Show the bar")
+        )
+        self.end_action.setEnabled(self.recorder.state.open)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self._update_actions()
+        self.menu.popup(event.globalPos())
+
+    def _key_menu(self, key: Key, at: QPoint) -> None:
+        menu = QMenu(self)
+        note = menu.addAction(self.tr("%1 with a note…").replace("%1", self.key_label(key)))
+        note.triggered.connect(lambda: self.ask_note(key))
+        menu.addSeparator()
+        self._update_actions()
+        for action in self.menu.actions():
+            menu.addAction(action)
+        menu.popup(at)
+
+    def toggle_visible(self) -> None:
+        if self.isVisible():
+            self.hide()
+        else:
+            self.bring_forward()
+
+    def ask_note(self, key: Key) -> NoteDialog:
+        dialog = NoteDialog(self.key_label(key), self)
+        dialog.note_given.connect(lambda text: self.press(key, text))
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def show_day(self) -> DayDialog:
+        dialog = DayDialog(self)
+        now = self.recorder.clock.now_ms()
+        zone = self.recorder.clock.zone()
+        start, _end = local_day_bounds(local_day(now, zone), zone)
+        events = [
+            ev
+            for ev in self.recorder.journal.events(since_ms=start)
+            if ev.agent == self.recorder.agent
+        ]
+        dialog.show_day(self.recorder.today(), events, self.key_labels())
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def show_settings(self) -> SettingsDialog | None:
+        if self.config_file is None:
+            return None
+        dialog = SettingsDialog(self.config_file, self.settings.values, self)
+        dialog.saved.connect(self.apply_settings)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, values: dict[str, object]) -> None:
+        for name, value in values.items():
+            self.settings.values[name] = value
+        self._apply_window_flags(bool(values.get("ui.always_on_top", True)))
+        language = values.get("ui.language")
+        if isinstance(language, str) and self.translations is not None:
+            self.translations.apply(choose_language(language))
+        self.refresh()
+
+    def _keep(self, dialog: QWidget) -> None:
+        self._dialogs = [d for d in self._dialogs if d.isVisible()]
+        self._dialogs.append(dialog)
+
+    # -- what the agent does ---------------------------------------------------------------
+
+    def press(self, key: Key, note: str | None = None) -> Outcome | None:
+        """Press a key: the bar changes only once the event is on disk. None on failure."""
+        try:
+            outcome = self.recorder.press(key, note)
+        except InvalidEvent as exc:
+            self.show_problem(self.tr("Not recorded"), str(exc))
+            return None
+        except JournalError as exc:
+            self.show_problem(
+                self.tr("Not recorded!"),
+                self.tr(
+                    "Your click was NOT recorded: the journal cannot be written (%1). "
+                    "The bar still shows your previous status. Tell your team lead or IT."
+                ).replace("%1", str(exc)),
+                alert=True,
+            )
+            return None
+        self._after(outcome)
+        return outcome
+
+    def switch_activity(self, activity: str) -> Outcome | None:
+        try:
+            outcome = self.recorder.switch_activity(activity)
+        except (InvalidEvent, JournalError) as exc:
+            self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
+            self.refresh()
+            return None
+        self._after(outcome)
+        return outcome
+
+    def _on_activity_chosen(self, index: int) -> None:
+        self.switch_activity(self.activity.itemText(index))
+
+    def end_shift(self) -> Outcome | None:
+        try:
+            outcome = self.recorder.end_shift()
+        except JournalError as exc:
+            self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
+            return None
+        self._after(outcome)
+        return outcome
+
+    def _after(self, outcome: Outcome) -> None:
+        if self._problem_text and self._problem_transient:
+            self.clear_problem()
+        if outcome.changed:
+            self.refresh()
+            self.state_changed.emit()
+
+    def request_quit(self) -> None:
+        """Quit, asking first whether the shift ends."""
+        if self.recorder.state.open:
+            choice = self.ask_end_shift()
+            if choice == "cancel":
+                return
+            if choice == "end" and self.end_shift() is None:
+                return  # the end could not be recorded: stay, the problem is shown
+        self.quit_confirmed.emit()
+
+    def ask_end_shift(self) -> str:
+        """ "end", "keep" or "cancel" (a dialog; tests replace this method)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Quit Bandeau"))
+        box.setText(self.tr("Is your shift over?"))
+        box.setInformativeText(
+            self.tr(
+                "Choose “End my shift” if you are leaving. Choose “Keep it open” if you "
+                "only restart the computer."
+            )
+        )
+        end = box.addButton(self.tr("End my shift"), QMessageBox.ButtonRole.YesRole)
+        keep = box.addButton(self.tr("Keep it open"), QMessageBox.ButtonRole.NoRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(end)
+        box.exec()
+        clicked = box.clickedButton()
+        return "end" if clicked is end else "keep" if clicked is keep else "cancel"
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Alt+F4 and the window manager's close go through the same question as "Quit".
+        event.ignore()
+        self.request_quit()
+
+    # -- commands from other processes -----------------------------------------------------
+
+    def handle_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer a request from `bandeau key …` or a second launch (see app.instance)."""
+        cmd = request.get("cmd")
+        if cmd == "key":
+            try:
+                key = parse_key(str(request.get("key", "")))
+            except InvalidEvent as exc:
+                return {"ok": False, "error": str(exc)}
+            note = request.get("note")
+            if note is not None and not isinstance(note, str):
+                return {"ok": False, "error": "note must be a text"}
+            outcome = self.press(key, note)
+            if outcome is None:
+                return {"ok": False, "error": self._problem_detail or self._problem_text}
+            return {
+                "ok": True,
+                "events": [_event_json(e) for e in outcome.events],
+                "state": self.state_json(),
+            }
+        if cmd == "show":
+            self.bring_forward()
+            return {"ok": True}
+        if cmd == "status":
+            return {"ok": True, "state": self.state_json()}
+        if cmd == "end_shift":
+            ended = self.end_shift()
+            if ended is None:
+                return {"ok": False, "error": self._problem_detail}
+            return {"ok": True, "events": [_event_json(e) for e in ended.events]}
+        return {"ok": False, "error": f"unknown command {cmd!r}"}
+
+    def state_json(self) -> dict[str, Any]:
+        state = self.recorder.state
+        today = self.recorder.today()
+        return {
+            "shift_open": state.open,
+            "key": state.key.value if state.key else None,
+            "activity": state.activity,
+            "time_in_status_ms": self.recorder.elapsed_ms() if state.open else None,
+            "today_ms": {k.value: today.by_key[k] for k in Key}
+            | {"unclassified": today.unclassified_ms},
+            "problem": self._problem_text or None,
+        }
+
+    # -- display ---------------------------------------------------------------------------
+
+    def key_label(self, key: Key) -> str:
+        return self.key_labels()[key]
+
+    def key_labels(self) -> dict[Key, str]:
+        return {
+            Key.PRODUCTION: self.tr("Production"),
+            Key.PAUSE: self.tr("Pause"),
+            Key.OFF: self.tr("Off production"),
+        }
+
+    def retranslate(self) -> None:
+        labels = self.key_labels()
+        descriptions = {
+            Key.PRODUCTION: self.tr("On the phones: available, in a call, wrap-up"),
+            Key.PAUSE: self.tr("A break"),
+            Key.OFF: self.tr("Off-phone work: training, debriefing, coaching, meeting, admin"),
+        }
+        for key, button in self.keys.items():
+            button.set_label(labels[key])
+            button.setAccessibleName(labels[key])
+            button.setAccessibleDescription(descriptions[key])
+            button.setToolTip(
+                f"<b>{labels[key]}</b><br>{descriptions[key]}<br>"
+                + self.tr("Shortcut: %1 — right-click to add a note").replace("%1", _SHORTCUTS[key])
+            )
+        self.setWindowTitle("Bandeau")
+        self.grip.setToolTip(self.tr("Drag to move the bar"))
+        self.grip.setAccessibleName(self.tr("Move the bar"))
+        self.activity.setToolTip(self.tr("Activity you are working on"))
+        self.activity.setAccessibleName(self.tr("Activity"))
+        self.menu_button.setToolTip(self.tr("Menu"))
+        self.menu_button.setAccessibleName(self.tr("Menu"))
+        self.day_action.setText(self.tr("My day"))
+        self.end_action.setText(self.tr("End of shift"))
+        self.settings_action.setText(self.tr("Settings…"))
+        self.quit_action.setText(self.tr("Quit"))
+        self.sync_label.setText(self.tr("● Local only"))
+        self.sync_label.setToolTip(
+            self.tr("No central server is configured: your events are kept on this computer.")
+        )
+        self._update_actions()
+        self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def refresh(self) -> None:
+        """Show the recorder's state: keys, time in status, activity, totals."""
+        state = self.recorder.state
+        for key, button in self.keys.items():
+            button.set_active(state.open and state.key is key)
+        if not state.open:
+            status = self.tr("Shift ended")
+        elif state.key is None:
+            status = self.tr("Unclassified")
+        else:
+            status = self.key_label(state.key)
+        self.status_name = status
+        room = max(self.status_label.width(), 40)
+        self.status_label.setText(
+            self.status_label.fontMetrics().elidedText(status, Qt.TextElideMode.ElideRight, room)
+        )
+        self.status_label.setAccessibleName(status)
+        if state.activity and self.activity.currentText() != state.activity:
+            index = self.activity.findText(state.activity)
+            if index < 0:
+                self.activity.addItem(state.activity)
+                index = self.activity.count() - 1
+            self.activity.setCurrentIndex(index)
+        self._update_times()
+
+    def _update_times(self) -> None:
+        state = self.recorder.state
+        text = format_duration(self.recorder.elapsed_ms()) if state.open else "–"
+        if self.time_label.text() != text:
+            self.time_label.setText(text)
+        today = self.recorder.today()
+        show = self.settings.flag("ui.show_totals")
+        for key, button in self.keys.items():
+            button.set_total(format_hm(today.by_key[key]) if show else "")
+        summary = " · ".join(f"{self.key_label(k)} {format_duration(today.by_key[k])}" for k in Key)
+        tip = self.tr("Today: %1").replace("%1", summary)
+        if self.time_label.toolTip() != tip:
+            self.time_label.setToolTip(tip)
+            self.status_label.setToolTip(tip)
+
+    def tick(self) -> None:
+        """Recompute what time shows (never counts ticks) and watch the wall clock."""
+        try:
+            jump = self.recorder.check_clock()
+            if jump.changed:
+                self.state_changed.emit()
+            mono = self.recorder.clock.monotonic_ms()
+            if mono - self._last_alive_mono >= ALIVE_EVERY_MS:
+                self._last_alive_mono = mono
+                self.recorder.touch_alive()
+        except (JournalError, Exception) as exc:
+            log.warning("tick: %s", exc)
+        self._update_times()
+
+    # -- problems --------------------------------------------------------------------------
+
+    def show_problem(
+        self, text: str, detail: str = "", *, alert: bool = False, transient: bool = True
+    ) -> None:
+        """Tell the agent plainly, on the bar itself (and in a dialog when `alert`).
+
+        A transient problem (a click not recorded) clears at the next recorded click; a
+        lasting one (a repaired journal, bad settings) stays until the agent reads it.
+        """
+        log.warning("%s %s", text, detail)
+        self._problem_transient = transient
+        self._problem_text = text
+        self._problem_detail = detail
+        self.problem_label.setText("⚠ " + text)
+        self.problem_label.setToolTip(detail or text)
+        self.sync_label.hide()  # the problem takes the sync state's place until it is cleared
+        self.problem_label.show()
+        self.setProperty("problem", True)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.problem_changed.emit(text)
+        if alert:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Bandeau",
+                detail or text,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+            self._keep(box)
+            box.open()
+
+    def clear_problem(self) -> None:
+        self._problem_text = ""
+        self._problem_detail = ""
+        self.problem_label.hide()
+        self.sync_label.show()
+        self.setProperty("problem", False)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.problem_changed.emit("")
+
+    @property
+    def problem(self) -> str:
+        return self._problem_text
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if watched is self.problem_label and event.type() == QEvent.Type.MouseButtonRelease:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Bandeau",
+                self._problem_detail or self._problem_text,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            self._keep(box)
+            box.open()
+            if not self._problem_transient:
+                self.clear_problem()  # read: a lasting notice has done its job
+            return True
+        return super().eventFilter(watched, event)
+
+    def stop(self) -> None:
+        """Stop the timers (before the application quits or a test ends)."""
+        self._timer.stop()
+        if self._save_position.isActive():
+            self._save_position.stop()
+            self._store_position()
+
+
+def _event_json(ev: Any) -> dict[str, Any]:
+    return {
+        "uuid": ev.uuid,
+        "seq": ev.seq,
+        "kind": ev.kind.value,
+        "key": ev.key.value if ev.key else None,
+    }

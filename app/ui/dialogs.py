@@ -1,0 +1,187 @@
+"""The bar's small dialogs: a note with a click, my day, settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import set_in_file
+from app.domain.durations import format_duration
+from app.domain.events import NOTE_MAX_CHARS, Event, Key, Kind
+from app.domain.totals import Totals
+
+
+class NoteDialog(QDialog):
+    """Type a short note to go with a key (never required).
+
+    Signals:
+        note_given(str): the agent confirmed; the key is to be pressed with this note.
+    """
+
+    note_given = Signal(str)
+
+    def __init__(self, key_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Note"))
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        layout = QVBoxLayout(self)
+        self.prompt = QLabel(
+            self.tr("Note for “%1” (optional, %2 characters at most):")
+            .replace("%1", key_label)
+            .replace("%2", str(NOTE_MAX_CHARS))
+        )
+        self.prompt.setWordWrap(True)
+        self.edit = QLineEdit()
+        self.edit.setMaxLength(NOTE_MAX_CHARS)
+        self.edit.setAccessibleName(self.tr("Note"))
+        self.counter = QLabel()
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.edit.textChanged.connect(self._count)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(self.prompt)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.counter)
+        layout.addWidget(buttons)
+        self._count()
+
+    def _count(self) -> None:
+        self.counter.setText(f"{len(self.edit.text())}/{NOTE_MAX_CHARS}")
+
+    def accept(self) -> None:
+        self.note_given.emit(self.edit.text())
+        super().accept()
+
+
+class DayDialog(QDialog):
+    """My day: today's totals per key and the list of today's events."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("My day"))
+        self.resize(520, 420)
+        layout = QVBoxLayout(self)
+        self.totals = QLabel()
+        self.totals.setTextFormat(Qt.TextFormat.PlainText)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Time"), self.tr("Event"), self.tr("Activity"), self.tr("Note")]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+
+    def show_day(self, totals: Totals, events: list[Event], labels: dict[Key, str]) -> None:
+        lines = [f"{labels[k]} : {format_duration(totals.by_key[k])}" for k in Key]
+        lines.append(self.tr("Unclassified") + f" : {format_duration(totals.unclassified_ms)}")
+        lines.append(self.tr("Presence") + f" : {format_duration(totals.presence_ms)}")
+        self.totals.setText("\n".join(lines))
+        self.table.setRowCount(len(events))
+        for row, ev in enumerate(events):
+            local = datetime.fromtimestamp(ev.occurred_at_ms / 1000, UTC).astimezone()
+            what = self._describe(ev, labels)
+            for col, text in enumerate(
+                (local.strftime("%H:%M:%S"), what, ev.activity or "", ev.note or "")
+            ):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+
+    def _describe(self, ev: Event, labels: dict[Key, str]) -> str:
+        if ev.kind is Kind.STATUS and ev.key is not None:
+            return labels[ev.key]
+        names = {
+            Kind.SHIFT_START: self.tr("Shift start"),
+            Kind.SHIFT_END: self.tr("End of shift"),
+            Kind.ACTIVITY: self.tr("Activity change"),
+            Kind.CORRECTION: self.tr("Correction"),
+            Kind.CLOCK_JUMP: self.tr("PC clock changed"),
+        }
+        return names.get(ev.kind, ev.kind.value)
+
+
+class SettingsDialog(QDialog):
+    """The settings an agent changes from the bar; saved in bandeau.toml.
+
+    Signals:
+        saved(dict): the names and values written.
+    """
+
+    saved = Signal(dict)
+
+    def __init__(
+        self, config_file: Path, values: dict[str, object], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.config_file = config_file
+        self.setWindowTitle(self.tr("Settings"))
+        form = QFormLayout(self)
+        self.language = QComboBox()
+        self.language.addItem(self.tr("Automatic (system)"), "auto")
+        self.language.addItem("Français", "fr")
+        self.language.addItem("English", "en")
+        self.language.setCurrentIndex(max(self.language.findData(values["ui.language"]), 0))
+        self.on_top = QCheckBox(self.tr("Keep the bar above other windows"))
+        self.on_top.setChecked(bool(values["ui.always_on_top"]))
+        self.show_totals = QCheckBox(self.tr("Show today's total under each key"))
+        self.show_totals.setChecked(bool(values["ui.show_totals"]))
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c5221f")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        where = QLabel(self.tr("Saved in %1").replace("%1", str(config_file)))
+        where.setWordWrap(True)
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.on_top)
+        form.addRow(self.show_totals)
+        form.addRow(where)
+        form.addRow(self.error)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, object]:
+        return {
+            "ui.language": self.language.currentData(),
+            "ui.always_on_top": self.on_top.isChecked(),
+            "ui.show_totals": self.show_totals.isChecked(),
+        }
+
+    def accept(self) -> None:
+        values = self.values()
+        try:
+            for name, value in values.items():
+                set_in_file(self.config_file, name, value)
+        except OSError as exc:
+            self.error.setText(self.tr("Could not save the settings: %1").replace("%1", str(exc)))
+            self.error.show()
+            return
+        self.saved.emit(values)
+        super().accept()

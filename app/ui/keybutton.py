@@ -1,0 +1,135 @@
+"""One status key of the bar: icon, label and today's total, painted so that the current key
+is unmistakable without colour (filled, bold, with a check mark) as well as with it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QAbstractButton, QWidget
+
+from app.domain.events import Key
+from app.ui.theme import KEY_STYLES, tinted_pixmap
+
+KEY_WIDTH = 86
+KEY_HEIGHT = 60
+_RADIUS = 6.0
+_ICON = 20
+
+
+class KeyButton(QAbstractButton):
+    """A status key. `active` marks the current key; `total` is today's time on it."""
+
+    def __init__(self, key: Key, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.colour = KEY_STYLES[key].colour
+        self._active = False
+        self._total = ""
+        self._label = ""
+        self.setCheckable(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFixedSize(KEY_WIDTH, KEY_HEIGHT)
+        self.setObjectName(f"Key_{key.value}")
+
+    def sizeHint(self) -> QSize:
+        return QSize(KEY_WIDTH, KEY_HEIGHT)
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        if active != self._active:
+            self._active = active
+            self.update()
+
+    def set_label(self, label: str) -> None:
+        self._label = label
+        self.setText(label)
+        self.update()
+
+    def set_total(self, total: str) -> None:
+        if total != self._total:
+            self._total = total
+            self.update()
+
+    @property
+    def total(self) -> str:
+        return self._total
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5)
+        colour = QColor(self.colour)
+        if not self.isEnabled():
+            colour = QColor("#90a4ae")
+        pressed = self.isDown()
+        if self._active:
+            fill = colour.darker(115) if pressed else colour
+            text_colour = QColor("#ffffff")
+            border = QPen(QColor("#ffffff"), 2.5)
+        else:
+            fill = QColor("#cfd8dc") if pressed else QColor("#eceff1")
+            if self.underMouse() and not pressed:
+                fill = QColor("#ffffff")
+            text_colour = QColor("#263238")
+            border = QPen(colour, 1.5)
+        path = QPainterPath()
+        path.addRoundedRect(rect, _RADIUS, _RADIUS)
+        p.fillPath(path, fill)
+        p.setPen(border)
+        p.drawPath(path)
+        if not self._active:
+            # A coloured stripe at the bottom ties the idle key to its colour.
+            stripe = QRectF(rect.left() + 6, rect.bottom() - 4, rect.width() - 12, 3)
+            p.fillRect(stripe, colour)
+
+        icon_colour = "#ffffff" if self._active else colour.name()
+        pix = tinted_pixmap(KEY_STYLES[self.key].icon, icon_colour, _ICON, self.devicePixelRatioF())
+        p.drawPixmap(QPointF(rect.center().x() - _ICON / 2, rect.top() + 4), pix)
+
+        label_font = QFont(self.font())
+        label_font.setBold(self._active)
+        label_font.setPixelSize(12)
+        metrics = QFontMetrics(label_font)
+        while (
+            metrics.horizontalAdvance(self._label) > rect.width() - 8 and label_font.pixelSize() > 9
+        ):
+            label_font.setPixelSize(label_font.pixelSize() - 1)
+            metrics = QFontMetrics(label_font)
+        p.setFont(label_font)
+        p.setPen(text_colour)
+        label_rect = QRectF(rect.left() + 2, rect.top() + 25, rect.width() - 4, 16)
+        p.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, self._label)
+
+        if self._total:
+            total_font = QFont(self.font())
+            total_font.setPixelSize(10)
+            p.setFont(total_font)
+            total_rect = QRectF(rect.left() + 2, rect.top() + 40, rect.width() - 4, 12)
+            p.drawText(total_rect, Qt.AlignmentFlag.AlignCenter, self._total)
+
+        if self._active:
+            # The check mark: the current key is told by shape, not only by colour.
+            badge = QRectF(rect.right() - 17, rect.top() + 3, 14, 14)
+            p.setBrush(QColor("#ffffff"))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawEllipse(badge)
+            tick = QPen(colour.darker(110), 2.2)
+            tick.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(tick)
+            p.drawPolyline(
+                [
+                    QPointF(badge.left() + 3.5, badge.top() + 7.5),
+                    QPointF(badge.left() + 6, badge.top() + 10),
+                    QPointF(badge.left() + 10.5, badge.top() + 4.5),
+                ]
+            )
+        if self.hasFocus():
+            focus = QPen(QColor("#ffd54f"), 2, Qt.PenStyle.DashLine)
+            p.setPen(focus)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(rect.adjusted(2.5, 2.5, -2.5, -2.5), _RADIUS - 2, _RADIUS - 2)
+        p.end()

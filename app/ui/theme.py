@@ -1,0 +1,91 @@
+"""Colours, tinted icons and the stylesheet of the bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+from app.domain.events import Key
+from app.resources import read_text
+
+_PLACEHOLDER = "#000000"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStyle:
+    """How one key looks. Plateaux may change the colour (and label) later; never the shape."""
+
+    colour: str
+    icon: str
+
+
+# Green, amber, blue as in the brief; each is also told apart by its icon's shape and by
+# the label, so colour is never the only cue.
+KEY_STYLES: dict[Key, KeyStyle] = {
+    Key.PRODUCTION: KeyStyle("#1e8e3e", "production.svg"),
+    Key.PAUSE: KeyStyle("#c77800", "pause.svg"),
+    Key.OFF: KeyStyle("#1a73e8", "off.svg"),
+}
+UNCLASSIFIED_COLOUR = "#5f6368"
+PROBLEM_COLOUR = "#c5221f"
+BAR_BACKGROUND = "#263238"
+
+
+@cache
+def _svg(name: str) -> str:
+    return read_text("icons", name)
+
+
+def tinted_pixmap(name: str, colour: str, size: int, ratio: float = 1.0) -> QPixmap:
+    """Render a single-colour SVG icon in the given colour."""
+    data = _svg(name).replace(_PLACEHOLDER, colour)
+    renderer = QSvgRenderer(QByteArray(data.encode("utf-8")))
+    px = max(int(size * ratio), 1)
+    image = QImage(px, px, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    renderer.render(painter, QRectF(0, 0, px, px))
+    painter.end()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(ratio)
+    return pixmap
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128):
+        icon.addPixmap(tinted_pixmap("bandeau.svg", _PLACEHOLDER, size))
+    return icon
+
+
+def status_icon(key: Key | None) -> QIcon:
+    """A tray icon for the current key: the key's icon on its colour, grey when unclassified."""
+    colour = KEY_STYLES[key].colour if key is not None else UNCLASSIFIED_COLOUR
+    image = QImage(32, 32, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(colour))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(0, 0, 32, 32, 7, 7)
+    if key is not None:
+        painter.drawPixmap(4, 4, tinted_pixmap(KEY_STYLES[key].icon, "#ffffff", 24))
+    painter.end()
+    return QIcon(QPixmap.fromImage(image))
+
+
+def stylesheet() -> str:
+    """The bar's stylesheet, with the colour names filled in."""
+    sheet = read_text("style.qss")
+    replacements = {
+        "@background@": BAR_BACKGROUND,
+        "@problem@": PROBLEM_COLOUR,
+        "@unclassified@": UNCLASSIFIED_COLOUR,
+    }
+    for name, value in replacements.items():
+        sheet = sheet.replace(name, value)
+    return sheet

@@ -1,0 +1,240 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="fr" sourcelanguage="en">
+<context>
+    <name>Bar</name>
+    <message>
+        <source>Journal repaired</source>
+        <translation>Journal réparé</translation>
+    </message>
+    <message>
+        <source>Your journal file was damaged (%1). It was kept aside as %2, %3 events were recovered from it, and a new journal was started. Please tell IT.</source>
+        <translation>Votre fichier journal était endommagé (%1). Il a été mis de côté sous %2, %3 événements en ont été récupérés et un nouveau journal a été commencé. Merci de prévenir le support informatique.</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Réglages</translation>
+    </message>
+    <message>
+        <source>Hide the bar</source>
+        <translation>Masquer la barre</translation>
+    </message>
+    <message>
+        <source>Show the bar</source>
+        <translation>Afficher la barre</translation>
+    </message>
+    <message>
+        <source>%1 with a note…</source>
+        <translation>%1 avec une note…</translation>
+    </message>
+    <message>
+        <source>Not recorded</source>
+        <translation>Non enregistré</translation>
+    </message>
+    <message>
+        <source>Not recorded!</source>
+        <translation>Non enregistré !</translation>
+    </message>
+    <message>
+        <source>Your click was NOT recorded: the journal cannot be written (%1). The bar still shows your previous status. Tell your team lead or IT.</source>
+        <translation>Votre clic n’a PAS été enregistré : le journal ne peut pas être écrit (%1). La barre affiche toujours votre statut précédent. Prévenez votre responsable ou le support informatique.</translation>
+    </message>
+    <message>
+        <source>Quit Bandeau</source>
+        <translation>Quitter Bandeau</translation>
+    </message>
+    <message>
+        <source>Is your shift over?</source>
+        <translation>Votre service est-il terminé ?</translation>
+    </message>
+    <message>
+        <source>Choose “End my shift” if you are leaving. Choose “Keep it open” if you only restart the computer.</source>
+        <translation>Choisissez « Terminer mon service » si vous partez. Choisissez « Le garder ouvert » si vous redémarrez seulement l’ordinateur.</translation>
+    </message>
+    <message>
+        <source>End my shift</source>
+        <translation>Terminer mon service</translation>
+    </message>
+    <message>
+        <source>Keep it open</source>
+        <translation>Le garder ouvert</translation>
+    </message>
+    <message>
+        <source>Production</source>
+        <translation>Production</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>Off production</source>
+        <translation>Hors production</translation>
+    </message>
+    <message>
+        <source>On the phones: available, in a call, wrap-up</source>
+        <translation>Au téléphone : disponible, en appel, post-appel</translation>
+    </message>
+    <message>
+        <source>A break</source>
+        <translation>Une pause</translation>
+    </message>
+    <message>
+        <source>Off-phone work: training, debriefing, coaching, meeting, admin</source>
+        <translation>Travail hors téléphone : formation, débrief, coaching, réunion, administratif</translation>
+    </message>
+    <message>
+        <source>Shortcut: %1 — right-click to add a note</source>
+        <translation>Raccourci : %1 — clic droit pour ajouter une note</translation>
+    </message>
+    <message>
+        <source>Drag to move the bar</source>
+        <translation>Glisser pour déplacer la barre</translation>
+    </message>
+    <message>
+        <source>Move the bar</source>
+        <translation>Déplacer la barre</translation>
+    </message>
+    <message>
+        <source>Activity you are working on</source>
+        <translation>Activité sur laquelle vous travaillez</translation>
+    </message>
+    <message>
+        <source>Activity</source>
+        <translation>Activité</translation>
+    </message>
+    <message>
+        <source>Menu</source>
+        <translation>Menu</translation>
+    </message>
+    <message>
+        <source>My day</source>
+        <translation>Ma journée</translation>
+    </message>
+    <message>
+        <source>End of shift</source>
+        <translation>Fin de service</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>Réglages…</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Quitter</translation>
+    </message>
+    <message>
+        <source>● Local only</source>
+        <translation>● Local uniquement</translation>
+    </message>
+    <message>
+        <source>No central server is configured: your events are kept on this computer.</source>
+        <translation>Aucun serveur central n’est configuré : vos événements sont conservés sur cet ordinateur.</translation>
+    </message>
+    <message>
+        <source>Shift ended</source>
+        <translation>Service terminé</translation>
+    </message>
+    <message>
+        <source>Unclassified</source>
+        <translation>Non classé</translation>
+    </message>
+    <message>
+        <source>Today: %1</source>
+        <translation>Aujourd’hui : %1</translation>
+    </message>
+</context>
+<context>
+    <name>DayDialog</name>
+    <message>
+        <source>My day</source>
+        <translation>Ma journée</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Heure</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>Événement</translation>
+    </message>
+    <message>
+        <source>Activity</source>
+        <translation>Activité</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Unclassified</source>
+        <translation>Non classé</translation>
+    </message>
+    <message>
+        <source>Presence</source>
+        <translation>Présence</translation>
+    </message>
+    <message>
+        <source>Shift start</source>
+        <translation>Début de service</translation>
+    </message>
+    <message>
+        <source>End of shift</source>
+        <translation>Fin de service</translation>
+    </message>
+    <message>
+        <source>Activity change</source>
+        <translation>Changement d’activité</translation>
+    </message>
+    <message>
+        <source>Correction</source>
+        <translation>Correction</translation>
+    </message>
+    <message>
+        <source>PC clock changed</source>
+        <translation>Horloge du PC modifiée</translation>
+    </message>
+</context>
+<context>
+    <name>NoteDialog</name>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Note for “%1” (optional, %2 characters at most):</source>
+        <translation>Note pour « %1 » (facultative, %2 caractères au plus) :</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>Réglages</translation>
+    </message>
+    <message>
+        <source>Automatic (system)</source>
+        <translation>Automatique (système)</translation>
+    </message>
+    <message>
+        <source>Keep the bar above other windows</source>
+        <translation>Garder la barre au-dessus des autres fenêtres</translation>
+    </message>
+    <message>
+        <source>Show today&apos;s total under each key</source>
+        <translation>Afficher le total du jour sous chaque touche</translation>
+    </message>
+    <message>
+        <source>Saved in %1</source>
+        <translation>Enregistré dans %1</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Langue</translation>
+    </message>
+    <message>
+        <source>Could not save the settings: %1</source>
+        <translation>Impossible d’enregistrer les réglages : %1</translation>
+    </message>
+</context>
+</TS>
