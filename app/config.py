@@ -48,7 +48,7 @@ class Setting:
         if self.kind is int:
             return f"a whole number from {self.minimum} to {self.maximum}"
         if self.kind is list:
-            return 'a list of texts, like ["A", "B"]'
+            return 'a list of one or more texts, like ["A", "B"]'
         return "a text in quotes"
 
 
@@ -130,7 +130,11 @@ def convert(setting: Setting, raw: Any, *, from_text: bool = False) -> Any:
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise SettingError(f"expected {setting.expected()}")
     elif setting.kind is list:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
             raise SettingError(f"expected {setting.expected()}, with no empty text")
         value = [v.strip() for v in value]
     elif not isinstance(value, str):

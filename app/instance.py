@@ -150,7 +150,12 @@ def send_request(data_dir: Path, request: dict[str, Any], timeout_ms: int = 5000
     sock = QLocalSocket()
     sock.connectToServer(server_name(data_dir))
     if not sock.waitForConnected(timeout_ms):
-        raise InstanceError(f"no Bandeau bar is running for {data_dir} ({sock.errorString()})")
+        absent = (
+            QLocalSocket.LocalSocketError.ServerNotFoundError,
+            QLocalSocket.LocalSocketError.ConnectionRefusedError,
+        )
+        why = "" if sock.error() in absent else f" ({sock.errorString()})"
+        raise InstanceError(f"no Bandeau bar is running for {data_dir}{why}")
     sock.write(QByteArray(json.dumps(request).encode("utf-8") + b"\n"))
     if not sock.waitForBytesWritten(timeout_ms):
         raise InstanceError(f"could not send the request: {sock.errorString()}")

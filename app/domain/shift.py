@@ -41,12 +41,14 @@ class ShiftState:
                     shift_started_ms=event.occurred_at_ms,
                 )
             case Kind.STATUS:
+                # The same key again (to add a note) does not restart the time in status.
+                same = state.open and state.key is event.key
                 return replace(
                     state,
                     open=True,
                     key=event.key,
                     activity=event.activity or state.activity,
-                    since_ms=event.occurred_at_ms,
+                    since_ms=state.since_ms if same else event.occurred_at_ms,
                 )
             case Kind.ACTIVITY:
                 # Switching activity does not restart the time in status.

@@ -64,7 +64,10 @@ def check_file(path: Path) -> str | None:
     not damage, and moving the file aside would not help.
     """
     try:
-        con = sqlite3.connect(path, timeout=DEFAULT_BUSY_TIMEOUT_MS / 1000)
+        # Read-only: checking must not change the evidence (the -wal file) if it is damaged.
+        con = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=DEFAULT_BUSY_TIMEOUT_MS / 1000
+        )
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open {path}: {exc}") from exc
     try:

@@ -92,6 +92,7 @@ class Bar(QWidget):
         self._dialogs: list[QWidget] = []
         self.translations = translations
         self._problem_transient = False
+        self._stopped = False
 
         self.grip = QLabel()
         self.grip.setObjectName("Grip")
@@ -418,6 +419,9 @@ class Bar(QWidget):
         return "end" if clicked is end else "keep" if clicked is keep else "cancel"
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._stopped:
+            event.accept()
+            return
         # Alt+F4 and the window manager's close go through the same question as "Quit".
         event.ignore()
         self.request_quit()
@@ -637,7 +641,9 @@ class Bar(QWidget):
         return super().eventFilter(watched, event)
 
     def stop(self) -> None:
-        """Stop the timers (before the application quits or a test ends)."""
+        """Stop the timers (before the application quits or a test ends); closing is then
+        plain closing."""
+        self._stopped = True
         self._timer.stop()
         if self._save_position.isActive():
             self._save_position.stop()

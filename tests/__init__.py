@@ -1,0 +1,1 @@
+"""Bandeau's test suite."""

@@ -1,0 +1,77 @@
+"""Fixtures shared by every test: isolated dirs and keyring, offscreen Qt, fake clocks."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: tests never need (or open) a real display.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+
+from app.domain.clock import FakeClock
+from app.journal import Journal
+
+# 2026-11-27 09:00:00 Europe/Paris (08:00 UTC), a Friday.
+T0_MS = 1_795_766_400_000
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that forgets everything when the test ends."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def isolated(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Point every user directory at a temp dir and install an in-memory keyring.
+
+    Child processes inherit the environment, so they are isolated too.
+    """
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith("BANDEAU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("BANDEAU_DATA_DIR", str(home / "bandeau-data"))
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    yield home
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0_MS, zone_name="Europe/Paris", monotonic_ms=5_000_000)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    j = Journal(tmp_path / "journal.sqlite3")
+    yield j
+    j.close()

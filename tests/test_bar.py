@@ -1,0 +1,410 @@
+"""The bar, clicked as an agent would (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu
+from pytestqt.qtbot import QtBot
+
+from app.config import Settings, load_settings
+from app.domain.clock import FakeClock
+from app.domain.events import Key, Kind
+from app.journal import Journal
+from app.recording import Recorder
+from app.resources import resource
+from app.ui.bar import BAR_HEIGHT, BAR_WIDTH, POSITION_STATE, Bar
+from app.ui.dialogs import NoteDialog
+from app.ui.i18n import Translations, choose_language
+from app.ui.tray import make_tray
+
+pytestmark = pytest.mark.gui
+ACTIVITIES = ["Assurance Auto", "Banque Pro"]
+
+
+@pytest.fixture
+def translations(qapp: QApplication) -> Iterator[Translations]:
+    t = Translations()
+    t.apply("fr")
+    yield t
+    t.apply("en")
+
+
+def make_bar(
+    qtbot: QtBot,
+    journal: Journal,
+    clock: FakeClock,
+    settings: Settings | None = None,
+    config_file: Path | None = None,
+    translations: Translations | None = None,
+) -> Bar:
+    recorder = Recorder(journal, clock, agent="marie", activities=ACTIVITIES)
+    recorder.start()
+    bar = Bar(recorder, settings or Settings(), config_file=config_file, translations=translations)
+    qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
+    bar.show()
+    qtbot.waitExposed(bar)
+    return bar
+
+
+@pytest.fixture
+def bar(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, translations: Translations
+) -> Iterator[Bar]:
+    widget = make_bar(qtbot, journal, clock, translations=translations)
+    yield widget
+    widget.stop()
+
+
+def rows(journal: Journal) -> list[tuple[str, str | None]]:
+    return [(e.kind.value, e.key.value if e.key else None) for e in journal.events()]
+
+
+def test_a_small_frameless_always_on_top_tool_window(bar: Bar) -> None:
+    flags = bar.windowFlags()
+    assert flags & Qt.WindowType.FramelessWindowHint
+    assert flags & Qt.WindowType.WindowStaysOnTopHint
+    assert flags & Qt.WindowType.Tool
+    assert bar.width() <= 440 and bar.height() <= 72
+    assert (bar.width(), bar.height()) == (BAR_WIDTH, BAR_HEIGHT)
+
+
+def test_unclassified_before_the_first_key(bar: Bar) -> None:
+    assert bar.status_name == "Non classé"
+    assert not any(k.active for k in bar.keys.values())
+    assert bar.time_label.text() == "0:00"
+
+
+def test_clicking_each_key_records_it(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
+    for key in (Key.PRODUCTION, Key.PAUSE, Key.OFF):
+        with qtbot.waitSignal(bar.state_changed, timeout=1000):
+            qtbot.mouseClick(bar.keys[key], Qt.MouseButton.LeftButton)
+        assert bar.keys[key].active
+        assert [k for k, b in bar.keys.items() if b.active] == [key]
+        assert journal.events()[-1].key is key
+    assert rows(journal) == [
+        ("shift_start", None),
+        ("status", "production"),
+        ("status", "pause"),
+        ("status", "off"),
+    ]
+    assert bar.status_name == "Hors production"
+
+
+def test_keyboard_shortcuts(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
+    bar.activateWindow()
+    qtbot.waitUntil(bar.isActiveWindow, timeout=2000)
+    for digit, key in (
+        (Qt.Key.Key_2, Key.PAUSE),
+        (Qt.Key.Key_1, Key.PRODUCTION),
+        (Qt.Key.Key_3, Key.OFF),
+    ):
+        qtbot.keyClick(bar, digit, Qt.KeyboardModifier.ControlModifier)
+        assert bar.keys[key].active
+    assert [k for _, k in rows(journal)[1:]] == ["pause", "production", "off"]
+
+
+def test_keys_are_reachable_by_tab_and_space(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
+    bar.keys[Key.PRODUCTION].setFocus()
+    qtbot.keyClick(bar.keys[Key.PRODUCTION], Qt.Key.Key_Space)
+    assert bar.keys[Key.PRODUCTION].active
+
+
+def test_time_in_status_display(bar: Bar, clock: FakeClock) -> None:
+    bar.press(Key.PAUSE)
+    bar.tick()
+    assert bar.time_label.text() == "0:00"
+    clock.advance(59_000)
+    bar.tick()
+    assert bar.time_label.text() == "0:59"
+    clock.advance(3_600_000 - 59_000)
+    bar.tick()
+    assert bar.time_label.text() == "1:00:00"
+    clock.advance(3_599_000)
+    bar.tick()
+    assert bar.time_label.text() == "1:59:59"
+
+
+def test_todays_totals_under_the_keys(bar: Bar, clock: FakeClock) -> None:
+    bar.press(Key.PRODUCTION)
+    clock.advance(2 * 3_600_000 + 13 * 60_000)
+    bar.press(Key.PAUSE)
+    clock.advance(15 * 60_000)
+    bar.tick()
+    assert bar.keys[Key.PRODUCTION].total == "2:13"
+    assert bar.keys[Key.PAUSE].total == "0:15"
+    assert bar.keys[Key.OFF].total == "0:00"
+    assert "Production 2:13:00" in bar.time_label.toolTip()
+
+
+def test_totals_can_be_hidden(qtbot: QtBot, journal: Journal, clock: FakeClock) -> None:
+    settings = Settings()
+    settings.values["ui.show_totals"] = False
+    widget = make_bar(qtbot, journal, clock, settings)
+    assert all(b.total == "" for b in widget.keys.values())
+    widget.stop()
+
+
+def test_accessible_names_and_tooltips(bar: Bar) -> None:
+    assert bar.keys[Key.OFF].accessibleName() == "Hors production"
+    assert "Ctrl+3" in bar.keys[Key.OFF].toolTip()
+    assert bar.keys[Key.PAUSE].accessibleDescription() == "Une pause"
+    assert bar.activity.accessibleName() == "Activité"
+
+
+def test_activity_switch_from_the_picker(bar: Bar, journal: Journal) -> None:
+    bar.press(Key.PRODUCTION)
+    bar.activity.setCurrentIndex(1)
+    bar.activity.activated.emit(1)
+    last = journal.events()[-1]
+    assert (last.kind, last.activity, last.key) == (Kind.ACTIVITY, "Banque Pro", Key.PRODUCTION)
+    assert bar.keys[Key.PRODUCTION].active
+
+
+def test_a_key_with_a_note(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
+    bar.keys[Key.OFF].customContextMenuRequested.emit(QPoint(5, 5))
+    menu = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible())
+    action = next(a for a in menu.actions() if a.text() == "Hors production avec une note…")
+    action.trigger()
+    menu.close()
+    dialog = next(
+        w for w in QApplication.topLevelWidgets() if isinstance(w, NoteDialog) and w.isVisible()
+    )
+    assert dialog.edit.maxLength() == 200
+    qtbot.keyClicks(dialog.edit, "formation produit")
+    assert dialog.counter.text() == "17/200"
+    qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+    last = journal.events()[-1]
+    assert (last.key, last.note) == (Key.OFF, "formation produit")
+    assert bar.keys[Key.OFF].active
+
+
+def test_a_cancelled_note_records_nothing(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
+    dialog = bar.ask_note(Key.PAUSE)
+    qtbot.keyClicks(dialog.edit, "pas envoye")  # QtTest types ASCII only
+    dialog.reject()
+    assert rows(journal) == [("shift_start", None)]
+
+
+def test_a_failed_write_keeps_the_old_state_and_says_so(
+    qtbot: QtBot, tmp_path: Path, clock: FakeClock, translations: Translations
+) -> None:
+    journal = Journal(tmp_path / "locked.sqlite3", busy_timeout_ms=20)
+    widget = make_bar(qtbot, journal, clock)
+    widget.press(Key.PRODUCTION)
+    blocker = sqlite3.connect(journal.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with qtbot.waitSignal(widget.problem_changed, timeout=1000):
+            qtbot.mouseClick(widget.keys[Key.PAUSE], Qt.MouseButton.LeftButton)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert widget.keys[Key.PRODUCTION].active and not widget.keys[Key.PAUSE].active
+    assert widget.problem == "Non enregistré !"
+    assert "PAS été enregistré" in widget.problem_label.toolTip()
+    assert widget.problem_label.isVisible()
+    assert rows(journal)[-1] == ("status", "production")
+    # The next click that works clears the warning.
+    qtbot.mouseClick(widget.keys[Key.PAUSE], Qt.MouseButton.LeftButton)
+    assert widget.keys[Key.PAUSE].active and widget.problem == ""
+    widget.stop()
+    journal.close()
+
+
+def test_menu_holds_every_tray_action(bar: Bar) -> None:
+    bar._update_actions()
+    texts = [a.text() for a in bar.menu.actions() if not a.isSeparator()]
+    assert texts == ["Masquer la barre", "Ma journée", "Fin de service", "Réglages…", "Quitter"]
+    assert bar.menu_button.menu() is bar.menu
+
+
+def test_hide_and_show(bar: Bar) -> None:
+    bar.show_action.trigger()
+    assert not bar.isVisible()
+    bar._update_actions()
+    assert bar.show_action.text() == "Afficher la barre"
+    bar.show_action.trigger()
+    assert bar.isVisible()
+
+
+def test_tray_only_where_there_is_one(bar: Bar) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    tray = make_tray(bar)
+    assert (tray is not None) == QSystemTrayIcon.isSystemTrayAvailable()
+
+
+def test_end_of_shift_from_the_menu(bar: Bar, journal: Journal) -> None:
+    bar.press(Key.PRODUCTION)
+    bar.end_action.trigger()
+    assert rows(journal)[-1] == ("shift_end", None)
+    assert bar.status_name == "Service terminé"
+    assert bar.time_label.text() == "–"
+    bar._update_actions()
+    assert not bar.end_action.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("choice", "last", "quits"),
+    [
+        ("end", ("shift_end", None), True),
+        ("keep", ("status", "pause"), True),
+        ("cancel", ("status", "pause"), False),
+    ],
+)
+def test_quit_asks_about_the_shift(
+    qtbot: QtBot,
+    bar: Bar,
+    journal: Journal,
+    monkeypatch: pytest.MonkeyPatch,
+    choice: str,
+    last: tuple[str, str | None],
+    quits: bool,
+) -> None:
+    bar.press(Key.PAUSE)
+    monkeypatch.setattr(bar, "ask_end_shift", lambda: choice)
+    with qtbot.waitSignal(bar.quit_confirmed, timeout=500, raising=False) as blocker:
+        bar.quit_action.trigger()
+    assert blocker.signal_triggered == quits
+    assert rows(journal)[-1] == last
+
+
+def test_commands_from_other_processes(bar: Bar, journal: Journal) -> None:
+    answer = bar.handle_request({"cmd": "key", "key": "pause", "note": "café"})
+    assert answer["ok"] and answer["state"]["key"] == "pause"
+    (event,) = answer["events"]
+    assert journal.events()[-1].uuid == event["uuid"]
+    assert bar.keys[Key.PAUSE].active  # the bar shows what the command did
+    assert bar.handle_request({"cmd": "key", "key": "pause"})["events"] == []
+    assert not bar.handle_request({"cmd": "key", "key": "lunch"})["ok"]
+    assert not bar.handle_request({"cmd": "key", "key": "off", "note": 42})["ok"]
+    assert "201" in bar.handle_request({"cmd": "key", "key": "off", "note": "x" * 201})["error"]
+    assert bar.handle_request({"cmd": "status"})["state"]["activity"] == "Assurance Auto"
+    assert bar.handle_request({"cmd": "show"})["ok"]
+    assert "unknown command" in bar.handle_request({"cmd": "rm -rf"})["error"]
+    assert bar.handle_request({"cmd": "end_shift"})["ok"]
+    assert rows(journal)[-1] == ("shift_end", None)
+
+
+def test_position_is_remembered(qtbot: QtBot, bar: Bar, journal: Journal, clock: FakeClock) -> None:
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    bar.move(screen.x() + 100, screen.y() + 50)
+    qtbot.waitUntil(lambda: journal.get_state(POSITION_STATE) is not None, timeout=3000)
+    assert journal.get_state(POSITION_STATE) == f"{screen.x() + 100},{screen.y() + 50}"
+    bar.stop()
+    again = Bar(bar.recorder, Settings())
+    qtbot.addWidget(again, before_close_func=lambda w: w.stop())
+    again.place()
+    assert (again.x(), again.y()) == (screen.x() + 100, screen.y() + 50)
+    again.stop()
+
+
+def test_a_place_on_a_vanished_screen_snaps_back(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
+    journal.set_state(POSITION_STATE, "50000,50000")
+    bar.place()
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    assert screen.contains(bar.geometry())
+    journal.set_state(POSITION_STATE, "garbage")
+    bar.place()
+    assert screen.contains(bar.geometry())
+
+
+def test_drag_by_the_grip(qtbot: QtBot, bar: Bar) -> None:
+    start = bar.pos()
+    qtbot.mousePress(bar, Qt.MouseButton.LeftButton, pos=QPoint(5, 30))
+    qtbot.mouseMove(bar, QPoint(45, 10))
+    qtbot.mouseRelease(bar, Qt.MouseButton.LeftButton, pos=QPoint(45, 10))
+    assert bar.pos() != start
+
+
+def test_my_day(bar: Bar, clock: FakeClock) -> None:
+    bar.press(Key.PRODUCTION)
+    clock.advance(60_000)
+    bar.press(Key.PAUSE, "café")
+    dialog = bar.show_day()
+    assert dialog.table.rowCount() == 3
+    assert (item := dialog.table.item(2, 1)) is not None
+    assert item.text() == "Pause"
+    assert (note := dialog.table.item(2, 3)) is not None
+    assert note.text() == "café"
+    assert "Production : 1:00" in dialog.totals.text()
+    dialog.close()
+
+
+def test_settings_dialog_saves_and_applies(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, tmp_path: Path, translations: Translations
+) -> None:
+    config = tmp_path / "bandeau.toml"
+    widget = make_bar(qtbot, journal, clock, config_file=config, translations=translations)
+    dialog = widget.show_settings()
+    assert dialog is not None
+    dialog.language.setCurrentIndex(dialog.language.findData("en"))
+    dialog.on_top.setChecked(False)
+    dialog.accept()
+    saved = load_settings(config, environ={})
+    assert saved.problems == []
+    assert saved.text("ui.language") == "en" and not saved.flag("ui.always_on_top")
+    assert not widget.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+    # Qt posts the LanguageChange event: the bar retranslates itself on the next loop turn.
+    qtbot.waitUntil(lambda: widget.keys[Key.OFF].accessibleName() == "Off production", timeout=2000)
+    assert widget.status_name == "Unclassified"
+    widget.stop()
+
+
+def test_language_choice(qapp: QApplication) -> None:
+    from PySide6.QtCore import QLocale
+
+    assert choose_language("en") == "en"
+    assert choose_language("auto", QLocale(QLocale.Language.French)) == "fr"
+    assert choose_language("auto", QLocale(QLocale.Language.English)) == "en"
+    assert choose_language("auto", QLocale(QLocale.Language.German)) == "fr"  # French first
+
+
+def test_the_french_catalogue_covers_every_string(tmp_path: Path) -> None:
+    """Every tr() string in the UI code has a finished French translation, and the .qm is
+    compiled from the .ts in the repository."""
+    tools = Path(sys.executable).parent
+    lupdate = shutil.which("pyside6-lupdate", path=str(tools)) or shutil.which("pyside6-lupdate")
+    lrelease = shutil.which("pyside6-lrelease", path=str(tools)) or shutil.which("pyside6-lrelease")
+    assert lupdate and lrelease, "PySide6's lupdate/lrelease are part of the test extra"
+    ts = tmp_path / "bandeau_fr.ts"
+    shutil.copy(resource("translations", "bandeau_fr.ts"), ts)
+    ui = sorted(str(p) for p in (Path(__file__).parent.parent / "app" / "ui").glob("*.py"))
+    out = subprocess.run(
+        [lupdate, *ui, "-locations", "none", "-no-obsolete", "-ts", str(ts)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "(0 new and" in out, out
+    text = ts.read_text(encoding="utf-8")
+    assert 'type="unfinished"' not in text
+    assert text == resource("translations", "bandeau_fr.ts").read_text(encoding="utf-8")
+    qm = tmp_path / "bandeau_fr.qm"
+    subprocess.run([lrelease, str(ts), "-qm", str(qm)], capture_output=True, check=True)
+    assert qm.read_bytes() == resource("translations", "bandeau_fr.qm").read_bytes()
+
+
+def test_the_bar_renders(bar: Bar, tmp_path: Path) -> None:
+    bar.press(Key.PAUSE)
+    image = bar.grab().toImage()
+    assert (image.width(), image.height()) == (
+        BAR_WIDTH * image.devicePixelRatio(),
+        BAR_HEIGHT * image.devicePixelRatio(),
+    )
+    colours = {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 7)
+        for y in range(0, image.height(), 7)
+    }
+    assert "#c77800" in colours  # the active Pause key is painted in its colour
+    assert len(colours) > 10
