@@ -121,10 +121,16 @@ def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> i
     except InstanceError as exc:
         log.warning("commands from other programs will not reach this bar: %s", exc)
 
-    bar.quit_confirmed.connect(app.quit)
+    def shut_down() -> None:
+        # Qt 6's quit() closes every window first: a stopped bar closes without asking.
+        # Queued, so that a signal arriving before the event loop runs still ends it.
+        bar.stop()
+        QTimer.singleShot(0, app.quit)
+
+    bar.quit_confirmed.connect(shut_down)
     # Ctrl+C in a terminal and SIGTERM at logout stop the bar cleanly, the shift kept open.
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
+        signal.signal(sig, lambda *_: shut_down())
     wake = QTimer()  # lets Python run its signal handlers while Qt's loop runs
     wake.start(200)
     wake.timeout.connect(lambda: None)
