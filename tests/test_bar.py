@@ -21,7 +21,7 @@ from app.domain.events import Key, Kind
 from app.journal import Journal
 from app.recording import Recorder
 from app.resources import resource
-from app.ui.bar import BAR_HEIGHT, BAR_WIDTH, POSITION_STATE, Bar
+from app.ui.bar import BAR_HEIGHT, BAR_WIDTH, Bar, load_place
 from app.ui.dialogs import NoteDialog
 from app.ui.i18n import Translations, choose_language
 from app.ui.tray import make_tray
@@ -295,27 +295,56 @@ def test_commands_from_other_processes(bar: Bar, journal: Journal) -> None:
     assert rows(journal)[-1] == ("shift_end", None)
 
 
-def test_position_is_remembered(qtbot: QtBot, bar: Bar, journal: Journal, clock: FakeClock) -> None:
+def test_position_is_remembered(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, tmp_path: Path
+) -> None:
+    place = tmp_path / "window.json"
+    bar = make_bar(qtbot, journal, clock)
+    bar.place_file = place
     screen = QGuiApplication.primaryScreen().availableGeometry()
     bar.move(screen.x() + 100, screen.y() + 50)
-    qtbot.waitUntil(lambda: journal.get_state(POSITION_STATE) is not None, timeout=3000)
-    assert journal.get_state(POSITION_STATE) == f"{screen.x() + 100},{screen.y() + 50}"
+    qtbot.waitUntil(place.exists, timeout=3000)
+    assert load_place(place) == (screen.x() + 100, screen.y() + 50)
     bar.stop()
-    again = Bar(bar.recorder, Settings())
+    again = Bar(bar.recorder, Settings(), place_file=place)
     qtbot.addWidget(again, before_close_func=lambda w: w.stop())
     again.place()
     assert (again.x(), again.y()) == (screen.x() + 100, screen.y() + 50)
     again.stop()
 
 
-def test_a_place_on_a_vanished_screen_snaps_back(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
-    journal.set_state(POSITION_STATE, "50000,50000")
+@pytest.mark.parametrize("content", ['{"x": 50000, "y": 50000}', "garbage", '{"x": "1"}', ""])
+def test_a_place_on_a_vanished_screen_snaps_back(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, tmp_path: Path, content: str
+) -> None:
+    place = tmp_path / "window.json"
+    place.write_text(content, encoding="utf-8")
+    bar = make_bar(qtbot, journal, clock)
+    bar.place_file = place
     bar.place()
     screen = QGuiApplication.primaryScreen().availableGeometry()
     assert screen.contains(bar.geometry())
-    journal.set_state(POSITION_STATE, "garbage")
-    bar.place()
-    assert screen.contains(bar.geometry())
+    bar.stop()
+
+
+def test_a_bar_waiting_for_its_journal(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, translations: Translations
+) -> None:
+    """The bar shows at once and takes clicks only once the journal is open."""
+    bar = Bar(None, Settings())
+    qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
+    bar.show()
+    assert not bar.keys[Key.PAUSE].isEnabled()
+    assert bar.status_name == "Ouverture du journal…"
+    assert bar.press(Key.PAUSE) is None
+    bar.tick()
+    recorder = Recorder(journal, clock, agent="marie", activities=ACTIVITIES)
+    recorder.start()
+    bar.attach(recorder)
+    assert bar.keys[Key.PAUSE].isEnabled()
+    assert bar.status_name == "Non classé"
+    assert bar.press(Key.PAUSE) is not None
+    bar.stop()
 
 
 def test_drag_by_the_grip(qtbot: QtBot, bar: Bar) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
+import threading
 import time
 import uuid as uuidlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,9 @@ class Journal:
         self.recovery: Recovery | None = None
         self.readonly = readonly
         self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._conns: list[Connection] = []
+        self._conns_lock = threading.Lock()
         if readonly:
             # For readers beside a running bar (`bandeau journal show`): no check, no move,
             # no migration, no writes; the bar owns the file.
@@ -150,7 +155,8 @@ class Journal:
         # each thread checks out its own connection, so the UI and sync never share one.
         engine = create_engine(
             f"sqlite:///{self.path}",
-            connect_args={"timeout": self._busy_timeout_ms / 1000},
+            # Each thread uses its own connection (see _tx); close() may run on another thread.
+            connect_args={"timeout": self._busy_timeout_ms / 1000, "check_same_thread": False},
         )
         busy = self._busy_timeout_ms
         readonly = self.readonly
@@ -178,7 +184,7 @@ class Journal:
         return engine
 
     def _migrate(self) -> None:
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
             if version > schema.SCHEMA_VERSION:
                 raise JournalError(
@@ -192,7 +198,7 @@ class Journal:
                 log.info("journal migrated to schema version %d", number + 1)
 
     def _ensure_device_id(self) -> str:
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             found = conn.execute(
                 select(schema.meta.c.value).where(schema.meta.c.name == "device_id")
             ).scalar_one_or_none()
@@ -233,9 +239,9 @@ class Journal:
         """
         written: list[Event] = []
         try:
-            with self._engine.begin() as conn:
+            with self._tx() as conn:
                 for ev in evs:
-                    result = conn.execute(insert(schema.events).values(**_event_values(ev)))
+                    result = conn.execute(_INSERT_EVENT, _event_values(ev))
                     seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
                     written.append(replace(ev, seq=int(seq) if seq is not None else None))
         except SQLAlchemyError as exc:
@@ -247,7 +253,7 @@ class Journal:
     def _restore(self, rows: list[dict[str, Any]]) -> int:
         """Copy the events read from a damaged journal into this one; skip unreadable ones."""
         kept = 0
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             for row in rows:
                 try:
                     with conn.begin_nested():
@@ -262,7 +268,7 @@ class Journal:
         ids = list(uuids)
         if not ids:
             return 0
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             result = conn.execute(
                 update(schema.events)
                 .where(schema.events.c.uuid.in_(ids))
@@ -272,7 +278,7 @@ class Journal:
 
     def quarantine(self, uuid: str, reason: str) -> None:
         """Keep a rejected event aside, with the reason; it no longer blocks the queue."""
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             conn.execute(
                 update(schema.events)
                 .where(schema.events.c.uuid == uuid)
@@ -281,7 +287,7 @@ class Journal:
 
     def set_state(self, name: str, value: str) -> None:
         """Store a small named value (window place, last sign of life)."""
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value, "
@@ -292,7 +298,7 @@ class Journal:
     # -- reading -------------------------------------------------------------------------
 
     def get_state(self, name: str) -> str | None:
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             found = conn.execute(
                 select(schema.state.c.value).where(schema.state.c.name == name)
             ).scalar_one_or_none()
@@ -308,7 +314,7 @@ class Journal:
         query = query.order_by(schema.events.c.seq)
         if limit is not None:
             query = query.limit(limit)
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             rows = conn.execute(query).mappings().all()
         return [_entry(row) for row in rows]
 
@@ -317,7 +323,7 @@ class Journal:
 
     def last_shift_events(self) -> list[Event]:
         """The events of the latest shift (from its shift start), oldest first."""
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             start = conn.execute(
                 select(func.max(schema.events.c.seq)).where(
                     schema.events.c.kind == Kind.SHIFT_START.value,
@@ -333,7 +339,7 @@ class Journal:
         ]
 
     def last_event(self) -> Event | None:
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             row = (
                 conn.execute(select(schema.events).order_by(schema.events.c.seq.desc()).limit(1))
                 .mappings()
@@ -343,7 +349,7 @@ class Journal:
 
     def counts(self) -> dict[SyncState, int]:
         """How many events are pending, acked and quarantined."""
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             rows = conn.execute(
                 select(schema.events.c.sync_state, func.count()).group_by(
                     schema.events.c.sync_state
@@ -356,15 +362,44 @@ class Journal:
 
     def integrity_check(self) -> list[str]:
         """`PRAGMA integrity_check`'s rows (["ok"] when sound)."""
-        with self._engine.begin() as conn:
+        with self._tx() as conn:
             return [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
 
     def pragma(self, name: str) -> Any:
-        with self._engine.connect() as conn:
+        with self._tx() as conn:
             return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
 
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """A transaction on this thread's own connection (kept open between clicks: opening a
+        connection per click would cost more than the durable commit itself)."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._engine.connect()
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            # After a failure (disk full, I/O error) start the next write on a fresh connection.
+            self._local.conn = None
+            with self._conns_lock:
+                if conn in self._conns:
+                    self._conns.remove(conn)
+            conn.close()
+            raise
+
     def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
         self._engine.dispose()
+
+
+_INSERT_EVENT = insert(schema.events)
 
 
 def _now_ms() -> int:

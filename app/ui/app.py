@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import Places, Settings
-from app.domain.clock import Clock, SystemClock
+from app.domain.clock import Clock
 from app.instance import CommandServer, InstanceError, InstanceLock, send_request
-from app.journal import Journal, JournalError
-from app.recording import Recorder
-from app.ui.bar import Bar
-from app.ui.i18n import Translations, choose_language
-from app.ui.theme import app_icon, stylesheet
-from app.ui.tray import make_tray
+from app.startup import JournalOpener
+
+if TYPE_CHECKING:
+    from app.ui.bar import Bar
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +24,7 @@ EXIT_OK = 0
 EXIT_FAILED = 2
 EXIT_NO_DISPLAY = 3
 READY_LINE = "Bandeau ready"
+POLL_OPENER_MS = 10
 
 
 def display_problem(environ: dict[str, str] | None = None) -> str | None:
@@ -51,6 +49,36 @@ def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> i
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_NO_DISPLAY
+
+    # One bar per data dir: take the lock before touching the journal.
+    lock = InstanceLock(places.data_dir)
+    try:
+        places.data_dir.mkdir(parents=True, exist_ok=True)
+        locked = lock.acquire()
+    except (OSError, InstanceError) as exc:
+        return _fatal(f"the data folder {places.data_dir} cannot be written: {exc}")
+    if not locked:
+        return _bring_forward(places, lock)
+
+    opener = JournalOpener(places, settings, clock)
+    try:
+        return _run_window(places, settings, opener)
+    finally:
+        if opener.ident is not None:
+            opener.join()
+        if opener.journal is not None:
+            opener.journal.close()
+        lock.release()
+
+
+def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> int:
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415 - only when a bar will show
+
+    from app.ui.bar import PLACE_FILE, Bar  # noqa: PLC0415
+    from app.ui.i18n import Translations, choose_language  # noqa: PLC0415
+    from app.ui.theme import app_icon, stylesheet  # noqa: PLC0415
+    from app.ui.tray import make_tray  # noqa: PLC0415
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Bandeau")
@@ -62,36 +90,72 @@ def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> i
     translations = Translations()
     translations.apply(choose_language(settings.text("ui.language")))
 
-    lock = InstanceLock(places.data_dir)
-    try:
-        places.data_dir.mkdir(parents=True, exist_ok=True)
-        if not lock.acquire():
-            return _bring_forward(places, lock)
-    except (OSError, InstanceError) as exc:
-        return _fatal(f"the data folder {places.data_dir} cannot be written: {exc}")
-
-    try:
-        journal = Journal(
-            places.journal_file, busy_timeout_ms=settings.number("journal.busy_timeout_ms")
-        )
-        recorder = Recorder(
-            journal,
-            clock or SystemClock(),
-            agent=settings.text("agent.name") or getpass.getuser(),
-            activities=settings.texts("activity.list"),
-            default_activity=settings.text("activity.default"),
-            resume_minutes=settings.number("shift.resume_minutes"),
-        )
-        recorder.start()
-    except JournalError as exc:
-        lock.release()
-        return _fatal(f"the journal cannot be opened, so no click could be recorded: {exc}")
-
-    bar = Bar(recorder, settings, config_file=places.config_file, translations=translations)
+    # The bar shows at once; it takes clicks when the journal is open (a fraction of a second).
+    bar = Bar(
+        None,
+        settings,
+        config_file=places.config_file,
+        place_file=places.data_dir / PLACE_FILE,
+        translations=translations,
+    )
     bar.place()
     bar.show()
-    tray = make_tray(bar)
-    if journal.recovery is not None:
+    # Paint first, then open the journal: SQLAlchemy's import alone takes about as long as
+    # starting Qt, and the agent should see their bar while it happens.
+    app.processEvents()
+    opener.start()
+    server = CommandServer(places.data_dir, bar.handle_request)
+    tray = None
+    outcome = {"code": EXIT_OK}
+
+    def shut_down(code: int = EXIT_OK) -> None:
+        # Qt 6's quit() closes every window first: a stopped bar closes without asking.
+        # Queued, so that a signal arriving before the event loop runs still ends it.
+        outcome["code"] = code
+        bar.stop()
+        QTimer.singleShot(0, app.quit)
+
+    def on_journal_open() -> None:
+        nonlocal tray
+        if opener.is_alive():
+            QTimer.singleShot(POLL_OPENER_MS, on_journal_open)
+            return
+        if opener.recorder is None:
+            _fatal(f"the journal cannot be opened, so no click could be recorded: {opener.error}")
+            shut_down(EXIT_FAILED)
+            return
+        bar.attach(opener.recorder)
+        tray = make_tray(bar)
+        _tell_startup_problems(bar, opener, settings)
+        try:
+            server.listen()
+        except InstanceError as exc:
+            log.warning("commands from other programs will not reach this bar: %s", exc)
+        print(READY_LINE, f"pid={os.getpid()}", file=sys.stderr, flush=True)
+        log.info("bar started for %s on %s", opener.recorder.agent, places.data_dir)
+
+    bar.quit_confirmed.connect(shut_down)
+    # Ctrl+C in a terminal and SIGTERM at logout stop the bar cleanly, the shift kept open.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: shut_down())
+    wake = QTimer()  # lets Python run its signal handlers while Qt's loop runs
+    wake.start(200)
+    wake.timeout.connect(lambda: None)
+    QTimer.singleShot(0, on_journal_open)
+    try:
+        code = app.exec()
+        return outcome["code"] or code
+    finally:
+        wake.stop()
+        bar.stop()
+        server.close()
+        if tray is not None:
+            tray.hide()
+
+
+def _tell_startup_problems(bar: Bar, opener: JournalOpener, settings: Settings) -> None:
+    journal = opener.journal
+    if journal is not None and journal.recovery is not None:
         rec = journal.recovery
         bar.show_problem(
             QCoreApplication.translate("Bar", "Journal repaired"),
@@ -115,39 +179,6 @@ def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> i
             transient=False,
         )
 
-    server = CommandServer(places.data_dir, bar.handle_request)
-    try:
-        server.listen()
-    except InstanceError as exc:
-        log.warning("commands from other programs will not reach this bar: %s", exc)
-
-    def shut_down() -> None:
-        # Qt 6's quit() closes every window first: a stopped bar closes without asking.
-        # Queued, so that a signal arriving before the event loop runs still ends it.
-        bar.stop()
-        QTimer.singleShot(0, app.quit)
-
-    bar.quit_confirmed.connect(shut_down)
-    # Ctrl+C in a terminal and SIGTERM at logout stop the bar cleanly, the shift kept open.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: shut_down())
-    wake = QTimer()  # lets Python run its signal handlers while Qt's loop runs
-    wake.start(200)
-    wake.timeout.connect(lambda: None)
-
-    print(READY_LINE, f"pid={os.getpid()}", file=sys.stderr, flush=True)
-    log.info("bar started for %s on %s", recorder.agent, places.data_dir)
-    try:
-        return app.exec()
-    finally:
-        wake.stop()
-        bar.stop()
-        server.close()
-        if tray is not None:
-            tray.hide()
-        journal.close()
-        lock.release()
-
 
 def _bring_forward(places: Places, lock: InstanceLock) -> int:
     try:
@@ -170,6 +201,8 @@ def _bring_forward(places: Places, lock: InstanceLock) -> int:
 def _fatal(message: str) -> int:
     log.error("%s", message)
     print(f"bandeau: {message}", file=sys.stderr)
+    from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
+
     app = QApplication.instance()
     if isinstance(app, QApplication) and app.platformName() not in ("offscreen", "minimal"):
         QMessageBox.critical(None, "Bandeau", message)

@@ -6,6 +6,7 @@ only once the Recorder has committed the event.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ BAR_WIDTH = 440
 BAR_HEIGHT = 72
 TICK_MS = 250  # the display is recomputed from the clocks each tick; ticks are never counted
 ALIVE_EVERY_MS = 60_000
-POSITION_STATE = "bar_position"
+PLACE_FILE = "window.json"
 _SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
 
 
@@ -69,26 +70,31 @@ class Bar(QWidget):
 
     def __init__(
         self,
-        recorder: Recorder,
+        recorder: Recorder | None,
         settings: Settings,
         *,
         config_file: Path | None = None,
+        place_file: Path | None = None,
         translations: Translations | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`recorder` may come later (attach): the bar shows at once while the journal opens."""
         super().__init__(parent)
-        self.recorder = recorder
+        self.ready = False
         self.settings = settings
+        self.place_file = place_file
         self.config_file = config_file
         self.setObjectName("Bar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow, True)
+        # Appearing must not take the keyboard from the softphone or the CRM.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         self._apply_window_flags(settings.flag("ui.always_on_top"))
         self.setFixedSize(BAR_WIDTH, BAR_HEIGHT)
         self._problem_text = ""
         self._problem_detail = ""
         self._drag_offset: QPoint | None = None
-        self._last_alive_mono = recorder.clock.monotonic_ms()
+        self._last_alive_mono = 0
         self._dialogs: list[QWidget] = []
         self.translations = translations
         self._problem_transient = False
@@ -122,7 +128,6 @@ class Bar(QWidget):
         self.activity = QComboBox()
         self.activity.setObjectName("Activity")
         self.activity.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.activity.addItems(recorder.activities)
         self.activity.activated.connect(self._on_activity_chosen)
         self.sync_label = QLabel()
         self.sync_label.setObjectName("SyncState")
@@ -173,7 +178,26 @@ class Bar(QWidget):
         self.time_label.ensurePolished()
         self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("0:00:00"))
         self.retranslate()
+        if recorder is not None:
+            self.attach(recorder)
+        else:
+            for button in self.keys.values():
+                button.setEnabled(False)
+            self.activity.setEnabled(False)
+            self.time_label.setText("–")
+
+    def attach(self, recorder: Recorder) -> None:
+        """Start showing and driving this recorder's shift (once its journal is open)."""
+        self.recorder = recorder
+        self.ready = True
+        self._last_alive_mono = recorder.clock.monotonic_ms()
+        self.activity.clear()
+        self.activity.addItems(recorder.activities)
+        self.activity.setEnabled(True)
+        for button in self.keys.values():
+            button.setEnabled(True)
         self.refresh()
+        self._update_actions()
         self._timer.start()
 
     # -- window --------------------------------------------------------------------------
@@ -189,14 +213,7 @@ class Bar(QWidget):
 
     def place(self) -> None:
         """Go to the saved place if a screen still shows it, else to a safe corner."""
-        saved = None
-        raw = self.recorder.journal.get_state(POSITION_STATE)
-        if raw:
-            try:
-                x, y = (int(v) for v in raw.split(","))
-                saved = (x, y)
-            except ValueError:
-                log.warning("ignoring a malformed saved bar position %r", raw)
+        saved = load_place(self.place_file) if self.place_file is not None else None
         screens = [self._rect(s.availableGeometry()) for s in self._screens()]
         x, y = place_bar(saved, (self.width(), self.height()), screens)
         self.move(x, y)
@@ -212,10 +229,8 @@ class Bar(QWidget):
         return Rect(r.x(), r.y(), r.width(), r.height())
 
     def _store_position(self) -> None:
-        try:
-            self.recorder.journal.set_state(POSITION_STATE, f"{self.x()},{self.y()}")
-        except (JournalError, Exception) as exc:  # losing the place is not worth a fuss
-            log.warning("could not save the bar position: %s", exc)
+        if self.place_file is not None:
+            save_place(self.place_file, (self.x(), self.y()))
 
     def moveEvent(self, event: QMoveEvent) -> None:
         super().moveEvent(event)
@@ -271,7 +286,8 @@ class Bar(QWidget):
         self.show_action.setText(
             self.tr("Hide the bar") if self.isVisible() else self.tr("Show the bar")
         )
-        self.end_action.setEnabled(self.recorder.state.open)
+        self.end_action.setEnabled(self.ready and self.recorder.state.open)
+        self.day_action.setEnabled(self.ready)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         self._update_actions()
@@ -341,6 +357,8 @@ class Bar(QWidget):
 
     def press(self, key: Key, note: str | None = None) -> Outcome | None:
         """Press a key: the bar changes only once the event is on disk. None on failure."""
+        if not self.ready:
+            return None
         try:
             outcome = self.recorder.press(key, note)
         except InvalidEvent as exc:
@@ -360,6 +378,8 @@ class Bar(QWidget):
         return outcome
 
     def switch_activity(self, activity: str) -> Outcome | None:
+        if not self.ready:
+            return None
         try:
             outcome = self.recorder.switch_activity(activity)
         except (InvalidEvent, JournalError) as exc:
@@ -373,6 +393,8 @@ class Bar(QWidget):
         self.switch_activity(self.activity.itemText(index))
 
     def end_shift(self) -> Outcome | None:
+        if not self.ready:
+            return None
         try:
             outcome = self.recorder.end_shift()
         except JournalError as exc:
@@ -386,11 +408,12 @@ class Bar(QWidget):
             self.clear_problem()
         if outcome.changed:
             self.refresh()
+            self._update_actions()
             self.state_changed.emit()
 
     def request_quit(self) -> None:
         """Quit, asking first whether the shift ends."""
-        if self.recorder.state.open:
+        if self.ready and self.recorder.state.open:
             choice = self.ask_end_shift()
             if choice == "cancel":
                 return
@@ -524,6 +547,10 @@ class Bar(QWidget):
 
     def refresh(self) -> None:
         """Show the recorder's state: keys, time in status, activity, totals."""
+        if not self.ready:
+            self.status_name = self.tr("Opening the journal…")
+            self.status_label.setText(self.status_name)
+            return
         state = self.recorder.state
         for key, button in self.keys.items():
             button.set_active(state.open and state.key is key)
@@ -548,6 +575,8 @@ class Bar(QWidget):
         self._update_times()
 
     def _update_times(self) -> None:
+        if not self.ready:
+            return
         state = self.recorder.state
         text = format_duration(self.recorder.elapsed_ms()) if state.open else "–"
         if self.time_label.text() != text:
@@ -564,6 +593,8 @@ class Bar(QWidget):
 
     def tick(self) -> None:
         """Recompute what time shows (never counts ticks) and watch the wall clock."""
+        if not self.ready:
+            return
         try:
             jump = self.recorder.check_clock()
             if jump.changed:
@@ -648,6 +679,28 @@ class Bar(QWidget):
         if self._save_position.isActive():
             self._save_position.stop()
             self._store_position()
+
+
+def load_place(path: Path) -> tuple[int, int] | None:
+    """The bar's saved top-left corner, or None (missing or unreadable file: no fuss)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        x, y = data["x"], data["y"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if isinstance(x, int) and isinstance(y, int):
+        return x, y
+    return None
+
+
+def save_place(path: Path, pos: tuple[int, int]) -> None:
+    """Remember where the agent put the bar (replaced atomically; failures only logged)."""
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"x": pos[0], "y": pos[1]}), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("could not save the bar position: %s", exc)
 
 
 def _event_json(ev: Any) -> dict[str, Any]:

@@ -4,7 +4,16 @@ is unmistakable without colour (filled, bold, with a check mark) as well as with
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from app.domain.events import Key
@@ -26,6 +35,7 @@ class KeyButton(QAbstractButton):
         self._active = False
         self._total = ""
         self._label = ""
+        self._keyboard_focus = False
         self.setCheckable(False)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -57,6 +67,15 @@ class KeyButton(QAbstractButton):
     @property
     def total(self) -> str:
         return self._total
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        # The focus ring is for keyboard users; a mouse click or the window's first focus
+        # must not make a key look selected.
+        self._keyboard_focus = event.reason() in (
+            Qt.FocusReason.TabFocusReason,
+            Qt.FocusReason.BacktabFocusReason,
+        )
+        super().focusInEvent(event)
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -127,7 +146,7 @@ class KeyButton(QAbstractButton):
                     QPointF(badge.left() + 10.5, badge.top() + 4.5),
                 ]
             )
-        if self.hasFocus():
+        if self.hasFocus() and self._keyboard_focus:
             focus = QPen(QColor("#ffd54f"), 2, Qt.PenStyle.DashLine)
             p.setPen(focus)
             p.setBrush(Qt.BrushStyle.NoBrush)

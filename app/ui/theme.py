@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
@@ -40,8 +40,9 @@ def _svg(name: str) -> str:
     return read_text("icons", name)
 
 
+@lru_cache(maxsize=128)
 def tinted_pixmap(name: str, colour: str, size: int, ratio: float = 1.0) -> QPixmap:
-    """Render a single-colour SVG icon in the given colour."""
+    """Render a single-colour SVG icon in the given colour (cached: keys repaint often)."""
     data = _svg(name).replace(_PLACEHOLDER, colour)
     renderer = QSvgRenderer(QByteArray(data.encode("utf-8")))
     px = max(int(size * ratio), 1)

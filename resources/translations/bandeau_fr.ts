@@ -132,6 +132,10 @@
         <translation>Aucun serveur central n’est configuré : vos événements sont conservés sur cet ordinateur.</translation>
     </message>
     <message>
+        <source>Opening the journal…</source>
+        <translation>Ouverture du journal…</translation>
+    </message>
+    <message>
         <source>Shift ended</source>
         <translation>Service terminé</translation>
     </message>
