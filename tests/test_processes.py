@@ -302,3 +302,19 @@ def test_sigkill_never_loses_a_confirmed_click(data_dir: Path) -> None:
     # The kills did land while commands were in flight (else this test proves little).
     assert cut_short, f"seed {seed}: no kill interrupted a command"
     print(f"seed {seed}: {len(confirmed)} confirmed clicks kept, {cut_short} commands cut short")
+
+
+def test_a_lock_left_by_a_killed_bar_does_not_block_the_next(data_dir: Path) -> None:
+    first = BarProcess(data_dir)
+    first.wait_ready()
+    assert run("--data-dir", str(data_dir), "key", "production").returncode == 0
+    first.kill()
+    assert (data_dir / "bandeau.lock").exists()  # SIGKILL left it behind
+    second = BarProcess(data_dir)
+    try:
+        second.wait_ready()
+        # Restarted within seconds: the open shift is picked up, still in production.
+        state = send_request(data_dir, {"cmd": "status"})["state"]
+        assert state["key"] == "production"
+    finally:
+        second.stop()

@@ -28,6 +28,8 @@ DEFAULT_BUSY_TIMEOUT_MS = 2000
 # SQLite result codes that mean "this file is damaged", as opposed to "cannot open it now".
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+_SQLITE_READONLY = 8
+_SQLITE_CANTOPEN = 14
 
 
 class JournalError(Exception):
@@ -66,18 +68,28 @@ def check_file(path: Path) -> str | None:
     not damage, and moving the file aside would not help.
     """
     try:
-        # Read-only: checking must not change the evidence (the -wal file) if it is damaged.
-        con = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=DEFAULT_BUSY_TIMEOUT_MS / 1000
-        )
+        # Read-only first: checking a damaged file must not change the evidence (its -wal).
+        return _quick_check(path, readonly=True)
     except sqlite3.Error as exc:
-        raise JournalError(f"cannot open {path}: {exc}") from exc
+        code = int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF
+        if code not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            raise JournalError(f"cannot read {path}: {exc}") from exc
+    # A WAL left by a crash may need recovering, which a read-only connection cannot do.
+    try:
+        return _quick_check(path, readonly=False)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot read {path}: {exc}") from exc
+
+
+def _quick_check(path: Path, *, readonly: bool) -> str | None:
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    con = sqlite3.connect(uri, uri=True, timeout=DEFAULT_BUSY_TIMEOUT_MS / 1000)
     try:
         rows = con.execute("PRAGMA quick_check").fetchall()
     except sqlite3.Error as exc:
         if _is_corruption(exc):
             return str(exc)
-        raise JournalError(f"cannot read {path}: {exc}") from exc
+        raise
     finally:
         con.close()
     if rows == [("ok",)]:
