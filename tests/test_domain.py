@@ -262,3 +262,20 @@ def test_place_bar_uses_the_screen_that_shows_it() -> None:
 
 def test_place_bar_first_run() -> None:
     assert place_bar(None, (440, 72), [Rect(0, 0, 1366, 728)]) == (1366 - 452, 728 - 84)
+
+
+def test_system_clock_counts_sleep_on_linux() -> None:
+    import sys
+    import time
+
+    from app.domain.clock import MONOTONIC_SOURCE, SystemClock
+
+    clock = SystemClock("Europe/Paris")
+    first = clock.monotonic_ms()
+    assert clock.monotonic_ms() >= first
+    assert abs(clock.now_ms() - time.time() * 1000) < 5_000
+    if sys.platform.startswith("linux"):
+        # CLOCK_BOOTTIME, not CLOCK_MONOTONIC: a suspended laptop is not a clock jump.
+        assert MONOTONIC_SOURCE == "CLOCK_BOOTTIME"
+        boottime = time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1_000_000
+        assert abs(clock.monotonic_ms() - boottime) < 1_000

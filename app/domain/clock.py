@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
@@ -50,13 +52,34 @@ class SystemClock:
         return time.time_ns() // 1_000_000
 
     def monotonic_ms(self) -> int:
-        return time.monotonic_ns() // 1_000_000
+        return _monotonic_ns() // 1_000_000
 
     def zone(self) -> tzinfo:
         return self._zone
 
     def zone_name(self) -> str:
         return self._zone_name
+
+
+def _pick_monotonic() -> tuple[str, Callable[[], int]]:
+    """A monotonic clock that keeps counting while the computer sleeps.
+
+    Linux's CLOCK_MONOTONIC stops during suspend, so a lunch break with the laptop asleep
+    would look like a wall-clock jump; CLOCK_BOOTTIME does not stop. On macOS CLOCK_MONOTONIC
+    counts sleep too; on Windows time.monotonic() (GetTickCount64) does.
+    """
+    for name in ("CLOCK_BOOTTIME", "CLOCK_MONOTONIC"):
+        clock_id = getattr(time, name, None)
+        if clock_id is not None and sys.platform != "win32":
+            try:
+                time.clock_gettime_ns(clock_id)
+            except OSError:
+                continue
+            return name, lambda: time.clock_gettime_ns(clock_id)
+    return "monotonic", time.monotonic_ns
+
+
+MONOTONIC_SOURCE, _monotonic_ns = _pick_monotonic()
 
 
 class FakeClock:
