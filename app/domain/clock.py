@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -75,7 +76,7 @@ def _pick_monotonic() -> tuple[str, Callable[[], int]]:
                 time.clock_gettime_ns(clock_id)
             except OSError:
                 continue
-            return name, lambda: time.clock_gettime_ns(clock_id)
+            return name, functools.partial(time.clock_gettime_ns, clock_id)
     return "monotonic", time.monotonic_ns
 
 
