@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.domain.clock import Clock, JumpDetector, Reading, utc_offset_s
 from app.domain.events import Event, InvalidEvent, Key, Kind, clean_note
 from app.domain.shift import ShiftState
 from app.domain.totals import RunningTotals, Totals, local_day, local_day_bounds
-from app.journal import Journal
+
+if TYPE_CHECKING:
+    from app.journal import Journal
 
 log = logging.getLogger(__name__)
 

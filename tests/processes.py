@@ -97,7 +97,11 @@ class BarProcess:
         """SIGTERM: the bar quits cleanly (the shift stays open)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=30)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()  # never leave a bar behind a failed test
+            raise
         self._drain()
         return code
 
