@@ -28,7 +28,11 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, prefix: Sequence[str] = ()
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    prefix: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, *bandeau(*args)],
@@ -38,6 +42,7 @@ def run(
         env=env or child_env(),
         stdin=subprocess.DEVNULL,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -55,11 +60,14 @@ def without_root_powers() -> list[str]:
 class BarProcess:
     """A real bar in a child process, on its own data dir."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
             bandeau("--data-dir", str(data_dir), *args),
             env=env or child_env(),
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
