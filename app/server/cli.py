@@ -1,0 +1,279 @@
+"""`bandeau-server`: create and run the central store, and manage its directory.
+
+Scriptable: no prompt ever (passwords come from standard input with --password-stdin), clear
+messages on stderr, exit 0 on success, 1 when refused, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="the server's data folder (default store, logs); also BANDEAU_SERVER_DATA_DIR",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="the store: sqlite:///FILE (default: store.sqlite3 in the data "
+        "dir) or postgresql+psycopg://USER@HOST/DB; also BANDEAU_DB_URL",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bandeau-server", description="Bandeau's central store and its directory."
+    )
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        return p
+
+    init = command("init", "create (or migrate) the store, optionally with a first admin")
+    init.add_argument("--admin", metavar="LOGIN", help="create this admin")
+    init.add_argument("--name", help="the admin's name (default: the login)")
+    init.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the admin's password from standard input",
+    )
+    command("migrate", "bring the store's schema up to date")
+
+    plateau = command("plateau", "plateaux")
+    psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
+    padd = command("add", "add a plateau", psub)
+    padd.add_argument("name")
+    padd.add_argument(
+        "--pause-threshold",
+        type=int,
+        default=15,
+        metavar="MINUTES",
+        help="a pause longer than this shows amber on the panel (default 15)",
+    )
+    plist = command("list", "list the plateaux", psub)
+    plist.add_argument("--json", action="store_true")
+
+    activity = command("activity", "activities (client campaigns) of a plateau")
+    asub = activity.add_subparsers(dest="action", metavar="ACTION", required=True)
+    aadd = command("add", "add an activity to a plateau", asub)
+    aadd.add_argument("name")
+    aadd.add_argument("--plateau", required=True)
+    alist = command("list", "list the activities", asub)
+    alist.add_argument("--plateau")
+    alist.add_argument("--json", action="store_true")
+
+    user = command("user", "people")
+    usub = user.add_subparsers(dest="action", metavar="ACTION", required=True)
+    uadd = command("add", "add a person (prints a one-time password unless --password-stdin)", usub)
+    uadd.add_argument("login")
+    uadd.add_argument("--name", required=True)
+    uadd.add_argument("--role", required=True, choices=["agent", "lead", "admin"])
+    uadd.add_argument(
+        "--plateau",
+        action="append",
+        default=[],
+        help="a plateau the person belongs to (repeatable)",
+    )
+    uadd.add_argument("--password-stdin", action="store_true")
+    uimport = command(
+        "import", "add people from a CSV file (login;name;role;plateaux): all or nothing", usub
+    )
+    uimport.add_argument("csv_file", type=Path)
+    ulist = command("list", "list people", usub)
+    ulist.add_argument("--json", action="store_true")
+    ureset = command(
+        "reset-password", "set a new password (one-time unless --password-stdin)", usub
+    )
+    ureset.add_argument("login")
+    ureset.add_argument("--password-stdin", action="store_true")
+    udisable = command("disable", "disable a person and revoke their tokens at once", usub)
+    udisable.add_argument("login")
+    return parser
+
+
+def resolve_db_url(args: argparse.Namespace, environ: dict[str, str] | None = None) -> str:
+    from app.server.db import default_url  # noqa: PLC0415
+
+    env = os.environ if environ is None else environ
+    url = getattr(args, "db", None) or env.get("BANDEAU_DB_URL")
+    if url:
+        return str(url)
+    data_dir = getattr(args, "data_dir", None) or env.get("BANDEAU_SERVER_DATA_DIR")
+    base = (
+        Path(data_dir)
+        if data_dir
+        else Path(platformdirs.user_data_dir("bandeau-server", appauthor=False))
+    )
+    return default_url(base.expanduser().absolute())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from app.server.db import make_engine  # noqa: PLC0415
+    from app.server.directory import DirectoryError  # noqa: PLC0415
+    from app.server.security import WeakPassword  # noqa: PLC0415
+
+    url = resolve_db_url(args)
+    try:
+        engine = make_engine(url)
+    except (ValueError, SQLAlchemyError) as exc:
+        return _fail(f"cannot use the store {_safe(url)}: {exc}", EXIT_USAGE)
+    try:
+        return _dispatch(args, engine)
+    except (DirectoryError, WeakPassword) as exc:
+        return _fail(str(exc), EXIT_REFUSED)
+    except StoreNotReady as exc:
+        return _fail(str(exc), EXIT_REFUSED)
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        return _fail(f"the store {_safe(url)} failed: {reason}", EXIT_REFUSED)
+    finally:
+        engine.dispose()
+
+
+class StoreNotReady(Exception):
+    """The store has not been created or migrated."""
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # a malformed URL: say so without echoing it
+        return "(malformed database URL)"
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"bandeau-server: {message}", file=sys.stderr)
+    return code
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise StoreNotReady("--password-stdin: nothing on standard input")
+    return line.rstrip("\r\n")
+
+
+def _dispatch(args: argparse.Namespace, engine: Any) -> int:
+    from app.server import directory as d  # noqa: PLC0415
+    from app.server import migrate  # noqa: PLC0415
+    from app.server import security as sec  # noqa: PLC0415
+
+    if args.command in ("init", "migrate"):
+        revision = migrate.upgrade(engine)
+        if args.command == "init" and args.admin:
+            password = _read_password() if args.password_stdin else sec.one_time_password()
+            sec.check_password_rules(password)
+            with engine.begin() as conn:
+                d.add_person(
+                    conn,
+                    d.NewPerson(args.admin, args.name or args.admin, "admin", ()),
+                    password_hash=sec.hash_password(password),
+                )
+            if not args.password_stdin:
+                print(f"{args.admin.lower()}\t{password}")
+        print(f"store ready at schema {revision}", file=sys.stderr)
+        return EXIT_OK
+    if migrate.current(engine) != migrate.head():
+        raise StoreNotReady(
+            "the store is not created or not up to date: run "
+            "`bandeau-server init` (or `migrate`) first"
+        )
+    with engine.begin() as conn:
+        if args.command == "plateau":
+            if args.action == "add":
+                d.add_plateau(conn, name=args.name, pause_threshold_s=args.pause_threshold * 60)
+                return EXIT_OK
+            return _print_rows(
+                d.list_plateaux(conn), args.json, ["name", "pause_threshold_s", "people"]
+            )
+        if args.command == "activity":
+            if args.action == "add":
+                d.add_activity(conn, name=args.name, plateau=args.plateau)
+                return EXIT_OK
+            return _print_rows(
+                d.list_activities(conn, plateau=args.plateau),
+                args.json,
+                ["plateau", "name", "active"],
+            )
+        return _user(args, conn, d, sec)
+
+
+def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:
+    if args.action == "add":
+        password = _read_password() if args.password_stdin else sec.one_time_password()
+        sec.check_password_rules(password)
+        person = d.NewPerson(args.login, args.name, args.role, tuple(args.plateau))
+        d.add_person(conn, person, password_hash=sec.hash_password(password))
+        if not args.password_stdin:
+            print(f"{args.login.lower()}\t{password}")
+        return EXIT_OK
+    if args.action == "import":
+        try:
+            lines = args.csv_file.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise d.DirectoryError(f"cannot read {args.csv_file}: {exc}") from exc
+        people = d.parse_people_csv(lines)
+        passwords = [sec.one_time_password() for _ in people]
+        d.add_people(conn, people, [sec.hash_password(p) for p in passwords])
+        for person, password in zip(people, passwords, strict=True):
+            print(f"{person.login}\t{password}")
+        print(f"imported {len(people)} people", file=sys.stderr)
+        return EXIT_OK
+    if args.action == "list":
+        return _print_rows(
+            d.list_people(conn), args.json, ["login", "name", "role", "plateaux", "disabled"]
+        )
+    if args.action == "reset-password":
+        password = _read_password() if args.password_stdin else sec.one_time_password()
+        sec.check_password_rules(password)
+        d.set_password(conn, login=args.login, password_hash=sec.hash_password(password))
+        if not args.password_stdin:
+            print(f"{args.login.lower()}\t{password}")
+        return EXIT_OK
+    revoked = d.disable_person(conn, login=args.login)
+    print(f"disabled {args.login}; {revoked} token(s) revoked", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> int:
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    for row in rows:
+        cells = []
+        for col in columns:
+            value = row[col]
+            cells.append("|".join(value) if isinstance(value, list) else str(value))
+        print("\t".join(cells))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""The directory: plateaux, their keys and activities, people and their plateaux.
+
+Plain functions on a SQLAlchemy connection (the caller owns the transaction); every input is
+checked here, and a refusal is a DirectoryError that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from app.server import models as m
+
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_NAME = 100
+MAX_PERSON_NAME = 200
+
+
+class DirectoryError(ValueError):
+    """A directory change that was refused, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    login: str
+    name: str
+    role: str
+    plateaux: tuple[str, ...]
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise DirectoryError("the database returned no id")
+    return int(key[0])
+
+
+def _clean_name(value: str, what: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise DirectoryError(f"{what} name is empty")
+    if len(value) > limit:
+        raise DirectoryError(f"{what} name is longer than {limit} characters")
+    return value
+
+
+def add_plateau(
+    conn: Connection, *, name: str, pause_threshold_s: int = m.DEFAULT_PAUSE_THRESHOLD_S
+) -> int:
+    name = _clean_name(name, "plateau", MAX_NAME)
+    if not 60 <= pause_threshold_s <= 4 * 3600:
+        raise DirectoryError("the pause threshold must be between 60 s and 4 h")
+    if conn.execute(select(m.plateaux.c.id).where(m.plateaux.c.name == name)).first():
+        raise DirectoryError(f"plateau {name!r} already exists")
+    new_id = _new_id(
+        conn.execute(
+            insert(m.plateaux).values(
+                name=name, pause_threshold_s=pause_threshold_s, created_at=_now_ms()
+            )
+        )
+    )
+    conn.execute(
+        insert(m.plateau_keys),
+        [
+            {"plateau_id": new_id, "key": key, "label": label, "colour": colour}
+            for key, (label, colour) in m.DEFAULT_KEY_STYLES.items()
+        ],
+    )
+    return new_id
+
+
+def plateau_id(conn: Connection, name: str) -> int:
+    found = conn.execute(select(m.plateaux.c.id).where(m.plateaux.c.name == name)).scalar()
+    if found is None:
+        raise DirectoryError(f"no plateau named {name!r}")
+    return int(found)
+
+
+def list_plateaux(conn: Connection) -> list[dict[str, Any]]:
+    counts = (
+        select(m.memberships.c.plateau_id, func.count().label("people"))
+        .group_by(m.memberships.c.plateau_id)
+        .subquery()
+    )
+    rows = (
+        conn.execute(
+            select(
+                m.plateaux.c.name,
+                m.plateaux.c.pause_threshold_s,
+                func.coalesce(counts.c.people, 0).label("people"),
+            )
+            .outerjoin(counts, counts.c.plateau_id == m.plateaux.c.id)
+            .order_by(m.plateaux.c.name)
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+def add_activity(conn: Connection, *, name: str, plateau: str) -> int:
+    name = _clean_name(name, "activity", MAX_NAME)
+    pid = plateau_id(conn, plateau)
+    exists = conn.execute(
+        select(m.activities.c.id).where(
+            m.activities.c.plateau_id == pid, m.activities.c.name == name
+        )
+    ).first()
+    if exists:
+        raise DirectoryError(f"activity {name!r} already exists on plateau {plateau!r}")
+    return _new_id(
+        conn.execute(insert(m.activities).values(plateau_id=pid, name=name, active=True))
+    )
+
+
+def list_activities(conn: Connection, *, plateau: str | None = None) -> list[dict[str, Any]]:
+    query = (
+        select(m.plateaux.c.name.label("plateau"), m.activities.c.name, m.activities.c.active)
+        .join(m.plateaux, m.plateaux.c.id == m.activities.c.plateau_id)
+        .order_by(m.plateaux.c.name, m.activities.c.name)
+    )
+    if plateau is not None:
+        query = query.where(m.activities.c.plateau_id == plateau_id(conn, plateau))
+    return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def check_person(person: NewPerson) -> NewPerson:
+    login = person.login.strip().lower()
+    if not LOGIN_RE.match(login):
+        raise DirectoryError(
+            f"login {person.login!r} is not valid: 1 to 64 of a-z 0-9 . _ -, starting with a "
+            "letter or digit"
+        )
+    if person.role not in m.ROLES:
+        raise DirectoryError(f"role {person.role!r} is not one of {', '.join(m.ROLES)}")
+    plateaux = tuple(p.strip() for p in person.plateaux if p.strip())
+    if person.role != "admin" and not plateaux:
+        raise DirectoryError(f"{login}: an agent or a lead belongs to at least one plateau")
+    name = _clean_name(person.name, "person", MAX_PERSON_NAME)
+    return NewPerson(login, name, person.role, plateaux)
+
+
+def add_person(conn: Connection, person: NewPerson, *, password_hash: str | None) -> int:
+    person = check_person(person)
+    if conn.execute(select(m.people.c.id).where(m.people.c.login == person.login)).first():
+        raise DirectoryError(f"login {person.login!r} already exists")
+    plateau_ids = [plateau_id(conn, p) for p in person.plateaux]
+    pid = _new_id(
+        conn.execute(
+            insert(m.people).values(
+                login=person.login,
+                name=person.name,
+                role=person.role,
+                password_hash=password_hash,
+                disabled=False,
+                failed_logins=0,
+                locked_until=None,
+                created_at=_now_ms(),
+            )
+        )
+    )
+    if plateau_ids:
+        conn.execute(
+            insert(m.memberships), [{"person_id": pid, "plateau_id": p} for p in plateau_ids]
+        )
+    return pid
+
+
+def add_people(
+    conn: Connection, people: Sequence[NewPerson], password_hashes: Sequence[str | None]
+) -> None:
+    """All or nothing: the caller's transaction rolls back on the first refusal."""
+    for person, password_hash in zip(people, password_hashes, strict=True):
+        add_person(conn, person, password_hash=password_hash)
+
+
+def person_id(conn: Connection, login: str) -> int:
+    found = conn.execute(
+        select(m.people.c.id).where(m.people.c.login == login.strip().lower())
+    ).scalar()
+    if found is None:
+        raise DirectoryError(f"no user with login {login!r}")
+    return int(found)
+
+
+def set_password(conn: Connection, *, login: str, password_hash: str) -> None:
+    pid = person_id(conn, login)
+    conn.execute(
+        update(m.people)
+        .where(m.people.c.id == pid)
+        .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+    )
+
+
+def disable_person(conn: Connection, *, login: str) -> int:
+    """Disable a user and revoke their tokens at once; return how many tokens were revoked."""
+    pid = person_id(conn, login)
+    conn.execute(update(m.people).where(m.people.c.id == pid).values(disabled=True))
+    result = conn.execute(
+        update(m.tokens)
+        .where(m.tokens.c.person_id == pid, m.tokens.c.revoked_at.is_(None))
+        .values(revoked_at=_now_ms())
+    )
+    return int(result.rowcount)
+
+
+def list_people(conn: Connection) -> list[dict[str, Any]]:
+    rows = (
+        conn.execute(
+            select(
+                m.people.c.id,
+                m.people.c.login,
+                m.people.c.name,
+                m.people.c.role,
+                m.people.c.disabled,
+            ).order_by(m.people.c.login)
+        )
+        .mappings()
+        .all()
+    )
+    plateaux_of: dict[int, list[str]] = {}
+    for pid, name in conn.execute(
+        select(m.memberships.c.person_id, m.plateaux.c.name)
+        .join(m.plateaux, m.plateaux.c.id == m.memberships.c.plateau_id)
+        .order_by(m.plateaux.c.name)
+    ).all():
+        plateaux_of.setdefault(int(pid), []).append(str(name))
+    return [
+        {
+            "login": r["login"],
+            "name": r["name"],
+            "role": r["role"],
+            "disabled": bool(r["disabled"]),
+            "plateaux": plateaux_of.get(int(r["id"]), []),
+        }
+        for r in rows
+    ]
+
+
+def parse_people_csv(lines: Iterable[str]) -> list[NewPerson]:
+    """People from CSV (login;name;role;plateaux, plateaux separated by |; ',' also accepted).
+
+    Every line is checked; all problems are reported together, with their line numbers.
+    """
+    import csv  # noqa: PLC0415 - only the import command needs it
+
+    text = list(lines)
+    if not text:
+        raise DirectoryError("the file is empty")
+    delimiter = ";" if text[0].count(";") >= text[0].count(",") else ","
+    reader = csv.reader(text, delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader)]
+    expected = ["login", "name", "role", "plateaux"]
+    if header[:4] != expected:
+        raise DirectoryError(f"line 1: the header must be {delimiter.join(expected)}")
+    people, problems, seen = [], [], set()
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 4:
+            problems.append(f"line {number}: expected 4 fields, found {len(row)}")
+            continue
+        try:
+            person = check_person(
+                NewPerson(row[0], row[1], row[2].strip().lower(), tuple(row[3].split("|")))
+            )
+        except DirectoryError as exc:
+            problems.append(f"line {number}: {exc}")
+            continue
+        if person.login in seen:
+            problems.append(f"line {number}: login {person.login!r} appears twice")
+        seen.add(person.login)
+        people.append(person)
+    if problems:
+        raise DirectoryError("\n".join(problems))
+    return people

@@ -1,0 +1,139 @@
+"""The store's tables (SQLAlchemy Core). The migrations in migrations/versions create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ROLES = ("agent", "lead", "admin")
+KEYS = ("production", "pause", "off")
+KINDS = ("shift_start", "status", "activity", "shift_end", "correction", "clock_jump")
+DEFAULT_KEY_STYLES = {
+    "production": ("Production", "#1e8e3e"),
+    "pause": ("Pause", "#c77800"),
+    "off": ("Hors production", "#1a73e8"),
+}
+DEFAULT_PAUSE_THRESHOLD_S = 15 * 60
+
+plateaux = Table(
+    "plateaux",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("pause_threshold_s", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+plateau_keys = Table(
+    "plateau_keys",
+    metadata,
+    Column("plateau_id", Integer, ForeignKey("plateaux.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(16), primary_key=True),
+    Column("label", String(40), nullable=False),
+    Column("colour", String(7), nullable=False),
+    CheckConstraint("key IN ('production', 'pause', 'off')", name="plateau_keys_key"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plateau_id", Integer, ForeignKey("plateaux.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    UniqueConstraint("plateau_id", "name", name="activities_plateau_name"),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("password_hash", Text),
+    Column("disabled", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("role IN ('agent', 'lead', 'admin')", name="people_role"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("plateau_id", Integer, ForeignKey("plateaux.id", ondelete="CASCADE"), primary_key=True),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    # Only a hash of the token is kept: a copy of the database signs nobody in.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("device_id", String(36)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_used_at", BigInteger),
+    Column("revoked_at", BigInteger),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("plateau_id", Integer, ForeignKey("plateaux.id"), nullable=False),
+    Column("activity_id", Integer, ForeignKey("activities.id")),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(16)),
+    # Three times for every event: as the PC said, as received, and corrected by the clock
+    # offset measured during the exchange that brought it.
+    Column("client_at", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("corrected_at", BigInteger, nullable=False),
+    Column("clock_offset_ms", BigInteger, nullable=False),
+    Column("tz_name", String(64), nullable=False),
+    Column("utc_offset_s", Integer, nullable=False),
+    Column("monotonic_ms", BigInteger, nullable=False),
+    Column("clock_jump_ms", BigInteger),
+    Column("note", String(200)),
+    UniqueConstraint("device_id", "seq", name="events_device_seq"),
+    CheckConstraint(
+        "kind IN ('shift_start', 'status', 'activity', 'shift_end', 'correction', 'clock_jump')",
+        name="events_kind",
+    ),
+    CheckConstraint("key IS NULL OR key IN ('production', 'pause', 'off')", name="events_key"),
+)
+Index("events_person_time", events.c.person_id, events.c.corrected_at)
+Index("events_plateau_time", events.c.plateau_id, events.c.corrected_at)
+
+presence = Table(
+    "presence",
+    metadata,
+    # The heartbeat: last sign of life per device. Not an event; kept in the database so that
+    # every server process sees the same thing.
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("device_id", String(36), primary_key=True),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("pending", Integer, nullable=False),
+)

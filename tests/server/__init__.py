@@ -1,0 +1,1 @@
+"""Tests of the central store, run against SQLite and a real PostgreSQL."""

@@ -1,0 +1,46 @@
+"""Every store test runs twice: on an embedded SQLite file and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from app.server import migrate
+from app.server.db import make_engine
+from tests.pg import NoPostgres, PgCluster, remove_cluster, start_cluster
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    try:
+        cluster = start_cluster()
+    except NoPostgres as exc:
+        if os.environ.get("BANDEAU_TEST_WITHOUT_PG") == "1":
+            pytest.skip(str(exc))
+        pytest.fail(f"{exc} (BANDEAU_TEST_WITHOUT_PG=1 skips the PostgreSQL half)")
+    yield cluster
+    remove_cluster(cluster)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database()
+    yield cluster.url(name)
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Engine]:
+    """A migrated, empty store."""
+    engine = make_engine(store_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -1,0 +1,216 @@
+"""The store's schema and the admin CLI, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, inspect, select
+
+from app.server import migrate
+from app.server import models as m
+from app.server.cli import main
+from app.server.db import make_engine
+from app.server.security import (
+    hash_password,
+    new_token,
+    token_hash,
+    verify_password,
+)
+
+
+def cli(
+    url: str,
+    *args: str,
+    stdin: str = "",
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(["--db", url, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def run(store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    def _run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        return cli(store_url, *args, stdin=stdin, monkeypatch=monkeypatch, capsys=capsys)
+
+    return _run
+
+
+def test_migrations_build_exactly_the_models(store: Engine) -> None:
+    """The hand-written migration and app.server.models describe the same tables."""
+    assert migrate.current(store) == migrate.head()
+    found = inspect(store)
+    for table in m.metadata.sorted_tables:
+        columns = {c["name"] for c in found.get_columns(table.name)}
+        assert columns == {c.name for c in table.columns}, table.name
+    assert set(found.get_table_names()) == {t.name for t in m.metadata.sorted_tables} | {
+        "alembic_version"
+    }
+    assert migrate.upgrade(store) == migrate.head()  # running again changes nothing
+
+
+def test_init_with_an_admin(run, store_url: str) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run(
+        "init", "--admin", "Alice", "--password-stdin", stdin="correct horse battery\n"
+    )
+    assert code == 0, err
+    assert out == ""  # the password came from stdin: nothing to print
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(m.people).where(m.people.c.login == "alice")).mappings().one()
+    engine.dispose()
+    assert row["role"] == "admin"
+    assert verify_password("correct horse battery", row["password_hash"])
+    assert "correct horse" not in row["password_hash"]
+    code, _, err = run("init", "--admin", "alice", "--password-stdin", stdin="another pass\n")
+    assert code == 1
+    assert "already exists" in err
+
+
+def test_commands_need_an_initialised_store(run) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run("plateau", "list")
+    assert code == 1
+    assert "bandeau-server init" in err
+
+
+def test_plateaux_and_activities(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("init")[0] == 0
+    assert run("plateau", "add", "Plateau Nord", "--pause-threshold", "10")[0] == 0
+    code, _, err = run("plateau", "add", "Plateau Nord")
+    assert (code, "already exists" in err) == (1, True)
+    assert run("plateau", "add", "   ")[0] == 1
+    assert run("plateau", "add", "Sud", "--pause-threshold", "0")[0] == 1
+    assert run("activity", "add", "Assurance Auto", "--plateau", "Plateau Nord")[0] == 0
+    assert run("activity", "add", "Banque Pro", "--plateau", "Plateau Nord")[0] == 0
+    code, _, err = run("activity", "add", "X", "--plateau", "Nowhere")
+    assert (code, "no plateau named 'Nowhere'" in err) == (1, True)
+    code, out, _ = run("plateau", "list", "--json")
+    assert [json.loads(x) for x in out.splitlines()] == [
+        {"name": "Plateau Nord", "pause_threshold_s": 600, "people": 0}
+    ]
+    code, out, _ = run("activity", "list", "--plateau", "Plateau Nord")
+    assert out.splitlines() == [
+        "Plateau Nord\tAssurance Auto\tTrue",
+        "Plateau Nord\tBanque Pro\tTrue",
+    ]
+
+
+def test_users(run, store_url: str) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    run("plateau", "add", "Nord")
+    code, out, _ = run(
+        "user", "add", "Marie", "--name", "Marie Durand", "--role", "agent", "--plateau", "Nord"
+    )
+    assert code == 0
+    login, password = out.strip().split("\t")
+    assert login == "marie"
+    assert len(password) >= 12
+    code, _, err = run("user", "add", "lea", "--name", "Léa", "--role", "agent")
+    assert (code, "at least one plateau" in err) == (1, True)
+    code, _, err = run(
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob",
+        "--role",
+        "lead",
+        "--plateau",
+        "Nord",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert (code, "at least 8 characters" in err) == (1, True)
+    code, out, _ = run("user", "list", "--json")
+    assert [json.loads(x)["login"] for x in out.splitlines()] == ["marie"]
+    # A new password, then disabling revokes the person's tokens at once.
+    assert (
+        run("user", "reset-password", "marie", "--password-stdin", stdin="a much better one\n")[0]
+        == 0
+    )
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        pid = conn.execute(select(m.people.c.id).where(m.people.c.login == "marie")).scalar()
+        stored = conn.execute(select(m.people.c.password_hash).where(m.people.c.id == pid)).scalar()
+        assert verify_password("a much better one", stored)
+        assert not verify_password(password, stored)
+        conn.execute(
+            insert(m.tokens).values(person_id=pid, token_hash=token_hash(new_token()), created_at=1)
+        )
+    code, _, err = run("user", "disable", "marie")
+    assert (code, "1 token(s) revoked" in err) == (0, True)
+    with engine.connect() as conn:
+        assert conn.execute(select(m.tokens.c.revoked_at)).scalar() is not None
+        assert conn.execute(select(m.people.c.disabled)).scalar() is True
+    engine.dispose()
+    assert run("user", "disable", "nobody")[0] == 1
+
+
+def test_import_is_all_or_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    run("plateau", "add", "Nord")
+    run("plateau", "add", "Sud")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "login;name;role;plateaux\npaul;Paul;agent;Nord\nBAD LOGIN;X;agent;Nord\n"
+        "zoe;Zoé;boss;Nord\npaul;Paul bis;agent;Sud\nann;Ann;agent;Est\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("user", "import", str(bad))
+    assert code == 1
+    assert out == ""
+    assert "line 3: login 'BAD LOGIN' is not valid" in err
+    assert "line 4: role 'boss'" in err
+    assert "line 5: login 'paul' appears twice" in err
+    code, out, err = run("user", "list")
+    assert out == ""  # nothing was imported
+    # A plateau that does not exist is found inside the transaction: still nothing imported.
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(
+        "login,name,role,plateaux\npaul,Paul,agent,Nord\nann,Ann,agent,Est\n", encoding="utf-8"
+    )
+    code, _, err = run("user", "import", str(unknown))
+    assert (code, "no plateau named 'Est'" in err) == (1, True)
+    assert run("user", "list")[1] == ""
+    good = tmp_path / "good.csv"
+    good.write_bytes(
+        "\ufefflogin;name;role;plateaux\npaul;Paul;agent;Nord\n"
+        "lea;Léa Martin;lead;Nord|Sud\n".encode()
+    )  # Excel's BOM
+    code, out, err = run("user", "import", str(good))
+    assert code == 0, err
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["paul", "lea"]
+    code, out, _ = run("user", "list")
+    assert "lea\tLéa Martin\tlead\tNord|Sud\tFalse" in out.splitlines()
+    assert run("user", "import", str(tmp_path / "missing.csv"))[0] == 1
+
+
+def test_a_bad_database_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(
+        "mysql://u:topsecret@h/db", "plateau", "list", monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert code == 2
+    assert "unsupported database" in err
+    assert "topsecret" not in err
+
+
+def test_password_hashing() -> None:
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$")
+    assert verify_password("correct horse", stored)
+    assert not verify_password("correct horsE", stored)
+    assert not verify_password("x", None)
+    assert not verify_password("x", "scrypt$garbage")
+    assert hash_password("correct horse") != stored  # salted
+    token = new_token()
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    assert token_hash(token) != token
+    assert len(token_hash(token)) == 64
