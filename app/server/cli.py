@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the admin's password from standard input",
     )
     command("migrate", "bring the store's schema up to date")
+    serve = command("serve", "run the HTTP service (migrates the store first)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
+    )
+    serve.add_argument("--port", type=int, default=8750)
 
     plateau = command("plateau", "plateaux")
     psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -184,6 +192,8 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
     from app.server import migrate  # noqa: PLC0415
     from app.server import security as sec  # noqa: PLC0415
 
+    if args.command == "serve":
+        return _serve(args, engine)
     if args.command in ("init", "migrate"):
         revision = migrate.upgrade(engine)
         if args.command == "init" and args.admin:
@@ -222,6 +232,40 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
                 ["plateau", "name", "active"],
             )
         return _user(args, conn, d, sec)
+
+
+def _serve(args: argparse.Namespace, engine: Any) -> int:
+    import logging  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from app.server import migrate  # noqa: PLC0415
+    from app.server.api import ServerConfig, create_app  # noqa: PLC0415
+
+    revision = migrate.upgrade(engine)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    url = engine.url.render_as_string(hide_password=False)
+    # Bind first: once the line below is printed, connections queue until uvicorn takes them.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        sock.close()
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc}", EXIT_REFUSED)
+    sock.listen(1024)
+    port = sock.getsockname()[1]
+    print(
+        f"bandeau-server: store at schema {revision}, serving on http://{args.host}:{port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    config = uvicorn.Config(
+        create_app(ServerConfig(url, migrate_on_start=False)), log_level="warning", access_log=False
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return EXIT_OK
 
 
 def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:

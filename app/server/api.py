@@ -1,0 +1,287 @@
+"""The HTTP service (FastAPI): an app factory; each route is a thin shell over plain functions.
+
+(No `from __future__ import annotations` here: FastAPI reads the route annotations, some of
+which are local to create_app.)
+
+Versioned under /v1. Everything but /health needs a bearer token. Errors are JSON:
+{"error": "...", "field": "..."} with a 4xx status; never a 500 for bad input.
+"""
+
+import json
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import __version__
+from app.server import auth, ingest, migrate
+from app.server import models as m
+from app.server.db import make_engine
+
+log = logging.getLogger("bandeau.server")
+
+MAX_BODY_BYTES = 1_000_000
+_ENVELOPE = {"device_id", "sent_at_ms", "clock_offset_ms", "events"}
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    db_url: str
+    migrate_on_start: bool = True
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.status, self.error, self.field, self.headers = status, error, field, headers
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(config.db_url)
+        if config.migrate_on_start:
+            migrate.upgrade(engine)
+        app.state.engine = engine
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Bandeau", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+
+    @app.middleware("http")
+    async def request_id_and_limits(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuidlib.uuid4().hex[:16]
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response: Response = JSONResponse(
+                {"error": f"body larger than {MAX_BODY_BYTES} bytes", "field": None},
+                status_code=413,
+            )
+        else:
+            try:
+                response = await call_next(request)
+            except SQLAlchemyError:
+                log.exception("store failure request_id=%s", request_id)
+                response = JSONResponse(
+                    {"error": "the store is unavailable, retry later", "field": None},
+                    status_code=503,
+                    headers={"Retry-After": "2"},
+                )
+        response.headers["X-Request-ID"] = request_id
+        log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            )
+        )
+        return response
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(
+            {"error": exc.error, "field": exc.field}, status_code=exc.status, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
+        return JSONResponse(
+            {"error": first.get("msg", "invalid request"), "field": field}, status_code=422
+        )
+
+    def engine_of(request: Request) -> Engine:
+        engine: Engine = request.app.state.engine
+        return engine
+
+    EngineDep = Annotated[Engine, Depends(engine_of)]
+
+    def current_person(
+        engine: EngineDep, authorization: Annotated[str | None, Header()] = None
+    ) -> ingest.Person:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise ApiError(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+        person = auth.person_for_token(engine, authorization[7:].strip())
+        if person is None:
+            raise ApiError(
+                401,
+                "this token is not valid (revoked, expired or unknown)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return person
+
+    PersonDep = Annotated[ingest.Person, Depends(current_person)]
+
+    async def json_body(request: Request) -> Any:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"malformed JSON: {exc}") from None
+
+    @app.get("/health")
+    def health(engine: EngineDep) -> JSONResponse:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONResponse({"status": "store unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/v1/version")
+    def version(_person: PersonDep) -> dict[str, str]:
+        return {"version": __version__, "api": "v1", "schema": migrate.head()}
+
+    @app.post("/v1/signin")
+    async def signin(request: Request, engine: EngineDep) -> dict[str, Any]:
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "expected a JSON object")
+        for field in ("login", "password"):
+            if not isinstance(body.get(field), str) or not body[field]:
+                raise ApiError(422, f"{field}: a non-empty text is needed", field)
+        unknown = set(body) - {"login", "password", "device_id"}
+        if unknown:
+            raise ApiError(422, "unknown field", sorted(unknown)[0])
+        device_id = body.get("device_id")
+        if device_id is not None and not isinstance(device_id, str):
+            raise ApiError(422, "device_id: a text is needed", "device_id")
+        try:
+            signed = auth.sign_in(
+                engine, login=body["login"], password=body["password"], device_id=device_id
+            )
+        except auth.SignInRefused as exc:
+            log.info("sign-in refused for %r: %s", body["login"][:64], exc)
+            if exc.locked_for_s:
+                raise ApiError(
+                    429,
+                    "too many failed attempts: try again later",
+                    headers={"Retry-After": str(exc.locked_for_s)},
+                ) from None
+            raise ApiError(401, "wrong login or password") from None
+        return {"token": signed.token, **_me(engine, signed.person)}
+
+    @app.post("/v1/signout")
+    def signout(
+        engine: EngineDep, person: PersonDep, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, bool]:
+        del person  # the dependency checked the token
+        return {"revoked": auth.revoke(engine, (authorization or "")[7:].strip())}
+
+    @app.get("/v1/me")
+    def me(engine: EngineDep, person: PersonDep) -> dict[str, Any]:
+        return _me(engine, person)
+
+    @app.post("/v1/events")
+    async def post_events(request: Request, engine: EngineDep, person: PersonDep) -> dict[str, Any]:
+        received = _now_ms()
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "expected a JSON object")
+        unknown = set(body) - _ENVELOPE
+        if unknown:
+            raise ApiError(422, "unknown field", sorted(unknown)[0])
+        events = body.get("events")
+        if not isinstance(events, list):
+            raise ApiError(422, "events: a list is needed", "events")
+        if len(events) > ingest.MAX_BATCH:
+            raise ApiError(413, f"events: at most {ingest.MAX_BATCH} per batch", "events")
+        sent_at = body.get("sent_at_ms")
+        if not isinstance(sent_at, int) or isinstance(sent_at, bool):
+            raise ApiError(
+                422, "sent_at_ms: a whole number of milliseconds is needed", "sent_at_ms"
+            )
+        offset = body.get("clock_offset_ms")
+        if offset is None:
+            offset = received - sent_at  # first exchange: one-way estimate
+        elif not isinstance(offset, int) or isinstance(offset, bool):
+            raise ApiError(422, "clock_offset_ms: a whole number is needed", "clock_offset_ms")
+        result = ingest.ingest(engine, person, events, now_ms=received, offset_ms=offset)
+        return {
+            "accepted": result.accepted,
+            "rejected": result.rejected,
+            "received_at_ms": received,
+            "replied_at_ms": _now_ms(),
+        }
+
+    return app
+
+
+def _me(engine: Engine, person: ingest.Person) -> dict[str, Any]:
+    """Who the person is, and their plateaux' activities, keys and thresholds."""
+    with engine.connect() as conn:
+        plateaux = (
+            conn.execute(
+                select(m.plateaux)
+                .where(m.plateaux.c.id.in_(person.plateau_ids))
+                .order_by(m.plateaux.c.name)
+            )
+            .mappings()
+            .all()
+        )
+        keys = (
+            conn.execute(
+                select(m.plateau_keys).where(m.plateau_keys.c.plateau_id.in_(person.plateau_ids))
+            )
+            .mappings()
+            .all()
+        )
+        acts = (
+            conn.execute(
+                select(m.activities)
+                .where(
+                    m.activities.c.plateau_id.in_(person.plateau_ids),
+                    m.activities.c.active.is_(True),
+                )
+                .order_by(m.activities.c.name)
+            )
+            .mappings()
+            .all()
+        )
+    return {
+        "person": {"login": person.login, "name": person.name, "role": person.role},
+        "plateaux": [
+            {
+                "name": p["name"],
+                "pause_threshold_s": p["pause_threshold_s"],
+                "keys": {
+                    k["key"]: {"label": k["label"], "colour": k["colour"]}
+                    for k in keys
+                    if k["plateau_id"] == p["id"]
+                },
+                "activities": [a["name"] for a in acts if a["plateau_id"] == p["id"]],
+            }
+            for p in plateaux
+        ],
+    }

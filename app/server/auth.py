@@ -1,0 +1,145 @@
+"""Sign-in (with lockout) and token checks. All state lives in the database."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection
+
+from app.server import models as m
+from app.server.ingest import Person
+from app.server.security import new_token, token_hash, verify_password
+
+MAX_FAILURES = 5
+LOCKOUT_MS = 5 * 60 * 1000
+TOUCH_EVERY_MS = 60_000  # last_used_at is refreshed at most this often (not on every batch)
+
+
+class SignInRefused(Exception):
+    """Wrong login or password, a disabled person, or a locked login; says which to no one
+    but the log (the message to the client is always the same)."""
+
+    def __init__(self, reason: str, *, locked_for_s: int = 0) -> None:
+        super().__init__(reason)
+        self.locked_for_s = locked_for_s
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    person: Person
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _person(conn: Connection, person_id: int, login: str, name: str, role: str) -> Person:
+    plateau_ids = tuple(
+        int(p)
+        for p in conn.execute(
+            select(m.memberships.c.plateau_id)
+            .where(m.memberships.c.person_id == person_id)
+            .order_by(m.memberships.c.plateau_id)
+        ).scalars()
+    )
+    return Person(person_id, login, name, role, plateau_ids)
+
+
+def sign_in(
+    engine: Engine, *, login: str, password: str, device_id: str | None, now_ms: int | None = None
+) -> SignedIn:
+    now = _now_ms() if now_ms is None else now_ms
+    login = login.strip().lower()
+    refusal: SignInRefused | None = None
+    with engine.begin() as conn:
+        row = (
+            conn.execute(select(m.people).where(m.people.c.login == login).with_for_update())
+            .mappings()
+            .first()
+        )
+        if row is None:
+            verify_password(password, None)  # same time as a real check
+            raise SignInRefused("unknown login")
+        if row["locked_until"] is not None and row["locked_until"] > now:
+            verify_password(password, None)
+            raise SignInRefused("locked", locked_for_s=(row["locked_until"] - now) // 1000 + 1)
+        if not verify_password(password, row["password_hash"]) or row["disabled"]:
+            failures = int(row["failed_logins"]) + 1
+            locked = now + LOCKOUT_MS if failures >= MAX_FAILURES else None
+            conn.execute(
+                update(m.people)
+                .where(m.people.c.id == row["id"])
+                .values(failed_logins=0 if locked else failures, locked_until=locked)
+            )
+            # Raised after the commit: the failure must be counted, not rolled back.
+            refusal = SignInRefused("disabled" if row["disabled"] else "wrong password")
+        else:
+            conn.execute(
+                update(m.people)
+                .where(m.people.c.id == row["id"])
+                .values(failed_logins=0, locked_until=None)
+            )
+            token = new_token()
+            conn.execute(
+                insert(m.tokens).values(
+                    person_id=row["id"],
+                    token_hash=token_hash(token),
+                    device_id=device_id,
+                    created_at=now,
+                    last_used_at=now,
+                )
+            )
+            person = _person(conn, int(row["id"]), row["login"], row["name"], row["role"])
+    if refusal is not None:
+        raise refusal
+    return SignedIn(token, person)
+
+
+def person_for_token(engine: Engine, token: str, *, now_ms: int | None = None) -> Person | None:
+    """The person a live token belongs to, or None (unknown, revoked, or person disabled)."""
+    now = _now_ms() if now_ms is None else now_ms
+    digest = token_hash(token)
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                select(
+                    m.tokens.c.id,
+                    m.tokens.c.last_used_at,
+                    m.people.c.id.label("pid"),
+                    m.people.c.login,
+                    m.people.c.name,
+                    m.people.c.role,
+                )
+                .join(m.people, m.people.c.id == m.tokens.c.person_id)
+                .where(
+                    m.tokens.c.token_hash == digest,
+                    m.tokens.c.revoked_at.is_(None),
+                    m.people.c.disabled.is_(False),
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        person = _person(conn, int(row["pid"]), row["login"], row["name"], row["role"])
+    if row["last_used_at"] is None or now - int(row["last_used_at"]) > TOUCH_EVERY_MS:
+        with engine.begin() as conn:
+            conn.execute(
+                update(m.tokens).where(m.tokens.c.id == row["id"]).values(last_used_at=now)
+            )
+    return person
+
+
+def revoke(engine: Engine, token: str, *, now_ms: int | None = None) -> bool:
+    now = _now_ms() if now_ms is None else now_ms
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(m.tokens)
+            .where(m.tokens.c.token_hash == token_hash(token), m.tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    return bool(result.rowcount)

@@ -1,0 +1,198 @@
+"""Taking in a batch of events: validate each one, insert new ones once, acknowledge.
+
+Plain Python on a SQLAlchemy connection; the HTTP layer only parses the envelope. The rules:
+- each event is checked on its own; a bad one is rejected with a reason and never blocks the
+  others;
+- the insert ignores conflicts (`ON CONFLICT DO NOTHING`) on `uuid` and `(device_id, seq)`;
+- after the commit, every uuid that is in the store is acknowledged, new or duplicate; an
+  event whose `(device_id, seq)` is taken by another uuid is rejected.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from app.server import models as m
+
+MAX_BATCH = 500
+NOTE_MAX = 200
+FUTURE_TOLERANCE_MS = 5 * 60 * 1000
+_FIELDS = {
+    "uuid": str,
+    "device_id": str,
+    "seq": int,
+    "agent": str,
+    "kind": str,
+    "occurred_at_ms": int,
+    "tz": str,
+    "utc_offset_s": int,
+    "monotonic_ms": int,
+}
+_OPTIONAL = {"activity": str, "key": str, "note": str, "clock_jump_ms": int}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    login: str
+    name: str
+    role: str
+    plateau_ids: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class BatchResult:
+    accepted: list[str]
+    rejected: list[dict[str, str]]
+    new: int
+
+
+def _check_uuid(value: str, field: str) -> str:
+    try:
+        parsed = uuidlib.UUID(value)
+    except ValueError:
+        raise ValueError(f"{field}: not a UUID") from None
+    if str(parsed) != value.lower():
+        raise ValueError(f"{field}: not a UUID in canonical form")
+    return value.lower()
+
+
+def check_event(
+    raw: Any, person: Person, activities: dict[str, tuple[int, int]], *, now_ms: int, offset_ms: int
+) -> dict[str, Any]:
+    """One event as a row to insert, or ValueError naming the field that is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError("an event is a JSON object")
+    unknown = set(raw) - set(_FIELDS) - set(_OPTIONAL)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]}: unknown field")
+    for name, kind in _FIELDS.items():
+        if name not in raw:
+            raise ValueError(f"{name}: missing")
+        if not isinstance(raw[name], kind) or isinstance(raw[name], bool):
+            raise ValueError(f"{name}: expected {kind.__name__}")
+    for name, kind in _OPTIONAL.items():
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValueError(f"{name}: expected {kind.__name__} or null")
+    event_uuid = _check_uuid(raw["uuid"], "uuid")
+    device_id = _check_uuid(raw["device_id"], "device_id")
+    if raw["agent"] != person.login:
+        raise ValueError("agent: events can only be sent by the agent they belong to")
+    if raw["kind"] not in m.KINDS:
+        raise ValueError(f"kind: {raw['kind']!r} is not one of {', '.join(m.KINDS)}")
+    key = raw.get("key")
+    if key is not None and key not in m.KEYS:
+        raise ValueError(f"key: {key!r} is not one of production, pause, off")
+    if raw["kind"] == "status" and key is None:
+        raise ValueError("key: a status event needs a key")
+    note = raw.get("note")
+    if note is not None and len(note) > NOTE_MAX:
+        raise ValueError(f"note: longer than {NOTE_MAX} characters")
+    if raw["seq"] < 1:
+        raise ValueError("seq: must be 1 or more")
+    if not -18 * 3600 <= raw["utc_offset_s"] <= 18 * 3600:
+        raise ValueError("utc_offset_s: out of range")
+    if len(raw["tz"]) > 64:
+        raise ValueError("tz: too long")
+    corrected = raw["occurred_at_ms"] + offset_ms
+    if corrected > now_ms + FUTURE_TOLERANCE_MS:
+        raise ValueError(
+            "occurred_at_ms: more than 5 minutes in the future, even after the clock correction"
+        )
+    activity_name = raw.get("activity")
+    if activity_name is not None:
+        found = activities.get(activity_name)
+        if found is None:
+            raise ValueError(f"activity: {activity_name!r} is not an activity of your plateaux")
+        activity_id, plateau_id = found
+    else:
+        if not person.plateau_ids:
+            raise ValueError("activity: missing, and you belong to no plateau")
+        activity_id, plateau_id = None, person.plateau_ids[0]
+    return {
+        "uuid": event_uuid,
+        "device_id": device_id,
+        "seq": raw["seq"],
+        "person_id": person.id,
+        "plateau_id": plateau_id,
+        "activity_id": activity_id,
+        "kind": raw["kind"],
+        "key": key,
+        "client_at": raw["occurred_at_ms"],
+        "received_at": now_ms,
+        "corrected_at": corrected,
+        "clock_offset_ms": offset_ms,
+        "tz_name": raw["tz"],
+        "utc_offset_s": raw["utc_offset_s"],
+        "monotonic_ms": raw["monotonic_ms"],
+        "clock_jump_ms": raw.get("clock_jump_ms"),
+        "note": note,
+    }
+
+
+def activities_of(conn: Connection, person: Person) -> dict[str, tuple[int, int]]:
+    """Activity name → (activity id, plateau id), over the person's plateaux."""
+    rows = conn.execute(
+        select(m.activities.c.name, m.activities.c.id, m.activities.c.plateau_id)
+        .where(m.activities.c.plateau_id.in_(person.plateau_ids))
+        .order_by(m.activities.c.plateau_id)
+    ).all()
+    found: dict[str, tuple[int, int]] = {}
+    for name, activity_id, plateau_id in rows:
+        found.setdefault(str(name), (int(activity_id), int(plateau_id)))
+    return found
+
+
+def ingest(
+    engine: Engine, person: Person, events: Sequence[Any], *, now_ms: int, offset_ms: int
+) -> BatchResult:
+    """Check, insert (once) and acknowledge a batch. Commits before returning."""
+    rejected: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        known = activities_of(conn, person)
+        seen: set[str] = set()
+        for raw in events:
+            ident = raw.get("uuid") if isinstance(raw, dict) else None
+            ident = ident if isinstance(ident, str) else ""
+            try:
+                row = check_event(raw, person, known, now_ms=now_ms, offset_ms=offset_ms)
+            except ValueError as exc:
+                rejected.append({"uuid": ident, "reason": str(exc)})
+                continue
+            if row["uuid"] in seen:
+                continue  # the same event twice in one batch: one insert, one ack
+            seen.add(row["uuid"])
+            rows.append(row)
+        new = 0
+        if rows:
+            dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+            stmt = dialect.insert(m.events).on_conflict_do_nothing()
+            new = int(conn.execute(stmt, rows).rowcount or 0)
+            stored = {
+                str(u)
+                for u in conn.execute(
+                    select(m.events.c.uuid).where(m.events.c.uuid.in_([r["uuid"] for r in rows]))
+                ).scalars()
+            }
+        else:
+            stored = set()
+    accepted = [r["uuid"] for r in rows if r["uuid"] in stored]
+    for r in rows:
+        if r["uuid"] not in stored:
+            rejected.append(
+                {
+                    "uuid": r["uuid"],
+                    "reason": "seq: this device already sent "
+                    "another event with this sequence number",
+                }
+            )
+    return BatchResult(accepted=accepted, rejected=rejected, new=max(new, 0))

@@ -1,0 +1,263 @@
+"""The HTTP service: health, sign-in and lockout, tokens, event ingest and its bad inputs.
+
+FastAPI's TestClient runs the real app in-process against a real store (SQLite and
+PostgreSQL); tests/server/test_serve.py does the same through a real uvicorn.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.server import models as m
+from app.server.api import ServerConfig, create_app
+from app.server.db import make_engine
+from app.server.directory import NewPerson, add_activity, add_person, add_plateau
+from app.server.security import hash_password
+
+PASSWORD = "correct horse battery"
+DEVICE = str(uuid.uuid4())
+
+
+def seed(url: str) -> None:
+    engine = make_engine(url)
+    from app.server import migrate
+
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        add_plateau(conn, name="Nord")
+        add_plateau(conn, name="Sud")
+        add_activity(conn, name="Assurance Auto", plateau="Nord")
+        add_activity(conn, name="Banque Pro", plateau="Nord")
+        add_activity(conn, name="Énergie", plateau="Sud")
+        for login, role, plateau in (
+            ("marie", "agent", "Nord"),
+            ("paul", "agent", "Nord"),
+            ("lea", "lead", "Nord"),
+            ("zoe", "agent", "Sud"),
+        ):
+            add_person(
+                conn,
+                NewPerson(login, login.title(), role, (plateau,)),
+                password_hash=hash_password(PASSWORD),
+            )
+    engine.dispose()
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[TestClient]:
+    seed(store_url)
+    with TestClient(create_app(ServerConfig(store_url))) as test_client:
+        yield test_client
+
+
+def sign_in(client: TestClient, login: str = "marie") -> dict[str, str]:
+    reply = client.post(
+        "/v1/signin", json={"login": login, "password": PASSWORD, "device_id": DEVICE}
+    )
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['token']}"}
+
+
+def event(seq: int, **over: Any) -> dict[str, Any]:
+    now = time.time_ns() // 1_000_000
+    base = {
+        "uuid": str(uuid.uuid4()),
+        "device_id": DEVICE,
+        "seq": seq,
+        "agent": "marie",
+        "kind": "status",
+        "key": "pause",
+        "activity": "Assurance Auto",
+        "occurred_at_ms": now,
+        "tz": "Europe/Paris",
+        "utc_offset_s": 3600,
+        "monotonic_ms": seq,
+        "note": None,
+        "clock_jump_ms": None,
+    }
+    base.update(over)
+    return base
+
+
+def batch(events: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
+    body = {"device_id": DEVICE, "sent_at_ms": time.time_ns() // 1_000_000, "events": events}
+    body.update(over)
+    return body
+
+
+def stored_count(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.execute(select(func.count()).select_from(m.events)).scalar_one())
+    engine.dispose()
+    return count
+
+
+def test_health_needs_no_token_everything_else_does(client: TestClient) -> None:
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    assert health.headers["X-Request-ID"]
+    for method, path in (
+        ("get", "/v1/version"),
+        ("get", "/v1/me"),
+        ("post", "/v1/events"),
+        ("post", "/v1/signout"),
+    ):
+        reply = getattr(client, method)(path)
+        assert reply.status_code == 401, path
+        assert reply.json()["error"]
+    assert client.get("/v1/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_sign_in_and_me(client: TestClient) -> None:
+    headers = sign_in(client)
+    me = client.get("/v1/me", headers=headers).json()
+    assert me["person"] == {"login": "marie", "name": "Marie", "role": "agent"}
+    (plateau,) = me["plateaux"]
+    assert plateau["activities"] == ["Assurance Auto", "Banque Pro"]
+    assert plateau["keys"]["off"] == {"label": "Hors production", "colour": "#1a73e8"}
+    assert client.get("/v1/version", headers=headers).json()["api"] == "v1"
+
+
+def test_wrong_passwords_lock_the_login(client: TestClient) -> None:
+    for _ in range(4):
+        reply = client.post("/v1/signin", json={"login": "paul", "password": "wrong pass"})
+        assert reply.status_code == 401
+        assert reply.json()["error"] == "wrong login or password"
+    assert (
+        client.post("/v1/signin", json={"login": "paul", "password": "nope!"}).status_code == 401
+    )  # the fifth: now locked
+    locked = client.post("/v1/signin", json={"login": "paul", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["Retry-After"]) <= 300
+    unknown = client.post("/v1/signin", json={"login": "ghost", "password": PASSWORD})
+    assert unknown.status_code == 401
+    assert (
+        unknown.json()
+        == client.post("/v1/signin", json={"login": "marie", "password": "bad password"}).json()
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"login": "marie"}, "password"),
+        ({"login": "", "password": "x"}, "login"),
+        ({"login": "marie", "password": PASSWORD, "admin": True}, "admin"),
+        ({"login": "marie", "password": PASSWORD, "device_id": 5}, "device_id"),
+    ],
+)
+def test_bad_sign_in_requests(client: TestClient, body: dict[str, Any], field: str) -> None:
+    reply = client.post("/v1/signin", json=body)
+    assert reply.status_code == 422
+    assert reply.json()["field"] == field
+
+
+def test_signout_revokes_the_token(client: TestClient) -> None:
+    headers = sign_in(client)
+    assert client.post("/v1/signout", headers=headers).json() == {"revoked": True}
+    assert client.get("/v1/me", headers=headers).status_code == 401
+
+
+def test_events_are_stored_once(client: TestClient, store_url: str) -> None:
+    headers = sign_in(client)
+    events = [event(1, kind="shift_start", key=None), event(2), event(3, key="production")]
+    first = client.post("/v1/events", json=batch(events), headers=headers).json()
+    assert first["accepted"] == [e["uuid"] for e in events]
+    assert first["rejected"] == []
+    assert first["received_at_ms"] <= first["replied_at_ms"]
+    # The same batch again (a lost acknowledgement): all acknowledged, nothing doubled.
+    again = client.post("/v1/events", json=batch(events), headers=headers).json()
+    assert again["accepted"] == first["accepted"]
+    assert stored_count(store_url) == 3
+
+
+def test_one_poison_event_does_not_block_the_others(client: TestClient, store_url: str) -> None:
+    headers = sign_in(client)
+    good = [event(1), event(2)]
+    poison: list[Any] = [
+        event(3, key="lunch"),
+        event(4, activity="Énergie"),  # another plateau's activity
+        event(5, agent="paul"),
+        event(6, uuid="not-a-uuid"),
+        event(7, note="x" * 201),
+        event(8, occurred_at_ms=time.time_ns() // 1_000_000 + 3_600_000),
+        {**event(9), "seq": "nine"},
+        event(10, colour="red"),
+        "not an object",
+        event(1),  # a second event claiming (device, seq 1)
+    ]
+    reply = client.post("/v1/events", json=batch([good[0], *poison, good[1]]), headers=headers)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["accepted"] == [good[0]["uuid"], good[1]["uuid"]]
+    reasons = [r["reason"] for r in body["rejected"]]
+    assert len(reasons) == len(poison)
+    for expected in (
+        "key:",
+        "activity:",
+        "agent:",
+        "uuid:",
+        "note:",
+        "occurred_at_ms:",
+        "seq:",
+        "colour: unknown field",
+        "an event is a JSON object",
+        "seq: this device already sent",
+    ):
+        assert any(r.startswith(expected) for r in reasons), expected
+    assert stored_count(store_url) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"events": "x", "sent_at_ms": 1}, 422, "events"),
+        ({"events": []}, 422, "sent_at_ms"),
+        ({"events": [], "sent_at_ms": "now"}, 422, "sent_at_ms"),
+        ({"events": [], "sent_at_ms": 1, "extra": 1}, 422, "extra"),
+        ({"events": [], "sent_at_ms": 1, "clock_offset_ms": 1.5}, 422, "clock_offset_ms"),
+        ({"events": [{}] * 501, "sent_at_ms": 1}, 413, "events"),
+    ],
+)
+def test_bad_batches_write_nothing(
+    client: TestClient, store_url: str, body: dict[str, Any], status: int, field: str
+) -> None:
+    reply = client.post("/v1/events", json=body, headers=sign_in(client))
+    assert reply.status_code == status
+    assert reply.json()["field"] == field
+    assert stored_count(store_url) == 0
+
+
+def test_malformed_and_oversized_bodies(client: TestClient) -> None:
+    headers = {**sign_in(client), "Content-Type": "application/json"}
+    reply = client.post("/v1/events", content=b"{not json", headers=headers)
+    assert reply.status_code == 400
+    assert "malformed JSON" in reply.json()["error"]
+    huge = b'{"events": [], "sent_at_ms": 1, "pad": "' + b"x" * 1_100_000 + b'"}'
+    assert client.post("/v1/events", content=huge, headers=headers).status_code == 413
+
+
+def test_clock_offset_corrects_times(client: TestClient, store_url: str) -> None:
+    headers = sign_in(client)
+    fast_pc = time.time_ns() // 1_000_000 + 7 * 60_000  # a PC clock 7 minutes fast
+    ev = event(1, occurred_at_ms=fast_pc)
+    body = client.post(
+        "/v1/events", json=batch([ev], clock_offset_ms=-7 * 60_000), headers=headers
+    ).json()
+    assert body["accepted"] == [ev["uuid"]]
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(m.events)).mappings().one()
+    engine.dispose()
+    assert row["client_at"] == fast_pc
+    assert row["corrected_at"] == fast_pc - 7 * 60_000
+    assert row["clock_offset_ms"] == -7 * 60_000
