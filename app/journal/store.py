@@ -331,6 +331,21 @@ class Journal:
             rows = conn.execute(query).mappings().all()
         return [_entry(row) for row in rows]
 
+    def pending(self, *, agent: str, limit: int) -> list[JournalEntry]:
+        """The oldest events of `agent` still waiting for the central store, by seq."""
+        query = (
+            select(schema.events)
+            .where(
+                schema.events.c.sync_state == SyncState.PENDING.value,
+                schema.events.c.agent == agent,
+            )
+            .order_by(schema.events.c.seq)
+            .limit(limit)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_entry(row) for row in rows]
+
     def events(self, *, since_ms: int | None = None) -> list[Event]:
         return [e.event for e in self.entries(since_ms=since_ms)]
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.server import auth, ingest, migrate
+from app.server import auth, heartbeats, ingest, migrate
 from app.server import models as m
 from app.server.db import make_engine
 
@@ -234,6 +234,35 @@ def create_app(config: ServerConfig) -> FastAPI:
             "received_at_ms": received,
             "replied_at_ms": _now_ms(),
         }
+
+    @app.post("/v1/heartbeat")
+    async def heartbeat(request: Request, engine: EngineDep, person: PersonDep) -> dict[str, Any]:
+        received = _now_ms()
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "expected a JSON object")
+        unknown = set(body) - {"device_id", "sent_at_ms", "state", "pending"}
+        if unknown:
+            raise ApiError(422, "unknown field", sorted(unknown)[0])
+        device_id = body.get("device_id")
+        if not isinstance(device_id, str) or not 1 <= len(device_id) <= 36:
+            raise ApiError(422, "device_id: a device id is needed", "device_id")
+        state = body.get("state", {})
+        if not isinstance(state, dict):
+            raise ApiError(422, "state: an object is needed", "state")
+        pending = body.get("pending", 0)
+        if not isinstance(pending, int) or isinstance(pending, bool) or pending < 0:
+            raise ApiError(422, "pending: a count is needed", "pending")
+        encoded = json.dumps(state)[:2000]
+        heartbeats.record(
+            engine,
+            person_id=person.id,
+            device_id=device_id,
+            now_ms=received,
+            state=encoded,
+            pending=pending,
+        )
+        return {"received_at_ms": received, "replied_at_ms": _now_ms()}
 
     return app
 

@@ -33,7 +33,10 @@ class Served:
 def start_server(url: str, *extra: str) -> Served:
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.server.cli", "--db", url, "serve", "--port", "0", *extra],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     text, deadline = "", time.monotonic() + 60
     with selectors.DefaultSelector() as sel:
@@ -91,12 +94,27 @@ def test_a_real_client_through_a_real_server(server: Served) -> None:
         headers = {"Authorization": f"Bearer {signed.json()['token']}"}
         device = str(uuid.uuid4())
         now = time.time_ns() // 1_000_000
-        events = [{"uuid": str(uuid.uuid4()), "device_id": device, "seq": i, "agent": "marie",
-                   "kind": "status", "key": key, "activity": "Assurance Auto",
-                   "occurred_at_ms": now + i, "tz": "Europe/Paris", "utc_offset_s": 3600,
-                   "monotonic_ms": i} for i, key in enumerate(["production", "pause"], 1)]
-        reply = client.post("/v1/events", headers=headers,
-                            json={"device_id": device, "sent_at_ms": now, "events": events})
+        events = [
+            {
+                "uuid": str(uuid.uuid4()),
+                "device_id": device,
+                "seq": i,
+                "agent": "marie",
+                "kind": "status",
+                "key": key,
+                "activity": "Assurance Auto",
+                "occurred_at_ms": now + i,
+                "tz": "Europe/Paris",
+                "utc_offset_s": 3600,
+                "monotonic_ms": i,
+            }
+            for i, key in enumerate(["production", "pause"], 1)
+        ]
+        reply = client.post(
+            "/v1/events",
+            headers=headers,
+            json={"device_id": device, "sent_at_ms": now, "events": events},
+        )
         assert reply.status_code == 200
         assert reply.json()["accepted"] == [e["uuid"] for e in events]
         assert reply.headers["X-Request-ID"]
@@ -106,6 +124,10 @@ def test_a_busy_port_is_a_clear_error(server: Served, store_url: str) -> None:
     port = server.base_url.rsplit(":", 1)[1]
     done = subprocess.run(
         [sys.executable, "-m", "app.server.cli", "--db", store_url, "serve", "--port", port],
-        capture_output=True, text=True, timeout=60, check=False)
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr

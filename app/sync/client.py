@@ -1,0 +1,117 @@
+"""The HTTP client of the sync protocol (/v1): one batch or one heartbeat per call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from app.domain.clock import Clock
+from app.sync.timing import Exchange
+
+TIMEOUT_S = 10.0
+
+
+class SyncError(Exception):
+    """A call that did not get an answer to act on.
+
+    Attributes:
+        retry: try again later (network, timeout, 5xx, 429); a timeout means "unknown", and
+            retrying is safe because the store dedupes by uuid.
+        retry_after_s: the server's Retry-After, if it gave one.
+        signed_out: the token is no longer valid (revoked, user disabled).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry: bool = True,
+        retry_after_s: float | None = None,
+        signed_out: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after_s = retry_after_s
+        self.signed_out = signed_out
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReply:
+    accepted: list[str]
+    rejected: list[dict[str, str]]
+    exchange: Exchange
+
+
+class SyncClient:
+    """Talks to one server with one token; a fresh connection after any network failure."""
+
+    def __init__(
+        self, base_url: str, token: str, clock: Clock, *, timeout_s: float = TIMEOUT_S
+    ) -> None:
+        self._clock = clock
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout_s,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "bandeau-bar"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def post_events(
+        self, *, device_id: str, events: list[dict[str, Any]], clock_offset_ms: int | None
+    ) -> BatchReply:
+        body: dict[str, Any] = {"device_id": device_id, "events": events}
+        if clock_offset_ms is not None:
+            body["clock_offset_ms"] = clock_offset_ms
+        data, exchange = self._post("/v1/events", body)
+        accepted = data.get("accepted")
+        rejected = data.get("rejected")
+        if not isinstance(accepted, list) or not isinstance(rejected, list):
+            raise SyncError("the server's answer has no accepted/rejected lists")
+        return BatchReply(
+            [str(u) for u in accepted], [r for r in rejected if isinstance(r, dict)], exchange
+        )
+
+    def heartbeat(self, *, device_id: str, state: dict[str, Any], pending: int) -> Exchange:
+        _data, exchange = self._post(
+            "/v1/heartbeat", {"device_id": device_id, "state": state, "pending": pending}
+        )
+        return exchange
+
+    def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], Exchange]:
+        t1 = self._clock.now_ms()
+        body = {**body, "sent_at_ms": t1}
+        try:
+            reply = self._http.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise SyncError(f"{type(exc).__name__}: {exc}") from exc
+        t4 = self._clock.now_ms()
+        if reply.status_code == 401:
+            raise SyncError(
+                "the server no longer accepts this sign-in", retry=False, signed_out=True
+            )
+        if reply.status_code == 429 or reply.status_code >= 500:
+            raise SyncError(
+                f"server answered {reply.status_code}",
+                retry_after_s=_retry_after(reply.headers.get("Retry-After")),
+            )
+        if reply.status_code != 200:
+            raise SyncError(f"server refused the request ({reply.status_code}): {reply.text[:200]}")
+        try:
+            data = reply.json()
+            exchange = Exchange(t1, int(data["received_at_ms"]), int(data["replied_at_ms"]), t4)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SyncError(f"the server's answer is not understood: {exc}") from exc
+        return data, exchange
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None

@@ -1,0 +1,180 @@
+"""The sync worker: its own thread, draining the journal into the store, oldest first.
+
+- right after each click (`kick()`), and every `interval_s` otherwise;
+- at most 500 events per batch; marked acked only on the store's acknowledgement;
+- a rejected event is quarantined with its reason and never blocks the others;
+- network errors, timeouts, 5xx and 429 are retried with full-jitter backoff (capped), so
+  that the queue drains by itself when the network comes back — never "offline until
+  restart";
+- a heartbeat (last seen, current state, pending count) every `heartbeat_s`.
+It never touches Qt: the bar learns of changes through `on_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.domain.clock import Clock
+from app.domain.events import SyncState
+from app.sync.client import SyncClient, SyncError
+from app.sync.timing import Backoff, OffsetEstimator
+
+if TYPE_CHECKING:
+    from app.journal import Journal, JournalEntry
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+INTERVAL_S = 5.0
+HEARTBEAT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """What the bar's sync indicator shows.
+
+    state: "synced", "waiting" (events pending, server reachable), "offline" (since
+    `offline_since_ms`) or "signed_out" (the token was refused).
+    """
+
+    state: str
+    pending: int
+    problems: int
+    offline_since_ms: int | None = None
+    detail: str = ""
+
+
+def to_wire(entry: JournalEntry) -> dict[str, Any]:
+    ev = entry.event
+    return {
+        "uuid": ev.uuid,
+        "device_id": ev.device_id,
+        "seq": ev.seq,
+        "agent": ev.agent,
+        "kind": ev.kind.value,
+        "key": ev.key.value if ev.key else None,
+        "activity": ev.activity,
+        "occurred_at_ms": ev.occurred_at_ms,
+        "tz": ev.tz_name,
+        "utc_offset_s": ev.utc_offset_s,
+        "monotonic_ms": ev.monotonic_ms,
+        "note": ev.note,
+        "clock_jump_ms": ev.clock_jump_ms,
+    }
+
+
+class SyncWorker(threading.Thread):
+    """Drains one agent's pending events. `stop()` ends it (and joins)."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        client: SyncClient,
+        clock: Clock,
+        *,
+        agent: str,
+        on_status: Callable[[SyncStatus], None] = lambda _s: None,
+        state_provider: Callable[[], dict[str, Any]] = dict,
+        interval_s: float = INTERVAL_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(name="bandeau-sync", daemon=True)
+        self.journal = journal
+        self.client = client
+        self.clock = clock
+        self.agent = agent
+        self.offsets = OffsetEstimator()
+        self._on_status = on_status
+        self._state_provider = state_provider
+        self._interval_s = interval_s
+        self._heartbeat_s = heartbeat_s
+        self._backoff = backoff or Backoff()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._offline_since: int | None = None
+        self._last_heartbeat_mono: int | None = None
+        self.status = SyncStatus("waiting", 0, 0)
+
+    def kick(self) -> None:
+        """Sync now (after a click, or when the network is said to be back)."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self.is_alive():
+            self.join(timeout_s)
+        self.client.close()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            delay = self._interval_s
+            try:
+                self._drain()
+                self._heartbeat_if_due()
+                self._backoff.reset()
+                self._offline_since = None
+                self._publish()
+            except SyncError as exc:
+                if exc.signed_out:
+                    self._publish(state="signed_out", detail=str(exc))
+                    return  # a new sign-in starts a new worker
+                if self._offline_since is None:
+                    self._offline_since = self.clock.now_ms()
+                delay = self._backoff.next_delay(exc.retry_after_s)
+                log.info("sync: %s; next try in %.1f s", exc, delay)
+                self._publish(state="offline", detail=str(exc))
+            except Exception as exc:  # the worker must survive anything and say so
+                log.exception("sync failed")
+                delay = self._backoff.next_delay()
+                self._publish(state="offline", detail=str(exc))
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _drain(self) -> None:
+        while not self._stopping.is_set():
+            batch = self.journal.pending(agent=self.agent, limit=BATCH)
+            if not batch:
+                return
+            reply = self.client.post_events(
+                device_id=self.journal.device_id,
+                events=[to_wire(e) for e in batch],
+                clock_offset_ms=self.offsets.offset_ms,
+            )
+            self.offsets.add(reply.exchange)
+            sent = {e.event.uuid for e in batch}
+            self.journal.mark_acked([u for u in reply.accepted if u in sent])
+            for rejection in reply.rejected:
+                uuid = rejection.get("uuid", "")
+                if uuid in sent:
+                    log.warning("sync: event %s refused: %s", uuid, rejection.get("reason"))
+                    self.journal.quarantine(uuid, str(rejection.get("reason", "refused")))
+            if len(batch) < BATCH:
+                return
+
+    def _heartbeat_if_due(self) -> None:
+        mono = self.clock.monotonic_ms()
+        last = self._last_heartbeat_mono
+        if last is not None and mono - last < self._heartbeat_s * 1000:
+            return
+        counts = self.journal.counts()
+        exchange = self.client.heartbeat(
+            device_id=self.journal.device_id,
+            state=self._state_provider(),
+            pending=counts[SyncState.PENDING],
+        )
+        self.offsets.add(exchange)
+        self._last_heartbeat_mono = mono
+
+    def _publish(self, state: str | None = None, detail: str = "") -> None:
+        counts = self.journal.counts()
+        pending, problems = counts[SyncState.PENDING], counts[SyncState.QUARANTINED]
+        if state is None:
+            state = "synced" if pending == 0 else "waiting"
+        self.status = SyncStatus(state, pending, problems, self._offline_since, detail)
+        self._on_status(self.status)

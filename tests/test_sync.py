@@ -1,0 +1,221 @@
+"""The sync client: timing maths, then a real worker against a real server."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.domain.clock import SystemClock
+from app.domain.events import Event, Key, Kind, SyncState
+from app.journal import Journal
+from app.recording import Recorder
+from app.sync.client import SyncClient
+from app.sync.timing import Backoff, Exchange, OffsetEstimator
+from app.sync.worker import SyncStatus, SyncWorker
+from tests.server.test_api import PASSWORD, seed
+from tests.server.test_serve import Served, start_server, stop_server
+
+
+def test_backoff_is_jittered_capped_and_honours_retry_after() -> None:
+    backoff = Backoff(base_s=0.5, cap_s=60, rng=random.Random(1))
+    delays = [backoff.next_delay() for _ in range(12)]
+    for n, delay in enumerate(delays):
+        assert 0 <= delay <= min(60, 0.5 * 2**n)
+    assert max(delays[8:]) <= 60
+    assert backoff.next_delay(retry_after_s=30) >= 30
+    backoff.reset()
+    assert backoff.next_delay() <= 0.5
+
+
+def test_ntp_offset_and_delay() -> None:
+    # Client clock 7 s behind; 40 ms each way; the server took 5 ms.
+    ex = Exchange(t1=1_000, t2=8_040, t3=8_045, t4=1_085)
+    assert ex.offset_ms == 7_000
+    assert ex.delay_ms == 80
+    estimator = OffsetEstimator()
+    assert estimator.offset_ms is None
+    estimator.add(Exchange(t1=0, t2=7_900, t3=7_900, t4=1_000))  # slow: says 7,400
+    estimator.add(ex)
+    assert estimator.offset_ms == 7_000  # the quickest exchange wins
+
+
+class Watcher:
+    """Collects the worker's statuses; waits (with a timeout) for one that matches."""
+
+    def __init__(self) -> None:
+        self.seen: list[SyncStatus] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, status: SyncStatus) -> None:
+        with self._cond:
+            self.seen.append(status)
+            self._cond.notify_all()
+
+    def wait_for(self, test: Callable[[SyncStatus], bool], timeout: float = 30) -> SyncStatus:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: bool(self.seen) and test(self.seen[-1]), timeout)
+            assert ok, f"no matching status; last: {self.seen[-1:]!r}"
+            return self.seen[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    seed(url)
+    return url
+
+
+@pytest.fixture
+def server(store_url: str) -> Iterator[Served]:
+    served = start_server(store_url)
+    yield served
+    stop_server(served)
+
+
+def token_for(base_url: str, login: str = "marie") -> str:
+    reply = httpx.post(f"{base_url}/v1/signin", json={"login": login, "password": PASSWORD})
+    reply.raise_for_status()
+    return str(reply.json()["token"])
+
+
+def recorder(tmp_path: Path) -> Recorder:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    rec = Recorder(
+        journal,
+        SystemClock("Europe/Paris"),
+        agent="marie",
+        activities=["Assurance Auto", "Banque Pro"],
+    )
+    rec.start()
+    return rec
+
+
+def worker_for(rec: Recorder, base_url: str, token: str, watcher: Watcher) -> SyncWorker:
+    client = SyncClient(base_url, token, rec.clock, timeout_s=5)
+    return SyncWorker(
+        rec.journal,
+        client,
+        rec.clock,
+        agent="marie",
+        on_status=watcher,
+        interval_s=30,
+        heartbeat_s=30,
+        backoff=Backoff(base_s=0.05, cap_s=0.3),
+    )
+
+
+@pytest.mark.slow
+def test_clicks_reach_the_store_and_are_acked(tmp_path: Path, server: Served) -> None:
+    rec = recorder(tmp_path)
+    for key in (Key.PRODUCTION, Key.PAUSE, Key.OFF):
+        rec.press(key)
+    watcher = Watcher()
+    worker = worker_for(rec, server.base_url, token_for(server.base_url), watcher)
+    worker.start()
+    try:
+        status = watcher.wait_for(lambda s: s.state == "synced")
+        assert (status.pending, status.problems) == (0, 0)
+        rec.press(Key.PRODUCTION)
+        worker.kick()
+        watcher.wait_for(lambda s: s.state == "synced" and len(watcher.seen) > 1)
+    finally:
+        worker.stop()
+    counts = rec.journal.counts()
+    assert counts[SyncState.PENDING] == 0
+    assert counts[SyncState.ACKED] == 5
+    assert worker.offsets.offset_ms is not None
+    assert abs(worker.offsets.offset_ms) < 1_000  # same machine: no real offset
+    rec.journal.close()
+
+
+@pytest.mark.slow
+def test_a_poison_event_is_quarantined_and_the_rest_flow(tmp_path: Path, server: Served) -> None:
+    rec = recorder(tmp_path)
+    rec.press(Key.PAUSE)
+    clock = rec.clock
+    (poison,) = rec.journal.append(
+        Event(
+            device_id=rec.journal.device_id,
+            agent="marie",
+            kind=Kind.STATUS,
+            key=Key.OFF,
+            activity="Campagne fermée",
+            occurred_at_ms=clock.now_ms(),
+            tz_name="Europe/Paris",
+            utc_offset_s=3600,
+            monotonic_ms=clock.monotonic_ms(),
+        )
+    )
+    rec.press(Key.PRODUCTION)
+    watcher = Watcher()
+    worker = worker_for(rec, server.base_url, token_for(server.base_url), watcher)
+    worker.start()
+    try:
+        status = watcher.wait_for(lambda s: s.state == "synced")
+    finally:
+        worker.stop()
+    assert status.problems == 1
+    quarantined = [e for e in rec.journal.entries() if e.sync_state is SyncState.QUARANTINED]
+    assert [e.event.uuid for e in quarantined] == [poison.uuid]
+    assert "activity" in (quarantined[0].sync_error or "")
+    assert rec.journal.counts()[SyncState.ACKED] == 3
+    rec.journal.close()
+
+
+@pytest.mark.slow
+def test_offline_then_back_by_itself(tmp_path: Path, store_url: str) -> None:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    first = start_server(store_url, "--port", str(port))
+    token = token_for(base_url)
+    stop_server(first)  # the server goes away (restart, VPN drop)
+    rec = recorder(tmp_path)
+    rec.press(Key.PRODUCTION)
+    watcher = Watcher()
+    worker = worker_for(rec, base_url, token, watcher)
+    worker.start()
+    try:
+        offline = watcher.wait_for(lambda s: s.state == "offline")
+        assert offline.offline_since_ms is not None
+        assert offline.pending == 2
+        rec.press(Key.PAUSE)  # the agent keeps clicking
+        second = start_server(store_url, "--port", str(port))
+        try:
+            back = watcher.wait_for(lambda s: s.state == "synced")  # no kick, no restart
+        finally:
+            stop_server(second)
+    finally:
+        worker.stop()
+    assert back.pending == 0
+    assert rec.journal.counts()[SyncState.ACKED] == 3
+    rec.journal.close()
+
+
+@pytest.mark.slow
+def test_a_revoked_token_stops_sending_and_keeps_the_events(tmp_path: Path, server: Served) -> None:
+    token = token_for(server.base_url)
+    httpx.post(f"{server.base_url}/v1/signout", headers={"Authorization": f"Bearer {token}"})
+    rec = recorder(tmp_path)
+    rec.press(Key.PAUSE)
+    watcher = Watcher()
+    worker = worker_for(rec, server.base_url, token, watcher)
+    worker.start()
+    try:
+        status = watcher.wait_for(lambda s: s.state == "signed_out")
+    finally:
+        worker.stop()
+    assert status.pending == 2
+    assert rec.journal.counts()[SyncState.PENDING] == 2
+    rec.journal.close()
