@@ -82,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", "print the running bar's state")
     status.add_argument("--json", action="store_true", help="one JSON object")
     command("end-shift", "record the end of the shift in the running bar")
+    signin = command("signin", "sign in to a central store (the running bar syncs at once)")
+    signin.add_argument(
+        "--server",
+        required=True,
+        metavar="URL",
+        help="the store's address, e.g. https://bandeau.example.fr",
+    )
+    signin.add_argument("--login", required=True)
+    signin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (for scripts)",
+    )
+    command(
+        "signout",
+        "sign out: the token is revoked; unsent events are kept and sent at the next sign-in",
+    )
     journal = command("journal", "read the journal")
     jsub = journal.add_subparsers(dest="journal_command", metavar="WHAT", required=True)
     show = jsub.add_parser("show", help="print the journal's events, oldest first")
@@ -107,7 +124,159 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, places)
     if command in ("key", "show", "status", "end-shift"):
         return _talk(args, places, command)
+    if command == "signin":
+        return _signin(args, places)
+    if command == "signout":
+        return _signout(places)
     return _journal(args, places)
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n") or None
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Mot de passe / password: ") or None
+    return None
+
+
+def _signin(args: argparse.Namespace, places: Any) -> int:
+    from app.account import (
+        Account,
+        SignInFailed,
+        normalise_server,
+        profile_activities,
+        save_account,
+        save_profile,
+        sign_in,
+    )
+    from app.account import sign_out as revoke
+    from app.credentials import NoKeyring, save_token
+    from app.instance import InstanceError, send_request
+    from app.journal import Journal, JournalError
+
+    password = _read_password(args)
+    if password is None:
+        print("bandeau signin: no password (use --password-stdin in scripts)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        server = normalise_server(args.server)
+        journal = Journal(places.journal_file)
+    except (SignInFailed, JournalError) as exc:
+        print(f"bandeau signin: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, SignInFailed) else EXIT_FAILED
+    try:
+        token, me = sign_in(server, args.login, password, journal.device_id)
+        login = str(me.get("person", {}).get("login", args.login))
+        account = Account(server, login)
+        activities = profile_activities(me)
+        if not activities:
+            revoke(server, token)
+            print(
+                f"bandeau signin: {login} has no activity on the server yet: ask an admin "
+                "to add the plateau's activities",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        kept, why = True, ""
+        try:
+            save_token(server, login, token)
+        except NoKeyring as exc:
+            kept, why = False, str(exc)
+        try:
+            answer = send_request(
+                places.data_dir,
+                {
+                    "cmd": "signed_in",
+                    "server": server,
+                    "login": login,
+                    "token": token,
+                    "activities": activities,
+                },
+            )
+            bar_running = True
+        except InstanceError:
+            bar_running = False
+        else:
+            if not answer.get("ok"):
+                revoke(server, token)
+                print(
+                    f"bandeau signin: the running bar refused: {answer.get('error')}",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILED
+        if not kept and not bar_running:
+            revoke(server, token)  # nobody could keep it: do not leave it valid
+            print(
+                f"bandeau signin: {why}, and no bar is running to keep the token for this "
+                "session. Start the bar (`bandeau`), then sign in again.",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        save_profile(journal, me)
+        save_account(journal, account)
+    except SignInFailed as exc:
+        print(f"bandeau signin: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        journal.close()
+    note = "" if kept else f" (no keyring: {why}; the token lives in the running bar only)"
+    print(f"signed in as {login} on {server}{note}")
+    return EXIT_OK
+
+
+def _signout(places: Any) -> int:
+    from app.account import clear_account, load_account
+    from app.account import sign_out as revoke
+    from app.credentials import NoKeyring, delete_token, load_token
+    from app.domain.events import SyncState
+    from app.instance import InstanceError, send_request
+    from app.journal import Journal, JournalError
+
+    try:
+        journal = Journal(places.journal_file)
+    except JournalError as exc:
+        print(f"bandeau signout: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        account = load_account(journal)
+        if account is None:
+            print("not signed in")
+            return EXIT_OK
+        tokens: set[str] = set()
+        try:
+            answer = send_request(places.data_dir, {"cmd": "sign_out"})
+            if isinstance(answer.get("token"), str):
+                tokens.add(answer["token"])
+        except InstanceError:
+            pass  # no bar running: nothing to tell
+        try:
+            stored = load_token(account.server, account.login)
+            if stored:
+                tokens.add(stored)
+            delete_token(account.server, account.login)
+        except NoKeyring:
+            pass
+        revoked = all(revoke(account.server, t) for t in tokens)
+        clear_account(journal)
+        waiting = journal.counts()[SyncState.PENDING]
+    finally:
+        journal.close()
+    print(f"signed out of {account.server}")
+    if not revoked:
+        print(
+            "bandeau signout: the server could not be reached to revoke the token; ask an "
+            "admin to disable it if this computer is lost",
+            file=sys.stderr,
+        )
+    if waiting:
+        print(
+            f"{waiting} event(s) not yet sent stay in the journal; they are sent at the next "
+            f"sign-in as {account.login}"
+        )
+    return EXIT_OK
 
 
 def _run(args: argparse.Namespace, places: Any) -> int:

@@ -168,6 +168,30 @@ class Recorder:
         ev = self._event(Kind.CLOCK_JUMP, reading, activity=self.state.activity, jump=jump)
         return self._write([ev])
 
+    def adopt(self, agent: str, activities: list[str]) -> Outcome:
+        """The bar signed in (or out): events now belong to `agent`, whose activities these
+        are. A shift in progress continues under the new agent: a shift start (and the
+        current key) are recorded for them, so that their day starts cleanly."""
+        if not activities:
+            raise ValueError("at least one activity is needed")
+        previous = self.state
+        self.activities = list(activities)
+        changed_agent = agent != self.agent
+        self.agent = agent
+        if changed_agent:
+            self._today = None  # today's totals are the new agent's
+        if not previous.open:
+            return Outcome(())
+        activity = previous.activity if previous.activity in self.activities else None
+        activity = activity or self._pick_start_activity(None)
+        if not changed_agent:
+            return self.switch_activity(activity) if activity != previous.activity else Outcome(())
+        reading = self._read()
+        events = [self._event(Kind.SHIFT_START, reading, activity=activity)]
+        if previous.key is not None:
+            events.append(self._event(Kind.STATUS, reading, key=previous.key, activity=activity))
+        return self._write(events)
+
     def touch_alive(self) -> None:
         """Note the last local sign of life (not an event), for resuming after a crash."""
         self.journal.set_state(ALIVE_STATE, str(self.clock.now_ms()))

@@ -17,6 +17,7 @@ from app.config import Places, Settings
 from app.domain.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from app.account import Account
     from app.journal import Journal
     from app.recording import Recorder
 
@@ -39,9 +40,15 @@ class JournalOpener(threading.Thread):
         self.recorder: Recorder | None = None
         self.journal: Journal | None = None
         self.error: str | None = None
+        self.account: Account | None = None
+        self.token: str | None = None
+        self.token_problem: str | None = None
 
     def run(self) -> None:
-        from app.journal import Journal, JournalError  # noqa: PLC0415 - the slow import, here
+        # The slow imports (SQLAlchemy, httpx, keyring) happen here, after the first paint.
+        from app.account import load_account, load_profile, profile_activities  # noqa: PLC0415
+        from app.credentials import NoKeyring, load_token  # noqa: PLC0415
+        from app.journal import Journal, JournalError  # noqa: PLC0415
         from app.recording import Recorder  # noqa: PLC0415
 
         settings = self.settings
@@ -50,11 +57,26 @@ class JournalOpener(threading.Thread):
                 self.places.journal_file,
                 busy_timeout_ms=settings.number("journal.busy_timeout_ms"),
             )
+            self.account = load_account(self.journal)
+            if self.account is not None:
+                # Read once, off the UI thread, with a timeout (a locked keyring can block).
+                try:
+                    self.token = load_token(self.account.server, self.account.login)
+                except NoKeyring as exc:
+                    self.token_problem = str(exc)
+                if self.token is None and self.token_problem is None:
+                    self.token_problem = "no token in the keyring"  # noqa: S105
+            local_agent = settings.text("agent.name") or getpass.getuser()
+            activities = settings.texts("activity.list")
+            if self.account is not None:
+                # The server's activities, as cached at the last sign-in (offline starts).
+                activities = profile_activities(load_profile(self.journal)) or activities
             recorder = Recorder(
                 self.journal,
                 self.clock or SystemClock(),
-                agent=settings.text("agent.name") or getpass.getuser(),
-                activities=settings.texts("activity.list"),
+                # Once signed in, every event carries the signed-in agent.
+                agent=self.account.login if self.account is not None else local_agent,
+                activities=activities,
                 default_activity=settings.text("activity.default"),
                 resume_minutes=settings.number("shift.resume_minutes"),
             )

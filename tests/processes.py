@@ -33,6 +33,7 @@ def run(
     timeout: float = 60,
     prefix: Sequence[str] = (),
     cwd: Path | None = None,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, *bandeau(*args)],
@@ -40,7 +41,8 @@ def run(
         text=True,
         timeout=timeout,
         env=env or child_env(),
-        stdin=subprocess.DEVNULL,
+        input=input_text,
+        stdin=subprocess.DEVNULL if input_text is None else None,
         check=False,
         cwd=cwd,
     )

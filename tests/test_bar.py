@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QDateTime, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
@@ -437,3 +437,54 @@ def test_the_bar_renders(bar: Bar, tmp_path: Path) -> None:
     }
     assert "#c77800" in colours  # the active Pause key is painted in its colour
     assert len(colours) > 10
+
+
+def test_the_sync_indicator(bar: Bar) -> None:
+    from app.sync.worker import SyncStatus
+
+    assert bar.sync_label.text() == "● Local uniquement"
+    bar.set_sync_status(SyncStatus("synced", 0, 0))  # not signed in: ignored
+    assert bar.sync_label.text() == "● Local uniquement"
+    bar.sync._worker = object()  # type: ignore[assignment]  # as if signed in
+    bar.set_sync_status(SyncStatus("synced", 0, 0))
+    assert bar.sync_label.text() == "✓ Synchronisé"
+    bar.set_sync_status(SyncStatus("waiting", 3, 0))
+    assert bar.sync_label.text() == "⏳ 3 en attente"
+    since = QDateTime.fromString("2026-11-27T10:42:00", Qt.DateFormat.ISODate)
+    bar.set_sync_status(SyncStatus("offline", 2, 0, since.toMSecsSinceEpoch()))
+    assert bar.sync_label.text() == "○ Hors ligne depuis 10:42"
+    assert "2 événements attendent" in bar.sync_label.toolTip()
+    bar.set_sync_status(SyncStatus("waiting", 0, 1))
+    assert bar.sync_label.text() == "⚠ 1 problème"
+    bar.set_sync_status(SyncStatus("signed_out", 4, 0))
+    assert bar.sync_label.text() == "⚠ Déconnecté"
+    bar.sync._worker = None
+    bar.show_local_only()
+    assert bar.sync_label.text() == "● Local uniquement"
+
+
+def test_signing_in_mid_shift_moves_the_shift_to_the_agent(bar: Bar, journal: Journal) -> None:
+    bar.press(Key.OFF)
+    answer = bar.handle_request(
+        {
+            "cmd": "signed_in",
+            "server": "http://127.0.0.1:9",
+            "login": "marie.d",
+            "token": "t",
+            "activities": ["Banque Pro"],
+        }
+    )
+    assert answer == {"ok": True}
+    assert [bar.activity.itemText(i) for i in range(bar.activity.count())] == ["Banque Pro"]
+    last_two = journal.events()[-2:]
+    assert [(e.agent, e.kind, e.key, e.activity) for e in last_two] == [
+        ("marie.d", Kind.SHIFT_START, None, "Banque Pro"),
+        ("marie.d", Kind.STATUS, Key.OFF, "Banque Pro"),
+    ]
+    assert bar.keys[Key.OFF].active
+    bad = bar.handle_request({"cmd": "signed_in", "server": "x", "login": "y", "token": "z"})
+    assert "activities" in bad["error"]
+    out = bar.handle_request({"cmd": "sign_out"})
+    assert out == {"ok": True, "token": "t"}
+    assert journal.events()[-1].agent == "marie"  # back to the local agent
+    assert bar.sync_label.text() == "● Local uniquement"

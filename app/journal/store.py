@@ -375,14 +375,15 @@ class Journal:
             )
         return None if row is None else _entry(row).event
 
-    def counts(self) -> dict[SyncState, int]:
-        """How many events are pending, acked and quarantined."""
+    def counts(self, *, agent: str | None = None) -> dict[SyncState, int]:
+        """How many events (of one agent, or all) are pending, acked and quarantined."""
+        query = select(schema.events.c.sync_state, func.count()).group_by(
+            schema.events.c.sync_state
+        )
+        if agent is not None:
+            query = query.where(schema.events.c.agent == agent)
         with self._tx() as conn:
-            rows = conn.execute(
-                select(schema.events.c.sync_state, func.count()).group_by(
-                    schema.events.c.sync_state
-                )
-            ).all()
+            rows = conn.execute(query).all()
         result = dict.fromkeys(SyncState, 0)
         for state_name, count in rows:
             result[SyncState(state_name)] = int(count)

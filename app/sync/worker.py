@@ -162,7 +162,7 @@ class SyncWorker(threading.Thread):
         last = self._last_heartbeat_mono
         if last is not None and mono - last < self._heartbeat_s * 1000:
             return
-        counts = self.journal.counts()
+        counts = self.journal.counts(agent=self.agent)
         exchange = self.client.heartbeat(
             device_id=self.journal.device_id,
             state=self._state_provider(),
@@ -172,7 +172,7 @@ class SyncWorker(threading.Thread):
         self._last_heartbeat_mono = mono
 
     def _publish(self, state: str | None = None, detail: str = "") -> None:
-        counts = self.journal.counts()
+        counts = self.journal.counts(agent=self.agent)
         pending, problems = counts[SyncState.PENDING], counts[SyncState.QUARANTINED]
         if state is None:
             state = "synced" if pending == 0 else "waiting"

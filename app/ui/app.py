@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import signal
@@ -125,6 +126,17 @@ def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> in
             shut_down(EXIT_FAILED)
             return
         bar.attach(opener.recorder)
+        bar.local_agent = settings.text("agent.name") or getpass.getuser()
+        if opener.account is not None and opener.token is not None:
+            bar.sync.start(opener.account, opener.token)
+        elif opener.account is not None:
+            bar.show_problem(
+                QCoreApplication.translate("Bar", "Sign in again"),
+                QCoreApplication.translate(
+                    "Bar", "Your events stay on this computer until you sign in again (%1)."
+                ).replace("%1", opener.token_problem or ""),
+                transient=False,
+            )
         tray = make_tray(bar)
         _tell_startup_problems(bar, opener, settings)
         try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -44,6 +44,10 @@ from app.ui.dialogs import DayDialog, NoteDialog, SettingsDialog
 from app.ui.i18n import Translations, choose_language
 from app.ui.keybutton import KeyButton
 from app.ui.theme import tinted_pixmap
+
+if TYPE_CHECKING:
+    from app.sync.worker import SyncStatus
+    from app.ui.sync_link import SyncLink
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,7 @@ class Bar(QWidget):
         self.translations = translations
         self._problem_transient = False
         self._stopped = False
+        self._sync_status: SyncStatus | None = None
 
         self.grip = QLabel()
         self.grip.setObjectName("Grip")
@@ -188,7 +193,13 @@ class Bar(QWidget):
 
     def attach(self, recorder: Recorder) -> None:
         """Start showing and driving this recorder's shift (once its journal is open)."""
+        # Loaded here, once the journal is open: httpx is not needed for the first paint.
+        from app.ui.sync_link import SyncLink  # noqa: PLC0415
+
         self.recorder = recorder
+        self.local_agent = recorder.agent
+        self.sync: SyncLink = SyncLink(recorder, self)
+        self.sync.status.connect(self.set_sync_status)
         self.ready = True
         self._last_alive_mono = recorder.clock.monotonic_ms()
         self.activity.clear()
@@ -404,6 +415,8 @@ class Bar(QWidget):
         return outcome
 
     def _after(self, outcome: Outcome) -> None:
+        if outcome.changed:
+            self.sync.kick()
         if self._problem_text and self._problem_transient:
             self.clear_problem()
         if outcome.changed:
@@ -473,6 +486,23 @@ class Bar(QWidget):
         if cmd == "show":
             self.bring_forward()
             return {"ok": True}
+        if cmd == "signed_in":
+            server, login, token = (request.get(k) for k in ("server", "login", "token"))
+            activities = request.get("activities")
+            if not all(isinstance(v, str) and v for v in (server, login, token)):
+                return {"ok": False, "error": "signed_in needs server, login and token"}
+            if (
+                not isinstance(activities, list)
+                or not activities
+                or not all(isinstance(a, str) and a for a in activities)
+            ):
+                return {"ok": False, "error": "signed_in needs the server's activities"}
+            return self._signed_in(str(server), str(login), str(token), activities)
+        if cmd == "sign_out":
+            token = self.sync.forget()
+            self._adopt(self.local_agent, self.settings.texts("activity.list"))
+            self.show_local_only()
+            return {"ok": True, "token": token}
         if cmd == "status":
             return {"ok": True, "state": self.state_json()}
         if cmd == "end_shift":
@@ -481,6 +511,31 @@ class Bar(QWidget):
                 return {"ok": False, "error": self._problem_detail}
             return {"ok": True, "events": [_event_json(e) for e in ended.events]}
         return {"ok": False, "error": f"unknown command {cmd!r}"}
+
+    def _signed_in(
+        self, server: str, login: str, token: str, activities: list[str]
+    ) -> dict[str, Any]:
+        from app.account import Account  # noqa: PLC0415
+        from app.sync.worker import SyncStatus  # noqa: PLC0415
+
+        if self._adopt(login, activities) is None:
+            return {"ok": False, "error": self._problem_detail or self._problem_text}
+        self.sync.start(Account(server, login), token)
+        self.set_sync_status(SyncStatus("waiting", 0, 0))
+        return {"ok": True}
+
+    def _adopt(self, agent: str, activities: list[str]) -> Outcome | None:
+        """Events now belong to `agent`, with these activities (sign-in, sign-out)."""
+        try:
+            outcome = self.recorder.adopt(agent, activities)
+        except (JournalError, ValueError) as exc:
+            self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
+            return None
+        self.activity.clear()
+        self.activity.addItems(self.recorder.activities)
+        self.refresh()
+        self._after(outcome)
+        return outcome
 
     def state_json(self) -> dict[str, Any]:
         state = self.recorder.state
@@ -493,6 +548,14 @@ class Bar(QWidget):
             "today_ms": {k.value: today.by_key[k] for k in Key}
             | {"unclassified": today.unclassified_ms},
             "problem": self._problem_text or None,
+            "sync": None
+            if self._sync_status is None
+            else {
+                "state": self._sync_status.state,
+                "pending": self._sync_status.pending,
+                "problems": self._sync_status.problems,
+            },
+            "agent": self.recorder.agent,
         }
 
     # -- display ---------------------------------------------------------------------------
@@ -533,10 +596,10 @@ class Bar(QWidget):
         self.end_action.setText(self.tr("End of shift"))
         self.settings_action.setText(self.tr("Settings…"))
         self.quit_action.setText(self.tr("Quit"))
-        self.sync_label.setText(self.tr("● Local only"))
-        self.sync_label.setToolTip(
-            self.tr("No central server is configured: your events are kept on this computer.")
-        )
+        if self.ready and self.sync.active and self._sync_status is not None:
+            self.set_sync_status(self._sync_status)
+        else:
+            self.show_local_only()
         self._update_actions()
         self.refresh()
 
@@ -607,6 +670,51 @@ class Bar(QWidget):
             log.warning("tick: %s", exc)
         self._update_times()
 
+    # -- sync state -------------------------------------------------------------------------
+
+    def show_local_only(self) -> None:
+        self._sync_status = None
+        self.sync_label.setText(self.tr("● Local only"))
+        self.sync_label.setToolTip(
+            self.tr("No central server is configured: your events are kept on this computer.")
+        )
+
+    def set_sync_status(self, status: SyncStatus) -> None:
+        """Show where the events stand: synced, waiting, offline since, problems."""
+        if not (self.ready and self.sync.active):
+            return  # a report queued before a sign-out: the bar is local-only now
+        self._sync_status = status
+        if status.state == "signed_out":
+            text = self.tr("⚠ Signed out")
+            tip = self.tr(
+                "The server no longer accepts this sign-in: sign in again. Your "
+                "events are kept on this computer until then."
+            )
+        elif status.problems:
+            text = self.tr("⚠ %n problem(s)", "", status.problems)
+            tip = self.tr(
+                "Some events were refused by the server; they are kept. See "
+                "`bandeau journal problems`."
+            )
+        elif status.state == "offline":
+            since = status.offline_since_ms or self.recorder.clock.now_ms()
+            clock_time = QDateTime.fromMSecsSinceEpoch(since).toString("HH:mm")
+            text = self.tr("○ Offline since %1").replace("%1", clock_time)
+            tip = self.tr(
+                "The server cannot be reached; %n event(s) wait on this computer "
+                "and will be sent by themselves.",
+                "",
+                status.pending,
+            )
+        elif status.pending:
+            text = self.tr("⏳ %n waiting", "", status.pending)
+            tip = text
+        else:
+            text = self.tr("✓ Synced")
+            tip = self.tr("Every event is on the server.")
+        self.sync_label.setText(text)
+        self.sync_label.setToolTip(tip)
+
     # -- problems --------------------------------------------------------------------------
 
     def show_problem(
@@ -672,10 +780,12 @@ class Bar(QWidget):
         return super().eventFilter(watched, event)
 
     def stop(self) -> None:
-        """Stop the timers (before the application quits or a test ends); closing is then
-        plain closing."""
+        """Stop the timers and the sync worker (before the application quits or a test
+        ends); closing is then plain closing."""
         self._stopped = True
         self._timer.stop()
+        if self.ready:
+            self.sync.stop()
         if self._save_position.isActive():
             self._save_position.stop()
             self._store_position()

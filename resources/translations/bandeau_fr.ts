@@ -4,6 +4,14 @@
 <context>
     <name>Bar</name>
     <message>
+        <source>Sign in again</source>
+        <translation>Reconnectez-vous</translation>
+    </message>
+    <message>
+        <source>Your events stay on this computer until you sign in again (%1).</source>
+        <translation>Vos événements restent sur cet ordinateur jusqu’à votre reconnexion (%1).</translation>
+    </message>
+    <message>
         <source>Journal repaired</source>
         <translation>Journal réparé</translation>
     </message>
@@ -130,6 +138,51 @@
     <message>
         <source>No central server is configured: your events are kept on this computer.</source>
         <translation>Aucun serveur central n’est configuré : vos événements sont conservés sur cet ordinateur.</translation>
+    </message>
+    <message>
+        <source>⚠ Signed out</source>
+        <translation>⚠ Déconnecté</translation>
+    </message>
+    <message>
+        <source>The server no longer accepts this sign-in: sign in again. Your events are kept on this computer until then.</source>
+        <translation>Le serveur n’accepte plus cette connexion : reconnectez-vous. Vos événements restent sur cet ordinateur d’ici là.</translation>
+    </message>
+    <message numerus="yes">
+        <source>⚠ %n problem(s)</source>
+        <translation>
+            <numerusform>⚠ %n problème</numerusform>
+            <numerusform>⚠ %n problèmes</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Some events were refused by the server; they are kept. See `bandeau journal problems`.</source>
+        <translation>Le serveur a refusé des événements ; ils sont conservés. Voir « bandeau journal problems ».</translation>
+    </message>
+    <message>
+        <source>○ Offline since %1</source>
+        <translation>○ Hors ligne depuis %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>The server cannot be reached; %n event(s) wait on this computer and will be sent by themselves.</source>
+        <translation>
+            <numerusform>Le serveur est injoignable ; %n événement attend sur cet ordinateur et partira de lui-même.</numerusform>
+            <numerusform>Le serveur est injoignable ; %n événements attendent sur cet ordinateur et partiront d’eux-mêmes.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>⏳ %n waiting</source>
+        <translation>
+            <numerusform>⏳ %n en attente</numerusform>
+            <numerusform>⏳ %n en attente</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>✓ Synced</source>
+        <translation>✓ Synchronisé</translation>
+    </message>
+    <message>
+        <source>Every event is on the server.</source>
+        <translation>Tous les événements sont sur le serveur.</translation>
     </message>
     <message>
         <source>Opening the journal…</source>

@@ -1,0 +1,77 @@
+"""The bar's link to the sync worker: starts and stops it, and brings its status to the UI
+thread as a Qt signal (the worker itself knows nothing of Qt)."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from app.account import Account
+from app.recording import Recorder
+from app.sync.client import SyncClient
+from app.sync.worker import SyncWorker
+
+log = logging.getLogger(__name__)
+
+
+class SyncLink(QObject):
+    """Signals:
+    status(SyncStatus): emitted on the UI thread each time the worker reports.
+    """
+
+    status = Signal(object)
+
+    def __init__(self, recorder: Recorder, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.recorder = recorder
+        self.account: Account | None = None
+        self.token: str | None = None
+        self._worker: SyncWorker | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._worker is not None
+
+    def start(self, account: Account, token: str) -> None:
+        """Sync this journal to `account` from now on; the agent becomes its login."""
+        self.stop()
+        self.account, self.token = account, token
+        self.recorder.agent = account.login
+        client = SyncClient(account.server, token, self.recorder.clock)
+        worker = SyncWorker(
+            self.recorder.journal,
+            client,
+            self.recorder.clock,
+            agent=account.login,
+            on_status=self.status.emit,
+            state_provider=self._state,
+        )
+        self._worker = worker
+        worker.start()
+        log.info("sync started for %s on %s", account.login, account.server)
+
+    def stop(self) -> None:
+        """Stop the worker (its thread is joined); unsynced events stay in the journal."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+
+    def forget(self) -> str | None:
+        """Stop and forget the sign-in; return the token so that it can be revoked."""
+        self.stop()
+        token, self.token, self.account = self.token, None, None
+        return token
+
+    def kick(self) -> None:
+        if self._worker is not None:
+            self._worker.kick()
+
+    def _state(self) -> dict[str, object]:
+        state = self.recorder.state
+        return {
+            "open": state.open,
+            "key": state.key.value if state.key else None,
+            "activity": state.activity,
+            "since_ms": state.since_ms,
+        }

@@ -1,0 +1,165 @@
+"""Signing a running bar in to a real server, syncing, and signing out — real processes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.instance import send_request
+from app.server import models as m
+from app.server.db import make_engine
+from tests.processes import BarProcess, run
+from tests.server.test_api import PASSWORD, seed
+from tests.server.test_serve import Served, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
+    """Poll a condition across processes (like qtbot.waitUntil), up to a deadline."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        pause.wait(0.05)
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    seed(url)
+    return url
+
+
+@pytest.fixture
+def server(store_url: str) -> Iterator[Served]:
+    served = start_server(store_url)
+    yield served
+    stop_server(served)
+
+
+def server_events(store_url: str) -> list[tuple[str, str | None]]:
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.people.c.login, m.events.c.key)
+            .join(m.people, m.people.c.id == m.events.c.person_id)
+            .order_by(m.events.c.id)
+        ).all()
+    engine.dispose()
+    return [(str(a), b) for a, b in rows]
+
+
+def test_sign_in_sync_and_sign_out_without_a_keyring(
+    tmp_path: Path, server: Served, store_url: str
+) -> None:
+    data = tmp_path / "bar"
+    bar = BarProcess(data)
+    try:
+        bar.wait_ready()
+        assert run("--data-dir", str(data), "key", "off").returncode == 0  # local only
+        # Child processes have no keyring here (headless Linux): the running bar keeps the
+        # token for this session.
+        done = run(
+            "--data-dir",
+            str(data),
+            "signin",
+            "--server",
+            server.base_url,
+            "--login",
+            "marie",
+            "--password-stdin",
+            input_text=PASSWORD + "\n",
+        )
+        assert done.returncode == 0, done.stderr
+        assert "signed in as marie" in done.stdout
+        assert "no keyring" in done.stdout
+        assert run("--data-dir", str(data), "key", "pause").returncode == 0
+        state = wait_until(
+            lambda: (
+                (s := send_request(data, {"cmd": "status"})["state"])["sync"]
+                and s["sync"]["state"] == "synced"
+                and s
+            )
+        )
+        assert state["agent"] == "marie"
+        # The shift goes on under the signed-in agent: a shift start for her and the key
+        # she was on, then her click. The local-only events stay on the PC.
+        assert server_events(store_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
+        out = run("--data-dir", str(data), "signout")
+        assert out.returncode == 0, out.stderr
+        assert "signed out" in out.stdout
+        after = send_request(data, {"cmd": "status"})["state"]
+        assert after["sync"] is None
+        assert run("--data-dir", str(data), "key", "production").returncode == 0
+    finally:
+        bar.stop()
+    # After the sign-out, clicks are local again: nothing more reached the server.
+    assert server_events(store_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
+
+
+def test_wrong_password_and_unreachable_server(tmp_path: Path, server: Served) -> None:
+    data = tmp_path / "bar"
+    wrong = run(
+        "--data-dir",
+        str(data),
+        "signin",
+        "--server",
+        server.base_url,
+        "--login",
+        "marie",
+        "--password-stdin",
+        input_text="not it\n",
+    )
+    assert wrong.returncode == 1
+    assert "wrong login or password" in wrong.stderr
+    nowhere = run(
+        "--data-dir",
+        str(data),
+        "signin",
+        "--server",
+        "http://127.0.0.1:9",
+        "--login",
+        "marie",
+        "--password-stdin",
+        input_text=PASSWORD + "\n",
+    )
+    assert nowhere.returncode == 1
+    assert "cannot reach" in nowhere.stderr
+    bad = run(
+        "--data-dir",
+        str(data),
+        "signin",
+        "--server",
+        "bandeau.example",
+        "--login",
+        "marie",
+        "--password-stdin",
+        input_text=PASSWORD + "\n",
+    )
+    assert bad.returncode == 2
+    assert "https://" in bad.stderr
+    no_bar = run(
+        "--data-dir",
+        str(data),
+        "signin",
+        "--server",
+        server.base_url,
+        "--login",
+        "marie",
+        "--password-stdin",
+        input_text=PASSWORD + "\n",
+    )
+    assert no_bar.returncode == 1  # no keyring and no bar: nowhere to keep the token
+    assert "Start the bar" in no_bar.stderr
+    assert PASSWORD not in no_bar.stderr + no_bar.stdout
