@@ -446,19 +446,22 @@ def test_the_sync_indicator(bar: Bar) -> None:
     bar.set_sync_status(SyncStatus("synced", 0, 0))  # not signed in: ignored
     assert bar.sync_label.text() == "● Local uniquement"
     bar.sync._worker = object()  # type: ignore[assignment]  # as if signed in
-    bar.set_sync_status(SyncStatus("synced", 0, 0))
-    assert bar.sync_label.text() == "✓ Synchronisé"
-    bar.set_sync_status(SyncStatus("waiting", 3, 0))
-    assert bar.sync_label.text() == "⏳ 3 en attente"
-    since = QDateTime.fromString("2026-11-27T10:42:00", Qt.DateFormat.ISODate)
-    bar.set_sync_status(SyncStatus("offline", 2, 0, since.toMSecsSinceEpoch()))
-    assert bar.sync_label.text() == "○ Hors ligne depuis 10:42"
-    assert "2 événements attendent" in bar.sync_label.toolTip()
-    bar.set_sync_status(SyncStatus("waiting", 0, 1))
-    assert bar.sync_label.text() == "⚠ 1 problème"
-    bar.set_sync_status(SyncStatus("signed_out", 4, 0))
-    assert bar.sync_label.text() == "⚠ Déconnecté"
-    bar.sync._worker = None
+    try:
+        bar.set_sync_status(SyncStatus("synced", 0, 0))
+        assert bar.sync_label.text() == "✓ Synchronisé"
+        bar.set_sync_status(SyncStatus("waiting", 3, 0))
+        assert bar.sync_label.text() == "⏳ 3 en attente"
+        since = QDateTime.fromString("2026-11-27T10:42:00", Qt.DateFormat.ISODate)
+        bar.set_sync_status(SyncStatus("offline", 2, 0, since.toMSecsSinceEpoch()))
+        assert bar.sync_label.text() == "○ Hors ligne 10:42"
+        assert "Hors ligne depuis 10:42." in bar.sync_label.toolTip()
+        assert "2 événements attendent" in bar.sync_label.toolTip()
+        bar.set_sync_status(SyncStatus("waiting", 0, 1))
+        assert bar.sync_label.text() == "⚠ 1 problème"
+        bar.set_sync_status(SyncStatus("signed_out", 4, 0))
+        assert bar.sync_label.text() == "⚠ Déconnecté"
+    finally:
+        bar.sync._worker = None
     bar.show_local_only()
     assert bar.sync_label.text() == "● Local uniquement"
 

@@ -699,12 +699,17 @@ class Bar(QWidget):
         elif status.state == "offline":
             since = status.offline_since_ms or self.recorder.clock.now_ms()
             clock_time = QDateTime.fromMSecsSinceEpoch(since).toString("HH:mm")
+            # Short on the bar (it is small), whole in the tooltip.
             text = self.tr("○ Offline since %1").replace("%1", clock_time)
-            tip = self.tr(
-                "The server cannot be reached; %n event(s) wait on this computer "
-                "and will be sent by themselves.",
-                "",
-                status.pending,
+            tip = (
+                self.tr("Offline since %1.").replace("%1", clock_time)
+                + " "
+                + self.tr(
+                    "The server cannot be reached; %n event(s) wait on this computer "
+                    "and will be sent by themselves.",
+                    "",
+                    status.pending,
+                )
             )
         elif status.pending:
             text = self.tr("⏳ %n waiting", "", status.pending)

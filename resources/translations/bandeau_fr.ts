@@ -160,7 +160,11 @@
     </message>
     <message>
         <source>○ Offline since %1</source>
-        <translation>○ Hors ligne depuis %1</translation>
+        <translation>○ Hors ligne %1</translation>
+    </message>
+    <message>
+        <source>Offline since %1.</source>
+        <translation>Hors ligne depuis %1.</translation>
     </message>
     <message numerus="yes">
         <source>The server cannot be reached; %n event(s) wait on this computer and will be sent by themselves.</source>
