@@ -247,7 +247,9 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
     url = engine.url.render_as_string(hide_password=False)
     # Bind first: once the line below is printed, connections queue until uvicorn takes them.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only then,
+    # and without it every answer waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))

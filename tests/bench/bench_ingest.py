@@ -1,0 +1,183 @@
+"""The central store's benchmarks: ingest rate, one click to acknowledged, drain after an outage.
+
+Run: .venv/bin/python -m tests.bench.bench_ingest [--events 20000]
+Each figure is measured on SQLite and on a throwaway PostgreSQL, through a real
+`bandeau-server serve` (uvicorn, one process) on loopback. Not a test: figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from app.domain.clock import SystemClock
+from app.domain.events import Key, SyncState
+from app.journal import Journal
+from app.recording import Recorder
+from app.sync.client import SyncClient
+from app.sync.worker import SyncStatus, SyncWorker
+from tests.pg import remove_cluster, start_cluster
+from tests.server.test_api import PASSWORD, seed
+from tests.server.test_serve import start_server, stop_server
+
+
+def show(name: str, value: str, target: str, ok: bool) -> None:
+    print(f"  {name:<50} {value:>16}   target {target:<14} {'ok' if ok else 'MISSED'}")
+
+
+def wire(device: str, seq: int, now: int) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "device_id": device,
+        "seq": seq,
+        "agent": "marie",
+        "kind": "status",
+        "key": ("production", "pause", "off")[seq % 3],
+        "activity": "Assurance Auto",
+        "occurred_at_ms": now,
+        "tz": "Europe/Paris",
+        "utc_offset_s": 3600,
+        "monotonic_ms": seq,
+    }
+
+
+def ingest_rate(base: str, token: str, total: int, clients: int) -> float:
+    headers = {"Authorization": f"Bearer {token}"}
+    per_client = total // clients
+    now = time.time_ns() // 1_000_000
+    batches: list[list[list[dict[str, Any]]]] = []
+    for _ in range(clients):
+        device = str(uuid.uuid4())
+        events = [wire(device, i + 1, now) for i in range(per_client)]
+        batches.append([events[i : i + 100] for i in range(0, per_client, 100)])
+    errors: list[str] = []
+
+    def send(mine: list[list[dict[str, Any]]]) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            for batch in mine:
+                reply = http.post(
+                    "/v1/events",
+                    json={"device_id": batch[0]["device_id"], "sent_at_ms": now, "events": batch},
+                )
+                if reply.status_code != 200 or len(reply.json()["accepted"]) != len(batch):
+                    errors.append(reply.text[:200])
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in batches]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        print("  ingest errors:", errors[:3])
+    return per_client * clients / elapsed
+
+
+def click_to_ack(base: str, token: str, n: int) -> list[float]:
+    headers = {"Authorization": f"Bearer {token}"}
+    device = str(uuid.uuid4())
+    times = []
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        for i in range(n):
+            now = time.time_ns() // 1_000_000
+            t0 = time.perf_counter()
+            reply = http.post(
+                "/v1/events",
+                json={"device_id": device, "sent_at_ms": now, "events": [wire(device, i + 1, now)]},
+            )
+            times.append((time.perf_counter() - t0) * 1000)
+            assert reply.status_code == 200
+    return sorted(times)
+
+
+def drain(base: str, token: str, queued: int, workdir: Path) -> float:
+    journal = Journal(workdir / "journal.sqlite3")
+    clock = SystemClock("Europe/Paris")
+    recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+    recorder.start()
+    keys = [Key.PRODUCTION, Key.PAUSE, Key.OFF]
+    for i in range(queued - 1):
+        recorder.press(keys[i % 3])  # the agent clicking through the outage
+    done = threading.Event()
+
+    def on_status(status: SyncStatus) -> None:
+        if status.state == "synced":
+            done.set()
+
+    worker = SyncWorker(
+        journal,
+        SyncClient(base, token, clock),
+        clock,
+        agent="marie",
+        on_status=on_status,
+        interval_s=60,
+    )
+    start = time.perf_counter()
+    worker.start()
+    done.wait(120)
+    elapsed = time.perf_counter() - start
+    worker.stop()
+    assert journal.counts()[SyncState.PENDING] == 0
+    journal.close()
+    return elapsed
+
+
+def run_on(label: str, url: str, events: int) -> None:
+    print(f"{label}:")
+    seed(url)
+    served = start_server(url)
+    try:
+        base = served.base_url
+        token = httpx.post(
+            f"{base}/v1/signin", json={"login": "marie", "password": PASSWORD}
+        ).json()["token"]
+        rate = ingest_rate(base, token, events, clients=4)
+        show(
+            f"ingest, batches of 100, 4 clients ({events} events)",
+            f"{rate:,.0f} ev/s",
+            ">= 30,000 ev/s",
+            rate >= 30_000,
+        )
+        times = click_to_ack(base, token, 1000)
+        p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99) - 1]
+        show("one event, send to acknowledged, p50", f"{p50:.2f} ms", "-", True)
+        show("one event, send to acknowledged, p99", f"{p99:.2f} ms", "<= 10 ms", p99 <= 10)
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds = drain(base, token, 10_000, Path(tmp))
+        show("drain of 10,000 queued events", f"{seconds:.2f} s", "<= 3 s", seconds <= 3)
+    finally:
+        stop_server(served)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000)
+    args = parser.parse_args()
+    print(
+        f"Bandeau store benchmarks — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"{statistics.__name__ and 'one uvicorn process'}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        run_on("SQLite", f"sqlite:///{Path(tmp) / 'store.sqlite3'}", args.events)
+    cluster = start_cluster()
+    try:
+        run_on("PostgreSQL", cluster.url(cluster.create_database()), args.events)
+    finally:
+        remove_cluster(cluster)
+
+
+if __name__ == "__main__":
+    main()
