@@ -15,8 +15,7 @@ from app.instance import send_request
 from app.server import models as m
 from app.server.db import make_engine
 from tests.processes import BarProcess, run
-from tests.server.test_api import PASSWORD, seed
-from tests.server.test_serve import Served, start_server, stop_server
+from tests.servers import PASSWORD, Served, seed, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 

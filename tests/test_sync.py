@@ -18,8 +18,7 @@ from app.recording import Recorder
 from app.sync.client import SyncClient
 from app.sync.timing import Backoff, Exchange, OffsetEstimator
 from app.sync.worker import SyncStatus, SyncWorker
-from tests.server.test_api import PASSWORD, seed
-from tests.server.test_serve import Served, start_server, stop_server
+from tests.servers import PASSWORD, Served, seed, start_server, stop_server
 
 
 def test_backoff_is_jittered_capped_and_honours_retry_after() -> None:

@@ -29,8 +29,7 @@ from app.recording import Recorder
 from app.sync.client import SyncClient
 from app.sync.worker import SyncStatus, SyncWorker
 from tests.pg import remove_cluster, start_cluster
-from tests.server.test_api import PASSWORD, seed
-from tests.server.test_serve import start_server, stop_server
+from tests.servers import PASSWORD, seed, start_server, stop_server
 
 
 def show(name: str, value: str, target: str, ok: bool) -> None:

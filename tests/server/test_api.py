@@ -18,36 +18,7 @@ from sqlalchemy import func, select
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
-from app.server.directory import NewPerson, add_activity, add_person, add_plateau
-from app.server.security import hash_password
-
-PASSWORD = "correct horse battery"
-DEVICE = str(uuid.uuid4())
-
-
-def seed(url: str) -> None:
-    engine = make_engine(url)
-    from app.server import migrate
-
-    migrate.upgrade(engine)
-    with engine.begin() as conn:
-        add_plateau(conn, name="Nord")
-        add_plateau(conn, name="Sud")
-        add_activity(conn, name="Assurance Auto", plateau="Nord")
-        add_activity(conn, name="Banque Pro", plateau="Nord")
-        add_activity(conn, name="Énergie", plateau="Sud")
-        for login, role, plateau in (
-            ("marie", "agent", "Nord"),
-            ("paul", "agent", "Nord"),
-            ("lea", "lead", "Nord"),
-            ("zoe", "agent", "Sud"),
-        ):
-            add_person(
-                conn,
-                NewPerson(login, login.title(), role, (plateau,)),
-                password_hash=hash_password(PASSWORD),
-            )
-    engine.dispose()
+from tests.servers import DEVICE, PASSWORD, seed
 
 
 @pytest.fixture

@@ -2,80 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
-import selectors
-import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from tests.server.test_api import PASSWORD, seed
+from tests.servers import PASSWORD, Served, seed, start_server, stop_server
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Served:
-    proc: subprocess.Popen[bytes]
-    base_url: str
-    stderr: list[str]
-    drain: threading.Thread | None = None
-
-
-def start_server(url: str, *extra: str) -> Served:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.server.cli", "--db", url, "serve", "--port", "0", *extra],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    text, deadline = "", time.monotonic() + 60
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stderr.fileno(), selectors.EVENT_READ)
-        while (found := re.search(r"serving on (http://\S+)", text)) is None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                proc.kill()
-                raise TimeoutError(f"the server did not start: {text!r}")
-            chunk = os.read(proc.stderr.fileno(), 65536)
-            if not chunk:
-                raise RuntimeError(f"the server exited ({proc.wait()}): {text!r}")
-            text += chunk.decode()
-    served = Served(proc, found.group(1), [text])
-
-    def drain() -> None:  # the server logs every request: keep its pipe from filling up
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            served.stderr.append(line.decode("utf-8", "replace"))
-
-    served.drain = threading.Thread(target=drain, name="server-stderr", daemon=True)
-    served.drain.start()
-    return served
-
-
-def stop_server(served: Served) -> int:
-    if served.proc.poll() is None:
-        served.proc.send_signal(signal.SIGTERM)
-    try:
-        return served.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        served.proc.kill()
-        served.proc.wait(timeout=30)
-        raise
-    finally:
-        if served.drain is not None:
-            served.drain.join(timeout=30)
-        if served.proc.stderr is not None:
-            served.proc.stderr.close()
 
 
 @pytest.fixture
