@@ -176,9 +176,9 @@ def ingest(
         new = 0
         stored: set[str] = set()
         if rows:
-            # One batched INSERT (insertmanyvalues); RETURNING names the rows that were new. The others are
-            # either the same events again (acknowledged) or another event's (device, seq)
-            # (rejected): only those few are looked up.
+            # One batched INSERT (insertmanyvalues); RETURNING names the rows that were new.
+            # The others are either the same events again (acknowledged) or another event's
+            # (device, seq) (rejected): only those few are looked up.
             dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
             stmt = dialect.insert(m.events).on_conflict_do_nothing().returning(m.events.c.uuid)
             inserted = {str(u) for u in conn.execute(stmt, rows).scalars()}
