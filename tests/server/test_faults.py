@@ -1,0 +1,110 @@
+"""Faults between the bar and the store, each ending with every event stored exactly once."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.clock import SystemClock
+from app.domain.events import Key, SyncState
+from app.journal import Journal
+from app.recording import Recorder
+from app.server import models as m
+from app.server.db import make_engine
+from app.sync.client import SyncClient
+from app.sync.timing import Backoff
+from app.sync.worker import SyncStatus, SyncWorker
+from tests.servers import PASSWORD, seed, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stored(url: str) -> tuple[int, int]:
+    """(events in the store, distinct uuids among them)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(m.events)).scalar_one()
+        distinct = conn.execute(select(func.count(m.events.c.uuid.distinct()))).scalar_one()
+    engine.dispose()
+    return int(total), int(distinct)
+
+
+def test_server_killed_mid_drain_then_restarted(tmp_path: Path, store_url: str) -> None:
+    """SIGKILL the server while a long queue drains; restart it; nothing lost, nothing
+    doubled, and the worker carries on by itself."""
+    seed(store_url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(store_url, "--port", str(port))
+    token = httpx.post(f"{base}/v1/signin", json={"login": "marie", "password": PASSWORD}).json()[
+        "token"
+    ]
+    journal = Journal(tmp_path / "journal.sqlite3")
+    clock = SystemClock("Europe/Paris")
+    recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+    recorder.start()
+    keys = [Key.PRODUCTION, Key.PAUSE, Key.OFF]
+    for i in range(2_999):  # an outage's worth of clicks: six batches
+        recorder.press(keys[i % 3])
+    first_ack = threading.Event()
+    go_on = threading.Event()
+    synced = threading.Event()
+    seen: list[SyncStatus] = []
+
+    def on_status(status: SyncStatus) -> None:
+        seen.append(status)
+        if status.state == "synced":
+            synced.set()
+
+    original_mark = journal.mark_acked
+
+    def mark_acked(uuids):  # type: ignore[no-untyped-def]
+        count = original_mark(uuids)
+        if not first_ack.is_set():
+            # The first batch went through: hold the worker until the kill is on its way, so
+            # that the kill lands while the next batch is being sent or written.
+            first_ack.set()
+            go_on.wait(30)
+        return count
+
+    journal.mark_acked = mark_acked  # type: ignore[method-assign]
+    worker = SyncWorker(
+        journal,
+        SyncClient(base, token, clock, timeout_s=5),
+        clock,
+        agent="marie",
+        on_status=on_status,
+        interval_s=60,
+        backoff=Backoff(base_s=0.05, cap_s=0.5),
+    )
+    worker.start()
+    try:
+        assert first_ack.wait(60)
+        go_on.set()
+        server.proc.send_signal(signal.SIGKILL)
+        stop_server(server)
+        mid_total, _ = stored(store_url)
+        assert 500 <= mid_total <= 1_000  # killed part-way: the first batch, maybe the next
+        restarted = start_server(store_url, "--port", str(port))
+        try:
+            assert synced.wait(60), seen[-3:]
+        finally:
+            stop_server(restarted)
+    finally:
+        worker.stop()
+    assert journal.counts()[SyncState.ACKED] == 3_000
+    assert stored(store_url) == (3_000, 3_000)
+    assert any(s.state == "offline" for s in seen)
+    journal.close()
