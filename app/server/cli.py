@@ -90,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     alist.add_argument("--plateau")
     alist.add_argument("--json", action="store_true")
 
+    events = command("events", "stored events")
+    esub = events.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = command("export", "print stored events as JSON lines (corrected times, UTC)", esub)
+    export.add_argument("--agent", metavar="LOGIN")
+    export.add_argument(
+        "--from", dest="first", metavar="DATE", help="first local day, e.g. 2026-11-01"
+    )
+    export.add_argument("--to", dest="last", metavar="DATE", help="last local day (included)")
+    export.add_argument("--tz", default="Europe/Paris", help="the site's time zone for days")
+
     user = command("user", "people")
     usub = user.add_subparsers(dest="action", metavar="ACTION", required=True)
     uadd = command("add", "add a person (prints a one-time password unless --password-stdin)", usub)
@@ -214,6 +224,8 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
             "the store is not created or not up to date: run "
             "`bandeau-server init` (or `migrate`) first"
         )
+    if args.command == "events":
+        return _export(args, engine)
     with engine.begin() as conn:
         if args.command == "plateau":
             if args.action == "add":
@@ -267,6 +279,29 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         create_app(ServerConfig(url, migrate_on_start=False)), log_level="warning", access_log=False
     )
     uvicorn.Server(config).run(sockets=[sock])
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, engine: Any) -> int:
+    from zoneinfo import ZoneInfoNotFoundError  # noqa: PLC0415
+
+    from app.server.export import export_events, parse_day  # noqa: PLC0415
+
+    first = parse_day(args.first, "--from") if args.first else None
+    last = parse_day(args.last, "--to") if args.last else None
+    if first and last and last < first:
+        return _fail("--to is before --from", EXIT_USAGE)
+    try:
+        rows = export_events(engine, agent=args.agent, first=first, last=last, zone=args.tz)
+        count = 0
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+            count += 1
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        if isinstance(exc, ZoneInfoNotFoundError) or "time zone" in str(exc).lower():
+            return _fail(f"--tz: unknown time zone {args.tz!r}", EXIT_USAGE)
+        raise
+    print(f"exported {count} events", file=sys.stderr)
     return EXIT_OK
 
 

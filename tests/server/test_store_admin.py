@@ -214,3 +214,68 @@ def test_password_hashing() -> None:
     assert len(token) >= 43  # 256 bits, URL-safe base64
     assert token_hash(token) != token
     assert len(token_hash(token)) == 64
+
+
+def test_events_export(run, store_url: str) -> None:  # type: ignore[no-untyped-def]
+    import uuid as uuidlib
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.server import ingest
+    from app.server.auth import sign_in
+    from tests.servers import PASSWORD, seed
+
+    seed(store_url)
+    engine = make_engine(store_url)
+    person = sign_in(engine, login="marie", password=PASSWORD, device_id=None).person
+    paris = ZoneInfo("Europe/Paris")
+    device = str(uuidlib.uuid4())
+    # 23:30 and 00:30 local: two local days, one UTC day.
+    times = [
+        datetime(2026, 11, 26, 23, 30, tzinfo=paris),
+        datetime(2026, 11, 27, 0, 30, tzinfo=paris),
+    ]
+    events = [
+        {
+            "uuid": str(uuidlib.uuid4()),
+            "device_id": device,
+            "seq": i + 1,
+            "agent": "marie",
+            "kind": "status",
+            "key": "pause",
+            "activity": "Assurance Auto",
+            "occurred_at_ms": int(t.timestamp() * 1000),
+            "tz": "Europe/Paris",
+            "utc_offset_s": 3600,
+            "monotonic_ms": i,
+            "note": "é",
+        }
+        for i, t in enumerate(times)
+    ]
+    now = int(times[-1].timestamp() * 1000) + 60_000
+    result = ingest.ingest(engine, person, events, now_ms=now, offset_ms=0)
+    assert len(result.accepted) == 2
+    engine.dispose()
+    code, out, err = run("events", "export")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["uuid"] for r in rows] == [e["uuid"] for e in events]
+    assert rows[0]["occurred_at"] == "2026-11-26T22:30:00.000Z"
+    assert (rows[0]["agent"], rows[0]["plateau"], rows[0]["activity"], rows[0]["note"]) == (
+        "marie",
+        "Nord",
+        "Assurance Auto",
+        "é",
+    )
+    assert "exported 2 events" in err
+    code, out, _ = run("events", "export", "--from", "2026-11-27", "--to", "2026-11-27")
+    assert [json.loads(x)["uuid"] for x in out.splitlines()] == [events[1]["uuid"]]
+    code, out, _ = run("events", "export", "--agent", "paul")
+    assert (code, out) == (0, "")
+    assert run("events", "export", "--agent", "ghost")[0] == 1
+    code, _, err = run("events", "export", "--from", "27/11/2026")
+    assert (code, "not a date" in err) == (1, True)
+    code, _, err = run("events", "export", "--tz", "Mars/Olympus")
+    assert (code, "unknown time zone" in err) == (2, True)
+    code, _, err = run("events", "export", "--from", "2026-11-28", "--to", "2026-11-27")
+    assert code == 2

@@ -1,0 +1,80 @@
+"""Exporting stored events as JSON lines, for audits and client reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+
+from app.server import models as m
+from app.server.directory import DirectoryError, person_id
+
+DEFAULT_ZONE = "Europe/Paris"
+
+
+def day_start_ms(day: date, zone: ZoneInfo) -> int:
+    return int(datetime.combine(day, time.min, tzinfo=zone).timestamp() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def export_events(
+    engine: Engine,
+    *,
+    agent: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
+    zone: str = DEFAULT_ZONE,
+) -> Iterator[dict[str, Any]]:
+    """Stored events in corrected-time order; days are local days of `zone`, `last` included."""
+    tz = ZoneInfo(zone)
+    e, p, a, pl = m.events, m.people, m.activities, m.plateaux
+    query = (
+        select(e, p.c.login, a.c.name.label("activity_name"), pl.c.name.label("plateau_name"))
+        .join(p, p.c.id == e.c.person_id)
+        .join(pl, pl.c.id == e.c.plateau_id)
+        .outerjoin(a, a.c.id == e.c.activity_id)
+        .order_by(e.c.corrected_at, e.c.id)
+    )
+    with engine.connect() as conn:
+        if agent is not None:
+            query = query.where(e.c.person_id == person_id(conn, agent))
+        if first is not None:
+            query = query.where(e.c.corrected_at >= day_start_ms(first, tz))
+        if last is not None:
+            query = query.where(e.c.corrected_at < day_start_ms(last + timedelta(days=1), tz))
+        for row in conn.execution_options(yield_per=1000).execute(query).mappings():
+            yield {
+                "uuid": row["uuid"],
+                "device_id": row["device_id"],
+                "seq": row["seq"],
+                "agent": row["login"],
+                "plateau": row["plateau_name"],
+                "activity": row["activity_name"],
+                "kind": row["kind"],
+                "key": row["key"],
+                "occurred_at": _iso(row["corrected_at"]),
+                "client_at": _iso(row["client_at"]),
+                "received_at": _iso(row["received_at"]),
+                "clock_offset_ms": row["clock_offset_ms"],
+                "tz": row["tz_name"],
+                "utc_offset_s": row["utc_offset_s"],
+                "clock_jump_ms": row["clock_jump_ms"],
+                "note": row["note"],
+            }
+
+
+def parse_day(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DirectoryError(f"{what}: {text!r} is not a date like 2026-11-27") from None
