@@ -16,20 +16,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.server import auth, heartbeats, ingest, migrate
+from app.server import auth, export, heartbeats, ingest, migrate
 from app.server import models as m
 from app.server.db import make_engine
+from app.server.directory import DirectoryError
 
 log = logging.getLogger("bandeau.server")
 
 MAX_BODY_BYTES = 1_000_000
+MAX_READ = 10_000
 _ENVELOPE = {"device_id", "sent_at_ms", "clock_offset_ms", "events"}
 
 
@@ -234,6 +236,53 @@ def create_app(config: ServerConfig) -> FastAPI:
             "received_at_ms": received,
             "replied_at_ms": _now_ms(),
         }
+
+    @app.get("/v1/events")
+    def get_events(  # noqa: PLR0917 - FastAPI passes each query parameter by name
+        engine: EngineDep,
+        person: PersonDep,
+        agent: str | None = None,
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_READ)] = MAX_READ,
+    ) -> dict[str, Any]:
+        """Stored events. An agent reads only their own; a lead, their plateaux' agents; an
+        admin, everyone."""
+        plateau_ids: tuple[int, ...] | None = None
+        if person.role == "agent":
+            if agent not in (None, person.login):
+                raise ApiError(403, "an agent reads only their own events", "agent")
+            agent = person.login
+        elif person.role == "lead":
+            plateau_ids = person.plateau_ids
+            if agent is not None and agent != person.login:
+                with engine.connect() as conn:
+                    theirs = set(
+                        conn.execute(
+                            select(m.memberships.c.plateau_id)
+                            .join(m.people, m.people.c.id == m.memberships.c.person_id)
+                            .where(m.people.c.login == agent)
+                        ).scalars()
+                    )
+                if not theirs & set(person.plateau_ids):
+                    raise ApiError(403, "a lead reads only the agents of their plateaux", "agent")
+        try:
+            first = export.parse_day(from_, "from") if from_ else None
+            last = export.parse_day(to, "to") if to else None
+            rows = list(
+                export.export_events(
+                    engine,
+                    agent=agent,
+                    first=first,
+                    last=last,
+                    plateau_ids=plateau_ids,
+                    limit=limit,
+                )
+            )
+        except DirectoryError as exc:
+            field = "agent" if "login" in str(exc) else ("from" if "from" in str(exc) else "to")
+            raise ApiError(422, str(exc), field) from None
+        return {"events": rows, "truncated": len(rows) == limit}
 
     @app.post("/v1/heartbeat")
     async def heartbeat(request: Request, engine: EngineDep, person: PersonDep) -> dict[str, Any]:

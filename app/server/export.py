@@ -34,8 +34,13 @@ def export_events(
     first: date | None = None,
     last: date | None = None,
     zone: str = DEFAULT_ZONE,
+    plateau_ids: tuple[int, ...] | None = None,
+    limit: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Stored events in corrected-time order; days are local days of `zone`, `last` included."""
+    """Stored events in corrected-time order; days are local days of `zone`, `last` included.
+
+    `plateau_ids` restricts to those plateaux (a lead's); `limit` caps the rows.
+    """
     tz = ZoneInfo(zone)
     e, p, a, pl = m.events, m.people, m.activities, m.plateaux
     query = (
@@ -52,6 +57,10 @@ def export_events(
             query = query.where(e.c.corrected_at >= day_start_ms(first, tz))
         if last is not None:
             query = query.where(e.c.corrected_at < day_start_ms(last + timedelta(days=1), tz))
+        if plateau_ids is not None:
+            query = query.where(e.c.plateau_id.in_(plateau_ids))
+        if limit is not None:
+            query = query.limit(limit)
         for row in conn.execution_options(yield_per=1000).execute(query).mappings():
             yield {
                 "uuid": row["uuid"],

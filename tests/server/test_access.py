@@ -1,0 +1,142 @@
+"""Who may call what: every endpoint without a token, with a dead token, and for each role."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.server.api import ServerConfig, create_app
+from app.server.db import make_engine
+from app.server.directory import NewPerson, add_person, disable_person
+from app.server.security import hash_password
+from tests.servers import PASSWORD, seed
+
+ENDPOINTS = [
+    ("get", "/v1/version"),
+    ("get", "/v1/me"),
+    ("get", "/v1/events"),
+    ("post", "/v1/events"),
+    ("post", "/v1/heartbeat"),
+    ("post", "/v1/signout"),
+]
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[TestClient]:
+    seed(store_url)
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        add_person(
+            conn, NewPerson("root", "Admin", "admin", ()), password_hash=hash_password(PASSWORD)
+        )
+    engine.dispose()
+    with TestClient(create_app(ServerConfig(store_url))) as test_client:
+        yield test_client
+
+
+def auth(client: TestClient, login: str) -> dict[str, str]:
+    reply = client.post("/v1/signin", json={"login": login, "password": PASSWORD})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['token']}"}
+
+
+def send(client: TestClient, login: str, headers: dict[str, str], activity: str) -> str:
+    device = str(uuid.uuid4())
+    now = time.time_ns() // 1_000_000
+    event = {
+        "uuid": str(uuid.uuid4()),
+        "device_id": device,
+        "seq": 1,
+        "agent": login,
+        "kind": "status",
+        "key": "pause",
+        "activity": activity,
+        "occurred_at_ms": now,
+        "tz": "Europe/Paris",
+        "utc_offset_s": 3600,
+        "monotonic_ms": 1,
+    }
+    body = client.post(
+        "/v1/events",
+        headers=headers,
+        json={"device_id": device, "sent_at_ms": now, "events": [event]},
+    ).json()
+    assert body["accepted"] == [event["uuid"]], body
+    return str(event["uuid"])
+
+
+def readable(client: TestClient, headers: dict[str, str], **params: Any) -> Any:
+    return client.get("/v1/events", headers=headers, params=params)
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+def test_every_endpoint_needs_a_live_token(
+    client: TestClient, store_url: str, method: str, path: str
+) -> None:
+    call = getattr(client, method)
+    assert call(path).status_code == 401
+    assert call(path, headers={"Authorization": "Bearer forged"}).status_code == 401
+    headers = auth(client, "paul")
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        disable_person(conn, login="paul")
+    engine.dispose()
+    assert call(path, headers=headers).status_code == 401  # disabled: revoked at once
+
+
+def test_what_each_role_reads(client: TestClient) -> None:
+    marie, paul, zoe = auth(client, "marie"), auth(client, "paul"), auth(client, "zoe")
+    lea, root = auth(client, "lea"), auth(client, "root")
+    m_uuid = send(client, "marie", marie, "Assurance Auto")
+    p_uuid = send(client, "paul", paul, "Banque Pro")
+    z_uuid = send(client, "zoe", zoe, "Énergie")
+
+    def uuids(reply: Any) -> set[str]:
+        assert reply.status_code == 200, reply.text
+        return {e["uuid"] for e in reply.json()["events"]}
+
+    # An agent: their own events only.
+    assert uuids(readable(client, marie)) == {m_uuid}
+    assert uuids(readable(client, marie, agent="marie")) == {m_uuid}
+    denied = readable(client, marie, agent="paul")
+    assert denied.status_code == 403
+    assert denied.json()["field"] == "agent"
+    # A lead: the agents of their plateaux (Nord), not the others (Sud).
+    assert uuids(readable(client, lea)) == {m_uuid, p_uuid}
+    assert uuids(readable(client, lea, agent="paul")) == {p_uuid}
+    assert readable(client, lea, agent="zoe").status_code == 403
+    assert readable(client, lea, agent="ghost").status_code == 403
+    # An admin: everyone.
+    assert uuids(readable(client, root)) == {m_uuid, p_uuid, z_uuid}
+    assert readable(client, root, agent="ghost").status_code == 422
+    assert readable(client, root, **{"from": "yesterday"}).json()["field"] == "from"
+    assert readable(client, root, limit=0).status_code == 422
+
+
+def test_nobody_writes_for_someone_else(client: TestClient) -> None:
+    lea = auth(client, "lea")
+    device = str(uuid.uuid4())
+    now = time.time_ns() // 1_000_000
+    event = {
+        "uuid": str(uuid.uuid4()),
+        "device_id": device,
+        "seq": 1,
+        "agent": "marie",
+        "kind": "status",
+        "key": "pause",
+        "activity": "Assurance Auto",
+        "occurred_at_ms": now,
+        "tz": "Europe/Paris",
+        "utc_offset_s": 3600,
+        "monotonic_ms": 1,
+    }
+    body = client.post(
+        "/v1/events", headers=lea, json={"device_id": device, "sent_at_ms": now, "events": [event]}
+    ).json()
+    assert body["accepted"] == []
+    assert body["rejected"][0]["reason"].startswith("agent:")
