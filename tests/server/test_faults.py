@@ -108,3 +108,65 @@ def test_server_killed_mid_drain_then_restarted(tmp_path: Path, store_url: str) 
     assert stored(store_url) == (3_000, 3_000)
     assert any(s.state == "offline" for s in seen)
     journal.close()
+
+
+def test_postgresql_restarted_under_a_running_server(tmp_path: Path) -> None:
+    """The database goes away and comes back; the server is not restarted; the bar's worker
+    rides it out and every event lands exactly once."""
+    from tests.pg import remove_cluster, start_cluster
+
+    cluster = start_cluster()  # its own cluster: the shared one stays up for other tests
+    try:
+        url = cluster.url(cluster.create_database())
+        seed(url)
+        server = start_server(url)
+        try:
+            token = httpx.post(
+                f"{server.base_url}/v1/signin", json={"login": "marie", "password": PASSWORD}
+            ).json()["token"]
+            journal = Journal(tmp_path / "journal.sqlite3")
+            clock = SystemClock("Europe/Paris")
+            recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+            recorder.start()
+            offline, synced = threading.Event(), threading.Event()
+
+            def on_status(status: SyncStatus) -> None:
+                (
+                    synced
+                    if status.state == "synced"
+                    else offline
+                    if status.state == "offline"
+                    else threading.Event()
+                ).set()
+
+            worker = SyncWorker(
+                journal,
+                SyncClient(server.base_url, token, clock, timeout_s=5),
+                clock,
+                agent="marie",
+                on_status=on_status,
+                interval_s=60,
+                backoff=Backoff(base_s=0.05, cap_s=0.5),
+            )
+            worker.start()
+            try:
+                assert synced.wait(30)
+                cluster.stop("fast")
+                synced.clear()
+                for key in (Key.PRODUCTION, Key.PAUSE, Key.OFF):
+                    recorder.press(key)  # the agent keeps clicking
+                worker.kick()
+                assert offline.wait(30)  # the server answers 503; the worker backs off
+                cluster.start()
+                assert synced.wait(60)
+            finally:
+                worker.stop()
+            assert journal.counts()[SyncState.ACKED] == 4
+            assert stored(url) == (4, 4)
+            health = httpx.get(f"{server.base_url}/health")
+            assert health.json() == {"status": "ok"}
+            journal.close()
+        finally:
+            stop_server(server)
+    finally:
+        remove_cluster(cluster)
