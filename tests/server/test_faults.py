@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
@@ -170,3 +171,57 @@ def test_postgresql_restarted_under_a_running_server(tmp_path: Path) -> None:
             stop_server(server)
     finally:
         remove_cluster(cluster)
+
+
+def test_client_killed_between_send_and_ack(tmp_path: Path, store_url: str) -> None:
+    """The store has the batch, the PC dies before marking it acked; the next run sends it
+    again and the store keeps it once."""
+    import subprocess
+    import sys
+
+    seed(store_url)
+    server = start_server(store_url)
+    try:
+        token = httpx.post(
+            f"{server.base_url}/v1/signin", json={"login": "marie", "password": PASSWORD}
+        ).json()["token"]
+        journal_file = tmp_path / "journal.sqlite3"
+        journal = Journal(journal_file)
+        clock = SystemClock("Europe/Paris")
+        recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+        recorder.start()
+        for i in range(1_199):
+            recorder.press((Key.PRODUCTION, Key.PAUSE, Key.OFF)[i % 3])
+        journal.close()
+        child = Path(__file__).parent.parent / "children" / "sync_then_die.py"
+        root = Path(__file__).parent.parent.parent
+        done = subprocess.run(
+            [sys.executable, str(child), str(journal_file), server.base_url, token],
+            env={**os.environ, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        assert stored(store_url) == (500, 500)  # the first batch is in the store...
+        journal = Journal(journal_file)
+        assert journal.counts()[SyncState.ACKED] == 0  # ...and the journal never knew
+        synced = threading.Event()
+        worker = SyncWorker(
+            journal,
+            SyncClient(server.base_url, token, clock),
+            clock,
+            agent="marie",
+            on_status=lambda s: synced.set() if s.state == "synced" else None,
+        )
+        worker.start()
+        try:
+            assert synced.wait(60)
+        finally:
+            worker.stop()
+        assert journal.counts()[SyncState.ACKED] == 1_200
+        assert stored(store_url) == (1_200, 1_200)
+        journal.close()
+    finally:
+        stop_server(server)
