@@ -16,6 +16,7 @@ import pytest
 
 from app.domain.clock import FakeClock
 from app.journal import Journal
+from tests.servers import Served, seed, start_server, stop_server
 
 # 2026-11-27 09:00:00 Europe/Paris (08:00 UTC), a Friday.
 T0_MS = 1_795_766_400_000
@@ -75,3 +76,19 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     j = Journal(tmp_path / "journal.sqlite3")
     yield j
     j.close()
+
+
+@pytest.fixture
+def seeded_url(tmp_path: Path) -> str:
+    """An embedded store with the test directory (tests/servers.py: seed)."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    seed(url)
+    return url
+
+
+@pytest.fixture
+def live_server(seeded_url: str) -> Iterator[Served]:
+    """A real `bandeau-server serve` on that store, stopped afterwards."""
+    served = start_server(seeded_url)
+    yield served
+    stop_server(served)

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from app.server import migrate
 from app.server.db import make_engine
@@ -20,6 +21,28 @@ from app.server.security import hash_password
 
 PASSWORD = "correct horse battery"
 DEVICE = str(uuid.uuid4())
+
+
+def wire_event(seq: int, **over: Any) -> dict[str, Any]:
+    """One event as a bar sends it (/v1/events), by marie from DEVICE, now; `over` changes
+    any field."""
+    base: dict[str, Any] = {
+        "uuid": str(uuid.uuid4()),
+        "device_id": DEVICE,
+        "seq": seq,
+        "agent": "marie",
+        "kind": "status",
+        "key": "pause",
+        "activity": "Assurance Auto",
+        "occurred_at_ms": time.time_ns() // 1_000_000,
+        "tz": "Europe/Paris",
+        "utc_offset_s": 3600,
+        "monotonic_ms": seq,
+        "note": None,
+        "clock_jump_ms": None,
+    }
+    base.update(over)
+    return base
 
 
 def seed(url: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from app.instance import send_request
 from app.server import models as m
 from app.server.db import make_engine
 from tests.processes import BarProcess, run
-from tests.servers import PASSWORD, Served, seed, start_server, stop_server
+from tests.servers import PASSWORD, Served
 
 pytestmark = pytest.mark.slow
 
@@ -33,22 +33,8 @@ def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
         pause.wait(0.05)
 
 
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    seed(url)
-    return url
-
-
-@pytest.fixture
-def server(store_url: str) -> Iterator[Served]:
-    served = start_server(store_url)
-    yield served
-    stop_server(served)
-
-
-def server_events(store_url: str) -> list[tuple[str, str | None]]:
-    engine = make_engine(store_url)
+def server_events(seeded_url: str) -> list[tuple[str, str | None]]:
+    engine = make_engine(seeded_url)
     with engine.connect() as conn:
         rows = conn.execute(
             select(m.people.c.login, m.events.c.key)
@@ -60,7 +46,7 @@ def server_events(store_url: str) -> list[tuple[str, str | None]]:
 
 
 def test_sign_in_sync_and_sign_out_without_a_keyring(
-    tmp_path: Path, server: Served, store_url: str
+    tmp_path: Path, live_server: Served, seeded_url: str
 ) -> None:
     data = tmp_path / "bar"
     bar = BarProcess(data)
@@ -74,7 +60,7 @@ def test_sign_in_sync_and_sign_out_without_a_keyring(
             str(data),
             "signin",
             "--server",
-            server.base_url,
+            live_server.base_url,
             "--login",
             "marie",
             "--password-stdin",
@@ -94,7 +80,7 @@ def test_sign_in_sync_and_sign_out_without_a_keyring(
         assert state["agent"] == "marie"
         # The shift goes on under the signed-in agent: a shift start for her and the key
         # she was on, then her click. The local-only events stay on the PC.
-        assert server_events(store_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
+        assert server_events(seeded_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
         out = run("--data-dir", str(data), "signout")
         assert out.returncode == 0, out.stderr
         assert "signed out" in out.stdout
@@ -104,17 +90,17 @@ def test_sign_in_sync_and_sign_out_without_a_keyring(
     finally:
         bar.stop()
     # After the sign-out, clicks are local again: nothing more reached the server.
-    assert server_events(store_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
+    assert server_events(seeded_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
 
 
-def test_wrong_password_and_unreachable_server(tmp_path: Path, server: Served) -> None:
+def test_wrong_password_and_unreachable_server(tmp_path: Path, live_server: Served) -> None:
     data = tmp_path / "bar"
     wrong = run(
         "--data-dir",
         str(data),
         "signin",
         "--server",
-        server.base_url,
+        live_server.base_url,
         "--login",
         "marie",
         "--password-stdin",
@@ -153,7 +139,7 @@ def test_wrong_password_and_unreachable_server(tmp_path: Path, server: Served) -
         str(data),
         "signin",
         "--server",
-        server.base_url,
+        live_server.base_url,
         "--login",
         "marie",
         "--password-stdin",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,7 @@ from app.recording import Recorder
 from app.sync.client import SyncClient
 from app.sync.timing import Backoff, Exchange, OffsetEstimator
 from app.sync.worker import SyncStatus, SyncWorker
-from tests.servers import PASSWORD, Served, seed, start_server, stop_server
+from tests.servers import PASSWORD, Served, start_server, stop_server
 
 
 def test_backoff_is_jittered_capped_and_honours_retry_after() -> None:
@@ -69,20 +69,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    seed(url)
-    return url
-
-
-@pytest.fixture
-def server(store_url: str) -> Iterator[Served]:
-    served = start_server(store_url)
-    yield served
-    stop_server(served)
-
-
 def token_for(base_url: str, login: str = "marie") -> str:
     reply = httpx.post(f"{base_url}/v1/signin", json={"login": login, "password": PASSWORD})
     reply.raise_for_status()
@@ -116,12 +102,12 @@ def worker_for(rec: Recorder, base_url: str, token: str, watcher: Watcher) -> Sy
 
 
 @pytest.mark.slow
-def test_clicks_reach_the_store_and_are_acked(tmp_path: Path, server: Served) -> None:
+def test_clicks_reach_the_store_and_are_acked(tmp_path: Path, live_server: Served) -> None:
     rec = recorder(tmp_path)
     for key in (Key.PRODUCTION, Key.PAUSE, Key.OFF):
         rec.press(key)
     watcher = Watcher()
-    worker = worker_for(rec, server.base_url, token_for(server.base_url), watcher)
+    worker = worker_for(rec, live_server.base_url, token_for(live_server.base_url), watcher)
     worker.start()
     try:
         status = watcher.wait_for(lambda s: s.state == "synced")
@@ -140,7 +126,9 @@ def test_clicks_reach_the_store_and_are_acked(tmp_path: Path, server: Served) ->
 
 
 @pytest.mark.slow
-def test_a_poison_event_is_quarantined_and_the_rest_flow(tmp_path: Path, server: Served) -> None:
+def test_a_poison_event_is_quarantined_and_the_rest_flow(
+    tmp_path: Path, live_server: Served
+) -> None:
     rec = recorder(tmp_path)
     rec.press(Key.PAUSE)
     clock = rec.clock
@@ -159,7 +147,7 @@ def test_a_poison_event_is_quarantined_and_the_rest_flow(tmp_path: Path, server:
     )
     rec.press(Key.PRODUCTION)
     watcher = Watcher()
-    worker = worker_for(rec, server.base_url, token_for(server.base_url), watcher)
+    worker = worker_for(rec, live_server.base_url, token_for(live_server.base_url), watcher)
     worker.start()
     try:
         status = watcher.wait_for(lambda s: s.state == "synced")
@@ -174,10 +162,10 @@ def test_a_poison_event_is_quarantined_and_the_rest_flow(tmp_path: Path, server:
 
 
 @pytest.mark.slow
-def test_offline_then_back_by_itself(tmp_path: Path, store_url: str) -> None:
+def test_offline_then_back_by_itself(tmp_path: Path, seeded_url: str) -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    first = start_server(store_url, "--port", str(port))
+    first = start_server(seeded_url, "--port", str(port))
     token = token_for(base_url)
     stop_server(first)  # the server goes away (restart, VPN drop)
     rec = recorder(tmp_path)
@@ -190,7 +178,7 @@ def test_offline_then_back_by_itself(tmp_path: Path, store_url: str) -> None:
         assert offline.offline_since_ms is not None
         assert offline.pending == 2
         rec.press(Key.PAUSE)  # the agent keeps clicking
-        second = start_server(store_url, "--port", str(port))
+        second = start_server(seeded_url, "--port", str(port))
         try:
             back = watcher.wait_for(lambda s: s.state == "synced")  # no kick, no restart
         finally:
@@ -203,13 +191,15 @@ def test_offline_then_back_by_itself(tmp_path: Path, store_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_revoked_token_stops_sending_and_keeps_the_events(tmp_path: Path, server: Served) -> None:
-    token = token_for(server.base_url)
-    httpx.post(f"{server.base_url}/v1/signout", headers={"Authorization": f"Bearer {token}"})
+def test_a_revoked_token_stops_sending_and_keeps_the_events(
+    tmp_path: Path, live_server: Served
+) -> None:
+    token = token_for(live_server.base_url)
+    httpx.post(f"{live_server.base_url}/v1/signout", headers={"Authorization": f"Bearer {token}"})
     rec = recorder(tmp_path)
     rec.press(Key.PAUSE)
     watcher = Watcher()
-    worker = worker_for(rec, server.base_url, token, watcher)
+    worker = worker_for(rec, live_server.base_url, token, watcher)
     worker.start()
     try:
         status = watcher.wait_for(lambda s: s.state == "signed_out")

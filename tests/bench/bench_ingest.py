@@ -29,7 +29,7 @@ from app.recording import Recorder
 from app.sync.client import SyncClient
 from app.sync.worker import SyncStatus, SyncWorker
 from tests.pg import remove_cluster, start_cluster
-from tests.servers import PASSWORD, seed, start_server, stop_server
+from tests.servers import PASSWORD, seed, start_server, stop_server, wire_event
 
 
 def show(name: str, value: str, target: str, ok: bool) -> None:
@@ -37,19 +37,9 @@ def show(name: str, value: str, target: str, ok: bool) -> None:
 
 
 def wire(device: str, seq: int, now: int) -> dict[str, Any]:
-    return {
-        "uuid": str(uuid.uuid4()),
-        "device_id": device,
-        "seq": seq,
-        "agent": "marie",
-        "kind": "status",
-        "key": ("production", "pause", "off")[seq % 3],
-        "activity": "Assurance Auto",
-        "occurred_at_ms": now,
-        "tz": "Europe/Paris",
-        "utc_offset_s": 3600,
-        "monotonic_ms": seq,
-    }
+    return wire_event(
+        seq, device_id=device, occurred_at_ms=now, key=("production", "pause", "off")[seq % 3]
+    )
 
 
 def ingest_rate(base: str, token: str, total: int, clients: int) -> float:

@@ -14,7 +14,7 @@ from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
 from app.server.directory import NewPerson, add_person, disable_person
 from app.server.security import hash_password
-from tests.servers import PASSWORD, seed
+from tests.servers import PASSWORD, seed, wire_event
 
 ENDPOINTS = [
     ("get", "/v1/version"),
@@ -48,19 +48,7 @@ def auth(client: TestClient, login: str) -> dict[str, str]:
 def send(client: TestClient, login: str, headers: dict[str, str], activity: str) -> str:
     device = str(uuid.uuid4())
     now = time.time_ns() // 1_000_000
-    event = {
-        "uuid": str(uuid.uuid4()),
-        "device_id": device,
-        "seq": 1,
-        "agent": login,
-        "kind": "status",
-        "key": "pause",
-        "activity": activity,
-        "occurred_at_ms": now,
-        "tz": "Europe/Paris",
-        "utc_offset_s": 3600,
-        "monotonic_ms": 1,
-    }
+    event = wire_event(1, device_id=device, agent=login, activity=activity)
     body = client.post(
         "/v1/events",
         headers=headers,
@@ -122,19 +110,7 @@ def test_nobody_writes_for_someone_else(client: TestClient) -> None:
     lea = auth(client, "lea")
     device = str(uuid.uuid4())
     now = time.time_ns() // 1_000_000
-    event = {
-        "uuid": str(uuid.uuid4()),
-        "device_id": device,
-        "seq": 1,
-        "agent": "marie",
-        "kind": "status",
-        "key": "pause",
-        "activity": "Assurance Auto",
-        "occurred_at_ms": now,
-        "tz": "Europe/Paris",
-        "utc_offset_s": 3600,
-        "monotonic_ms": 1,
-    }
+    event = wire_event(1, device_id=device, occurred_at_ms=now)  # marie's, sent by her lead
     body = client.post(
         "/v1/events", headers=lea, json={"device_id": device, "sent_at_ms": now, "events": [event]}
     ).json()

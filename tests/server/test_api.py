@@ -7,7 +7,6 @@ PostgreSQL); tests/server/test_serve.py does the same through a real uvicorn.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
-from tests.servers import DEVICE, PASSWORD, seed
+from tests.servers import DEVICE, PASSWORD, seed, wire_event
 
 
 @pytest.fixture
@@ -37,24 +36,7 @@ def sign_in(client: TestClient, login: str = "marie") -> dict[str, str]:
 
 
 def event(seq: int, **over: Any) -> dict[str, Any]:
-    now = time.time_ns() // 1_000_000
-    base = {
-        "uuid": str(uuid.uuid4()),
-        "device_id": DEVICE,
-        "seq": seq,
-        "agent": "marie",
-        "kind": "status",
-        "key": "pause",
-        "activity": "Assurance Auto",
-        "occurred_at_ms": now,
-        "tz": "Europe/Paris",
-        "utc_offset_s": 3600,
-        "monotonic_ms": seq,
-        "note": None,
-        "clock_jump_ms": None,
-    }
-    base.update(over)
-    return base
+    return wire_event(seq, **over)
 
 
 def batch(events: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
