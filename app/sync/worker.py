@@ -104,9 +104,14 @@ class SyncWorker(threading.Thread):
         """Sync now (after a click, or when the network is said to be back)."""
         self._wake.set()
 
-    def stop(self, timeout_s: float = 15.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the worker to finish (it ends after the call in flight, if any); no waiting."""
         self._stopping.set()
         self._wake.set()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Finish and wait for the thread (up to `timeout_s`)."""
+        self.request_stop()
         if self.is_alive():
             self.join(timeout_s)
         self.client.close()

@@ -790,7 +790,7 @@ class Bar(QWidget):
         self._stopped = True
         self._timer.stop()
         if self.ready:
-            self.sync.stop()
+            self.sync.close()
         if self._save_position.isActive():
             self._save_position.stop()
             self._store_position()

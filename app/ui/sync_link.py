@@ -28,6 +28,7 @@ class SyncLink(QObject):
         self.account: Account | None = None
         self.token: str | None = None
         self._worker: SyncWorker | None = None
+        self._retired: list[SyncWorker] = []
 
     @property
     def active(self) -> bool:
@@ -52,9 +53,19 @@ class SyncLink(QObject):
         log.info("sync started for %s on %s", account.login, account.server)
 
     def stop(self) -> None:
-        """Stop the worker (its thread is joined); unsynced events stay in the journal."""
+        """Stop sending; unsynced events stay in the journal. Does not wait: a request in
+        flight may take its whole timeout, and the UI thread must not freeze for it. The
+        thread is joined in close()."""
         worker, self._worker = self._worker, None
         if worker is not None:
+            worker.request_stop()
+            self._retired.append(worker)
+
+    def close(self) -> None:
+        """Stop and join every worker this link started (when the bar quits)."""
+        self.stop()
+        retired, self._retired = self._retired, []
+        for worker in retired:
             worker.stop()
 
     def forget(self) -> str | None:
