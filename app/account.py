@@ -8,16 +8,17 @@ running bar's memory.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 if TYPE_CHECKING:
-    from app.journal import Journal
+    from app.journal import Journal, LocalClaim
 
 ACCOUNT_STATE = "account"
 PROFILE_STATE = "server_profile"
+CLAIM_STATE = "local_claim"
 TIMEOUT_S = 15.0
 
 
@@ -48,6 +49,44 @@ def save_account(journal: Journal, account: Account) -> None:
 
 def clear_account(journal: Journal) -> None:
     journal.set_state(ACCOUNT_STATE, "")
+
+
+def save_claim(journal: Journal, login: str, claim: LocalClaim | None) -> None:
+    """`login` chose to send the events recorded before sign-in (or not: None)."""
+    if claim is None:
+        journal.set_state(CLAIM_STATE, "")
+        return
+    journal.set_state(
+        CLAIM_STATE,
+        json.dumps({"login": login, "agent": claim.agent, "up_to_seq": claim.up_to_seq}),
+    )
+
+
+def load_claim(journal: Journal, login: str) -> LocalClaim | None:
+    """The local events `login` chose to send as theirs, if any."""
+    from app.journal import LocalClaim  # noqa: PLC0415 - loads SQLAlchemy
+
+    raw = journal.get_state(CLAIM_STATE)
+    try:
+        data = json.loads(raw) if raw else None
+        if not isinstance(data, dict) or data.get("login") != login:
+            return None
+        return LocalClaim(str(data["agent"]), int(data["up_to_seq"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def claim_backlog(journal: Journal, local_agent: str, login: str) -> LocalClaim | None:
+    """Send `local_agent`'s unsent events as `login`'s: remember the claim (up to the
+    latest such event) and return it; None when there is nothing to send."""
+    from app.journal import LocalClaim  # noqa: PLC0415
+
+    count, _oldest, last = journal.backlog(local_agent)
+    if not count or local_agent == login:
+        return load_claim(journal, login)
+    claim = LocalClaim(local_agent, last)
+    save_claim(journal, login, claim)
+    return claim
 
 
 def save_profile(journal: Journal, me: dict[str, Any]) -> None:
@@ -108,6 +147,43 @@ def sign_in(server: str, login: str, password: str, device_id: str) -> tuple[str
     except (ValueError, KeyError, TypeError):
         raise SignInFailed("the server's answer is not understood") from None
     return token, data
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A sign-in that worked. `keyring_problem` is None when the token is in the keyring;
+    otherwise it says why not, and the token can only live in a running bar's memory."""
+
+    account: Account
+    token: str = field(repr=False)  # never in a log or a traceback
+    profile: dict[str, Any] = field(repr=False)
+    activities: list[str]
+    keyring_problem: str | None
+
+
+def sign_in_and_keep(server: str, login: str, password: str, device_id: str) -> SignedIn:
+    """Sign in and put the token in the keyring if there is one. Blocks (network,
+    keyring): never on the UI thread."""
+    from app.credentials import NoKeyring, save_token  # noqa: PLC0415 - loads keyring
+
+    server = normalise_server(server)
+    token, me = sign_in(server, login, password, device_id)
+    person = me.get("person")
+    login = str(person.get("login", login)) if isinstance(person, dict) else login
+    activities = profile_activities(me)
+    if not activities:
+        sign_out(server, token)
+        raise SignInFailed(
+            f"{login} has no activity on the server yet: ask an admin to add the plateau's "
+            "activities"
+        )
+    try:
+        save_token(server, login, token)
+    except NoKeyring as exc:
+        problem: str | None = str(exc)
+    else:
+        problem = None
+    return SignedIn(Account(server, login), token, me, activities, problem)
 
 
 def sign_out(server: str, token: str) -> bool:

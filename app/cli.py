@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from standard input (for scripts)",
     )
+    signin.add_argument(
+        "--send-local-events",
+        action="store_true",
+        help="also send, as yours, the events recorded on this computer before signing in "
+        "(without it they stay on this computer only)",
+    )
     command(
         "signout",
         "sign out: the token is revoked; unsent events are kept and sent at the next sign-in",
@@ -144,16 +150,15 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 def _signin(args: argparse.Namespace, places: Any) -> int:
     from app.account import (
-        Account,
         SignInFailed,
+        claim_backlog,
         normalise_server,
-        profile_activities,
         save_account,
         save_profile,
-        sign_in,
+        sign_in_and_keep,
     )
     from app.account import sign_out as revoke
-    from app.credentials import NoKeyring, save_token
+    from app.config import load_settings
     from app.instance import InstanceError, send_request
     from app.journal import Journal, JournalError
 
@@ -162,68 +167,69 @@ def _signin(args: argparse.Namespace, places: Any) -> int:
         print("bandeau signin: no password (use --password-stdin in scripts)", file=sys.stderr)
         return EXIT_USAGE
     try:
-        server = normalise_server(args.server)
-        journal = Journal(places.journal_file)
-    except (SignInFailed, JournalError) as exc:
+        normalise_server(args.server)
+    except SignInFailed as exc:
         print(f"bandeau signin: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, SignInFailed) else EXIT_FAILED
+        return EXIT_USAGE
     try:
-        token, me = sign_in(server, args.login, password, journal.device_id)
-        login = str(me.get("person", {}).get("login", args.login))
-        account = Account(server, login)
-        activities = profile_activities(me)
-        if not activities:
-            revoke(server, token)
-            print(
-                f"bandeau signin: {login} has no activity on the server yet: ask an admin "
-                "to add the plateau's activities",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        kept, why = True, ""
+        journal = Journal(places.journal_file)
+    except JournalError as exc:
+        print(f"bandeau signin: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        done = sign_in_and_keep(args.server, args.login, password, journal.device_id)
+        server, login = done.account.server, done.account.login
+        local_agent = load_settings(places.config_file, overrides=args.overrides or ()).local_agent
+        local_count = journal.backlog(local_agent)[0] if local_agent != login else 0
+        if args.send_local_events:
+            # Remembered before the bar hears of the sign-in: it reads the claim from the journal.
+            claim_backlog(journal, local_agent, login)
+        request = {
+            "cmd": "signed_in",
+            "server": server,
+            "login": login,
+            "token": done.token,
+            "activities": done.activities,
+        }
         try:
-            save_token(server, login, token)
-        except NoKeyring as exc:
-            kept, why = False, str(exc)
-        try:
-            answer = send_request(
-                places.data_dir,
-                {
-                    "cmd": "signed_in",
-                    "server": server,
-                    "login": login,
-                    "token": token,
-                    "activities": activities,
-                },
-            )
+            answer = send_request(places.data_dir, request)
             bar_running = True
         except InstanceError:
             bar_running = False
         else:
             if not answer.get("ok"):
-                revoke(server, token)
+                revoke(server, done.token)
                 print(
                     f"bandeau signin: the running bar refused: {answer.get('error')}",
                     file=sys.stderr,
                 )
                 return EXIT_FAILED
-        if not kept and not bar_running:
-            revoke(server, token)  # nobody could keep it: do not leave it valid
+        if done.keyring_problem and not bar_running:
+            revoke(server, done.token)  # nobody could keep it: do not leave it valid
             print(
-                f"bandeau signin: {why}, and no bar is running to keep the token for this "
-                "session. Start the bar (`bandeau`), then sign in again.",
+                f"bandeau signin: {done.keyring_problem}, and no bar is running to keep the "
+                "token for this session. Start the bar (`bandeau`), then sign in again.",
                 file=sys.stderr,
             )
             return EXIT_FAILED
-        save_profile(journal, me)
-        save_account(journal, account)
+        save_profile(journal, done.profile)
+        save_account(journal, done.account)
     except SignInFailed as exc:
         print(f"bandeau signin: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         journal.close()
-    note = "" if kept else f" (no keyring: {why}; the token lives in the running bar only)"
+    note = ""
+    if done.keyring_problem:
+        note = f" (no keyring: {done.keyring_problem}; the token lives in the running bar only)"
     print(f"signed in as {login} on {server}{note}")
+    if local_count and args.send_local_events:
+        print(f"{local_count} event(s) recorded before sign-in will be sent as {login}'s")
+    elif local_count:
+        print(
+            f"{local_count} event(s) recorded before sign-in (as {local_agent}) stay on this "
+            "computer; to send them as yours, sign in again with --send-local-events"
+        )
     return EXIT_OK
 
 

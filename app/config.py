@@ -61,6 +61,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: your login name on this computer.",
     ),
     Setting(
+        "server.url",
+        str,
+        "",
+        "The central store's address (https://…), proposed when you sign in from the bar. "
+        "Empty: type it in the sign-in window.",
+    ),
+    Setting(
         "activity.list",
         list,
         ["Général"],
@@ -191,6 +198,13 @@ class Settings:
 
     def texts(self, name: str) -> list[str]:
         return list(self.values[name])
+
+    @property
+    def local_agent(self) -> str:
+        """Who events are recorded for while no server is signed in to."""
+        import getpass  # noqa: PLC0415
+
+        return self.text("agent.name") or getpass.getuser()
 
     def _set(self, name: str, raw: Any, origin: str, *, from_text: bool) -> None:
         setting = BY_NAME.get(name)

@@ -8,7 +8,6 @@ ready. No Qt here.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import threading
 from typing import TYPE_CHECKING
@@ -18,7 +17,7 @@ from app.domain.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from app.account import Account
-    from app.journal import Journal
+    from app.journal import Journal, LocalClaim
     from app.recording import Recorder
 
 log = logging.getLogger(__name__)
@@ -43,10 +42,16 @@ class JournalOpener(threading.Thread):
         self.account: Account | None = None
         self.token: str | None = None
         self.token_problem: str | None = None
+        self.claim: LocalClaim | None = None
 
     def run(self) -> None:
         # The slow imports (SQLAlchemy, httpx, keyring) happen here, after the first paint.
-        from app.account import load_account, load_profile, profile_activities  # noqa: PLC0415
+        from app.account import (  # noqa: PLC0415
+            load_account,
+            load_claim,
+            load_profile,
+            profile_activities,
+        )
         from app.credentials import NoKeyring, load_token  # noqa: PLC0415
         from app.journal import Journal, JournalError  # noqa: PLC0415
         from app.recording import Recorder  # noqa: PLC0415
@@ -59,6 +64,7 @@ class JournalOpener(threading.Thread):
             )
             self.account = load_account(self.journal)
             if self.account is not None:
+                self.claim = load_claim(self.journal, self.account.login)
                 # Read once, off the UI thread, with a timeout (a locked keyring can block).
                 try:
                     self.token = load_token(self.account.server, self.account.login)
@@ -66,7 +72,7 @@ class JournalOpener(threading.Thread):
                     self.token_problem = str(exc)
                 if self.token is None and self.token_problem is None:
                     self.token_problem = "no token in the keyring"  # noqa: S105
-            local_agent = settings.text("agent.name") or getpass.getuser()
+            local_agent = settings.local_agent
             activities = settings.texts("activity.list")
             if self.account is not None:
                 # The server's activities, as cached at the last sign-in (offline starts).

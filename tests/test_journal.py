@@ -123,6 +123,34 @@ def test_ack_and_quarantine(journal: Journal) -> None:
     assert journal.mark_acked([]) == 0
 
 
+def test_events_from_before_sign_in_are_sent_only_once_claimed(journal: Journal) -> None:
+    from dataclasses import replace
+
+    from app.account import claim_backlog, load_claim
+
+    local = [replace(make_event(journal, at=t), agent="pc-user") for t in (10, 20)]
+    journal.append(*local)
+    (mine,) = journal.append(make_event(journal, at=30))
+    assert journal.backlog("pc-user") == (2, 10, 2)
+    assert journal.backlog("nobody") == (0, None, 0)
+    assert [e.event.seq for e in journal.pending(agent="marie", limit=10)] == [mine.seq]
+    assert load_claim(journal, "marie") is None
+
+    claim = claim_backlog(journal, "pc-user", "marie")
+    assert claim is not None
+    assert load_claim(journal, "marie") == claim
+    assert load_claim(journal, "paul") is None  # a claim is one person's choice
+    # A local event recorded after the choice (signed out again) is not part of it.
+    journal.append(replace(make_event(journal, at=40), agent="pc-user"))
+    sent = journal.pending(agent="marie", limit=10, claim=claim)
+    assert [e.event.occurred_at_ms for e in sent] == [10, 20, 30]
+    assert journal.pending(agent="marie", limit=2, claim=claim)[-1].event.occurred_at_ms == 20
+    assert journal.counts(agent="marie", claim=claim)[SyncState.PENDING] == 3
+    assert journal.counts(agent="marie")[SyncState.PENDING] == 1
+    # Nothing to claim: the earlier choice stands.
+    assert claim_backlog(journal, "nobody", "marie") == claim
+
+
 def test_state_values(journal: Journal) -> None:
     assert journal.get_state("bar_position") is None
     journal.set_state("bar_position", "10,20")

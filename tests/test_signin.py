@@ -69,6 +69,7 @@ def test_sign_in_sync_and_sign_out_without_a_keyring(
         assert done.returncode == 0, done.stderr
         assert "signed in as marie" in done.stdout
         assert "no keyring" in done.stdout
+        assert "2 event(s) recorded before sign-in" in done.stdout  # the hint to send them
         assert run("--data-dir", str(data), "key", "pause").returncode == 0
         state = wait_until(
             lambda: (
@@ -91,6 +92,60 @@ def test_sign_in_sync_and_sign_out_without_a_keyring(
         bar.stop()
     # After the sign-out, clicks are local again: nothing more reached the server.
     assert server_events(seeded_url) == [("marie", None), ("marie", "off"), ("marie", "pause")]
+
+
+def test_events_from_before_sign_in_are_sent_when_the_agent_chooses(
+    tmp_path: Path, live_server: Served, seeded_url: str
+) -> None:
+    from app.journal import Journal
+
+    data = tmp_path / "bar"
+    bar = BarProcess(data)
+    try:
+        bar.wait_ready()
+        for key in ("production", "pause"):
+            assert run("--data-dir", str(data), "key", key).returncode == 0  # local only
+        done = run(
+            "--data-dir",
+            str(data),
+            "signin",
+            "--server",
+            live_server.base_url,
+            "--login",
+            "marie",
+            "--password-stdin",
+            "--send-local-events",
+            input_text=PASSWORD + "\n",
+        )
+        assert done.returncode == 0, done.stderr
+        assert "3 event(s) recorded before sign-in will be sent as marie's" in done.stdout
+        wait_until(
+            lambda: (
+                (s := send_request(data, {"cmd": "status"})["state"])["sync"]
+                and s["sync"]["state"] == "synced"
+            )
+        )
+    finally:
+        bar.stop()
+    journal = Journal(data / "journal.sqlite3")
+    local = [e for e in journal.events() if e.agent != "marie"]
+    journal.close()
+    assert len(local) == 3
+    engine = make_engine(seeded_url)
+    with engine.connect() as conn:
+        stored = {
+            str(row.uuid): row
+            for row in conn.execute(
+                select(m.events.c.uuid, m.events.c.activity_id, m.people.c.login).join(
+                    m.people, m.people.c.id == m.events.c.person_id
+                )
+            )
+        }
+    engine.dispose()
+    assert len(stored) == 5  # the 3 local events, then marie's shift start and current key
+    for ev in local:
+        # Sent as hers; the local activity ("Général") is unknown to the store: no activity.
+        assert (stored[ev.uuid].login, stored[ev.uuid].activity_id) == ("marie", None)
 
 
 def test_wrong_password_and_unreachable_server(tmp_path: Path, live_server: Served) -> None:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from app.journal.errors import JournalError
 
 if TYPE_CHECKING:
-    from app.journal.store import Journal, JournalEntry, Recovery
+    from app.journal.store import Journal, JournalEntry, LocalClaim, Recovery
 
-__all__ = ["Journal", "JournalEntry", "JournalError", "Recovery"]
+__all__ = ["Journal", "JournalEntry", "JournalError", "LocalClaim", "Recovery"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Journal", "JournalEntry", "Recovery"):
+    if name in ("Journal", "JournalEntry", "LocalClaim", "Recovery"):
         from app.journal import store  # noqa: PLC0415 - the point of this function
 
         return getattr(store, name)

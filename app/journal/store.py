@@ -14,7 +14,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -50,6 +60,25 @@ class JournalEntry:
     event: Event
     sync_state: SyncState
     sync_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalClaim:
+    """Events recorded before sign-in (under the local name `agent`, up to `up_to_seq`)
+    that the signed-in person chose to send as theirs."""
+
+    agent: str
+    up_to_seq: int
+
+
+def _of_agent(agent: str, claim: LocalClaim | None) -> Any:
+    mine = schema.events.c.agent == agent
+    if claim is None or claim.agent == agent:
+        return mine
+    return or_(
+        mine,
+        and_(schema.events.c.agent == claim.agent, schema.events.c.seq <= claim.up_to_seq),
+    )
 
 
 def _is_corruption(exc: BaseException) -> bool:
@@ -331,13 +360,16 @@ class Journal:
             rows = conn.execute(query).mappings().all()
         return [_entry(row) for row in rows]
 
-    def pending(self, *, agent: str, limit: int) -> list[JournalEntry]:
-        """The oldest events of `agent` still waiting for the central store, by seq."""
+    def pending(
+        self, *, agent: str, limit: int, claim: LocalClaim | None = None
+    ) -> list[JournalEntry]:
+        """The oldest events of `agent` (and those `claim` brings along) still waiting for
+        the central store, by seq."""
         query = (
             select(schema.events)
             .where(
                 schema.events.c.sync_state == SyncState.PENDING.value,
-                schema.events.c.agent == agent,
+                _of_agent(agent, claim),
             )
             .order_by(schema.events.c.seq)
             .limit(limit)
@@ -345,6 +377,17 @@ class Journal:
         with self._tx() as conn:
             rows = conn.execute(query).mappings().all()
         return [_entry(row) for row in rows]
+
+    def backlog(self, agent: str) -> tuple[int, int | None, int]:
+        """`agent`'s events waiting to be sent: how many, when the oldest happened, the
+        highest seq (0 when none)."""
+        ev = schema.events.c
+        query = select(func.count(), func.min(ev.occurred_at), func.max(ev.seq)).where(
+            ev.sync_state == SyncState.PENDING.value, ev.agent == agent
+        )
+        with self._tx() as conn:
+            count, oldest, last = conn.execute(query).one()
+        return int(count), oldest, int(last or 0)
 
     def events(self, *, since_ms: int | None = None) -> list[Event]:
         return [e.event for e in self.entries(since_ms=since_ms)]
@@ -375,13 +418,16 @@ class Journal:
             )
         return None if row is None else _entry(row).event
 
-    def counts(self, *, agent: str | None = None) -> dict[SyncState, int]:
-        """How many events (of one agent, or all) are pending, acked and quarantined."""
+    def counts(
+        self, *, agent: str | None = None, claim: LocalClaim | None = None
+    ) -> dict[SyncState, int]:
+        """How many events (of one agent and its claim, or all) are pending, acked and
+        quarantined."""
         query = select(schema.events.c.sync_state, func.count()).group_by(
             schema.events.c.sync_state
         )
         if agent is not None:
-            query = query.where(schema.events.c.agent == agent)
+            query = query.where(_of_agent(agent, claim))
         with self._tx() as conn:
             rows = conn.execute(query).all()
         result = dict.fromkeys(SyncState, 0)

@@ -24,7 +24,7 @@ from app.sync.client import SyncClient, SyncError
 from app.sync.timing import Backoff, OffsetEstimator
 
 if TYPE_CHECKING:
-    from app.journal import Journal, JournalEntry
+    from app.journal import Journal, JournalEntry, LocalClaim
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,27 @@ class SyncStatus:
     detail: str = ""
 
 
-def to_wire(entry: JournalEntry) -> dict[str, Any]:
+def to_wire(
+    entry: JournalEntry, agent: str, activities: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The event as the store takes it, sent as `agent`'s (the signed-in person).
+
+    An event recorded before sign-in carries the local name in the journal, and maybe a
+    local activity the store does not know (`activities`: the store's list): it is then sent
+    without an activity, so that its time still counts rather than being refused.
+    """
     ev = entry.event
+    activity = ev.activity
+    if ev.agent != agent and activities is not None and activity not in activities:
+        activity = None
     return {
         "uuid": ev.uuid,
         "device_id": ev.device_id,
         "seq": ev.seq,
-        "agent": ev.agent,
+        "agent": agent,
         "kind": ev.kind.value,
         "key": ev.key.value if ev.key else None,
-        "activity": ev.activity,
+        "activity": activity,
         "occurred_at_ms": ev.occurred_at_ms,
         "tz": ev.tz_name,
         "utc_offset_s": ev.utc_offset_s,
@@ -68,7 +79,8 @@ def to_wire(entry: JournalEntry) -> dict[str, Any]:
 
 
 class SyncWorker(threading.Thread):
-    """Drains one agent's pending events. `stop()` ends it (and joins)."""
+    """Drains one agent's pending events (and those recorded before sign-in that they
+    claimed). `stop()` ends it (and joins)."""
 
     def __init__(
         self,
@@ -77,6 +89,8 @@ class SyncWorker(threading.Thread):
         clock: Clock,
         *,
         agent: str,
+        claim: LocalClaim | None = None,
+        activities: frozenset[str] | None = None,
         on_status: Callable[[SyncStatus], None] = lambda _s: None,
         state_provider: Callable[[], dict[str, Any]] = dict,
         interval_s: float = INTERVAL_S,
@@ -88,6 +102,8 @@ class SyncWorker(threading.Thread):
         self.client = client
         self.clock = clock
         self.agent = agent
+        self.claim = claim
+        self.activities = activities
         self.offsets = OffsetEstimator()
         self._on_status = on_status
         self._state_provider = state_provider
@@ -143,12 +159,12 @@ class SyncWorker(threading.Thread):
 
     def _drain(self) -> None:
         while not self._stopping.is_set():
-            batch = self.journal.pending(agent=self.agent, limit=BATCH)
+            batch = self.journal.pending(agent=self.agent, limit=BATCH, claim=self.claim)
             if not batch:
                 return
             reply = self.client.post_events(
                 device_id=self.journal.device_id,
-                events=[to_wire(e) for e in batch],
+                events=[to_wire(e, self.agent, self.activities) for e in batch],
                 clock_offset_ms=self.offsets.offset_ms,
             )
             self.offsets.add(reply.exchange)
@@ -167,7 +183,7 @@ class SyncWorker(threading.Thread):
         last = self._last_heartbeat_mono
         if last is not None and mono - last < self._heartbeat_s * 1000:
             return
-        counts = self.journal.counts(agent=self.agent)
+        counts = self.journal.counts(agent=self.agent, claim=self.claim)
         exchange = self.client.heartbeat(
             device_id=self.journal.device_id,
             state=self._state_provider(),
@@ -177,7 +193,7 @@ class SyncWorker(threading.Thread):
         self._last_heartbeat_mono = mono
 
     def _publish(self, state: str | None = None, detail: str = "") -> None:
-        counts = self.journal.counts(agent=self.agent)
+        counts = self.journal.counts(agent=self.agent, claim=self.claim)
         pending, problems = counts[SyncState.PENDING], counts[SyncState.QUARANTINED]
         if state is None:
             state = "synced" if pending == 0 else "waiting"

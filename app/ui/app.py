@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import signal
@@ -126,9 +125,9 @@ def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> in
             shut_down(EXIT_FAILED)
             return
         bar.attach(opener.recorder)
-        bar.local_agent = settings.text("agent.name") or getpass.getuser()
+        bar.local_agent = settings.local_agent
         if opener.account is not None and opener.token is not None:
-            bar.sync.start(opener.account, opener.token)
+            bar.sync.start(opener.account, opener.token, opener.claim)
         elif opener.account is not None:
             bar.show_problem(
                 QCoreApplication.translate("Bar", "Sign in again"),

@@ -515,12 +515,13 @@ class Bar(QWidget):
     def _signed_in(
         self, server: str, login: str, token: str, activities: list[str]
     ) -> dict[str, Any]:
-        from app.account import Account  # noqa: PLC0415
+        from app.account import Account, load_claim  # noqa: PLC0415
         from app.sync.worker import SyncStatus  # noqa: PLC0415
 
         if self._adopt(login, activities) is None:
             return {"ok": False, "error": self._problem_detail or self._problem_text}
-        self.sync.start(Account(server, login), token)
+        claim = load_claim(self.recorder.journal, login)
+        self.sync.start(Account(server, login), token, claim)
         self.set_sync_status(SyncStatus("waiting", 0, 0))
         return {"ok": True}
 

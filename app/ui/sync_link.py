@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from app.account import Account
+from app.journal import LocalClaim
 from app.recording import Recorder
 from app.sync.client import SyncClient
 from app.sync.worker import SyncWorker
@@ -34,8 +35,9 @@ class SyncLink(QObject):
     def active(self) -> bool:
         return self._worker is not None
 
-    def start(self, account: Account, token: str) -> None:
-        """Sync this journal to `account` from now on; the agent becomes its login."""
+    def start(self, account: Account, token: str, claim: LocalClaim | None = None) -> None:
+        """Sync this journal to `account` from now on; the agent becomes its login. `claim`:
+        the events recorded before sign-in that the agent chose to send as theirs."""
         self.stop()
         self.account, self.token = account, token
         self.recorder.agent = account.login
@@ -45,6 +47,8 @@ class SyncLink(QObject):
             client,
             self.recorder.clock,
             agent=account.login,
+            claim=claim,
+            activities=frozenset(self.recorder.activities),
             on_status=self.status.emit,
             state_provider=self._state,
         )
