@@ -7,6 +7,7 @@ running bar's memory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -195,3 +196,13 @@ def sign_out(server: str, token: str) -> bool:
     except httpx.HTTPError:
         return False
     return reply.status_code in (200, 401)
+
+
+def forget_sign_in(account: Account, token: str | None) -> bool:
+    """Remove the token from the keyring and revoke it on the server. Blocks (keyring,
+    network). False if the server could not be reached to revoke it."""
+    from app.credentials import NoKeyring, delete_token  # noqa: PLC0415
+
+    with contextlib.suppress(NoKeyring):  # no keyring: it was only ever in memory
+        delete_token(account.server, account.login)
+    return token is None or sign_out(account.server, token)

@@ -21,6 +21,7 @@ from app.journal import Journal
 from app.recording import Recorder
 from app.ui.bar import Bar
 from app.ui.i18n import Translations
+from app.ui.signin import SignInDialog
 from app.ui.theme import stylesheet
 
 MORNING_MS = 1_795_766_400_000  # 2026-11-27 09:00 Europe/Paris
@@ -56,6 +57,14 @@ def main() -> None:
             bar.tick()
             app.processEvents()
             bar.grab().save(str(out / f"bar-pause-{language}.png"))
+            dialog = SignInDialog(server="https://bandeau.example.fr", local_events=3)
+            dialog.show()
+            app.processEvents()
+            dialog.grab().save(str(out / f"signin-{language}.png"))
+            dialog.ask_keep_in_memory("no safe keyring backend (keyring.backends.fail)")
+            app.processEvents()
+            dialog.grab().save(str(out / f"signin-no-keyring-{language}.png"))
+            dialog.close()
             bar.stop()
             journal.close()
     print(f"screenshots written to {out}")

@@ -47,6 +47,7 @@ from app.ui.theme import tinted_pixmap
 
 if TYPE_CHECKING:
     from app.sync.worker import SyncStatus
+    from app.ui.signin import AccountControl
     from app.ui.sync_link import SyncLink
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,13 @@ class Bar(QWidget):
         state_changed: an event was committed and the bar shows the new state.
         problem_changed(str): the problem line changed ("" when cleared).
         quit_confirmed: the agent chose to quit (after deciding about the shift).
+        account_changed: the bar signed in or out.
     """
 
     state_changed = Signal()
     problem_changed = Signal(str)
     quit_confirmed = Signal()
+    account_changed = Signal()
 
     def __init__(
         self,
@@ -194,12 +197,15 @@ class Bar(QWidget):
     def attach(self, recorder: Recorder) -> None:
         """Start showing and driving this recorder's shift (once its journal is open)."""
         # Loaded here, once the journal is open: httpx is not needed for the first paint.
+        from app.ui.signin import AccountControl  # noqa: PLC0415
         from app.ui.sync_link import SyncLink  # noqa: PLC0415
 
         self.recorder = recorder
         self.local_agent = recorder.agent
         self.sync: SyncLink = SyncLink(recorder, self)
         self.sync.status.connect(self.set_sync_status)
+        self.accounts: AccountControl = AccountControl(self)
+        self.accounts.changed.connect(self.account_changed)
         self.ready = True
         self._last_alive_mono = recorder.clock.monotonic_ms()
         self.activity.clear()
@@ -281,6 +287,8 @@ class Bar(QWidget):
         self.end_action.triggered.connect(self.end_shift)
         self.settings_action = QAction(self)
         self.settings_action.triggered.connect(self.show_settings)
+        self.account_action = QAction(self)
+        self.account_action.triggered.connect(self._account_action)
         self.quit_action = QAction(self)
         self.quit_action.triggered.connect(self.request_quit)
         self.menu = QMenu(self)
@@ -289,6 +297,7 @@ class Bar(QWidget):
         self.menu.addAction(self.end_action)
         self.menu.addSeparator()
         self.menu.addAction(self.settings_action)
+        self.menu.addAction(self.account_action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
         self.menu.aboutToShow.connect(self._update_actions)
@@ -299,6 +308,17 @@ class Bar(QWidget):
         )
         self.end_action.setEnabled(self.ready and self.recorder.state.open)
         self.day_action.setEnabled(self.ready)
+        self.account_action.setEnabled(self.ready)
+        if self.ready and self.sync.active:
+            self.account_action.setText(self.tr("Sign out (%1)").replace("%1", self.recorder.agent))
+        else:
+            self.account_action.setText(self.tr("Sign in…"))
+
+    def _account_action(self) -> None:
+        if self.sync.active:
+            self.accounts.ask_sign_out()
+        else:
+            self.accounts.show_sign_in()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         self._update_actions()
@@ -323,7 +343,7 @@ class Bar(QWidget):
     def ask_note(self, key: Key) -> NoteDialog:
         dialog = NoteDialog(self.key_label(key), self)
         dialog.note_given.connect(lambda text: self.press(key, text))
-        self._keep(dialog)
+        self.keep_dialog(dialog)
         dialog.open()
         return dialog
 
@@ -338,7 +358,7 @@ class Bar(QWidget):
             if ev.agent == self.recorder.agent
         ]
         dialog.show_day(self.recorder.today(), events, self.key_labels())
-        self._keep(dialog)
+        self.keep_dialog(dialog)
         dialog.open()
         return dialog
 
@@ -347,7 +367,7 @@ class Bar(QWidget):
             return None
         dialog = SettingsDialog(self.config_file, self.settings.values, self)
         dialog.saved.connect(self.apply_settings)
-        self._keep(dialog)
+        self.keep_dialog(dialog)
         dialog.open()
         return dialog
 
@@ -360,7 +380,7 @@ class Bar(QWidget):
             self.translations.apply(choose_language(language))
         self.refresh()
 
-    def _keep(self, dialog: QWidget) -> None:
+    def keep_dialog(self, dialog: QWidget) -> None:
         self._dialogs = [d for d in self._dialogs if d.isVisible()]
         self._dialogs.append(dialog)
 
@@ -497,11 +517,13 @@ class Bar(QWidget):
                 or not all(isinstance(a, str) and a for a in activities)
             ):
                 return {"ok": False, "error": "signed_in needs the server's activities"}
-            return self._signed_in(str(server), str(login), str(token), activities)
+            answer = self.signed_in(str(server), str(login), str(token), activities)
+            if answer.get("ok"):
+                self.account_changed.emit()
+            return answer
         if cmd == "sign_out":
-            token = self.sync.forget()
-            self._adopt(self.local_agent, self.settings.texts("activity.list"))
-            self.show_local_only()
+            token = self.sign_out_locally()
+            self.account_changed.emit()
             return {"ok": True, "token": token}
         if cmd == "status":
             return {"ok": True, "state": self.state_json()}
@@ -512,9 +534,18 @@ class Bar(QWidget):
             return {"ok": True, "events": [_event_json(e) for e in ended.events]}
         return {"ok": False, "error": f"unknown command {cmd!r}"}
 
-    def _signed_in(
+    def sign_out_locally(self) -> str | None:
+        """Stop syncing and record for the local agent again; return the token, to revoke.
+        Unsent events stay in the journal."""
+        token = self.sync.forget()
+        self._adopt(self.local_agent, self.settings.texts("activity.list"))
+        self.show_local_only()
+        return token
+
+    def signed_in(
         self, server: str, login: str, token: str, activities: list[str]
     ) -> dict[str, Any]:
+        """Events now belong to `login` and sync to `server` with `token`."""
         from app.account import Account, load_claim  # noqa: PLC0415
         from app.sync.worker import SyncStatus  # noqa: PLC0415
 
@@ -752,7 +783,7 @@ class Bar(QWidget):
                 self,
             )
             box.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-            self._keep(box)
+            self.keep_dialog(box)
             box.open()
 
     def clear_problem(self) -> None:
@@ -778,7 +809,7 @@ class Bar(QWidget):
                 QMessageBox.StandardButton.Ok,
                 self,
             )
-            self._keep(box)
+            self.keep_dialog(box)
             box.open()
             if not self._problem_transient:
                 self.clear_problem()  # read: a lasting notice has done its job
@@ -791,6 +822,7 @@ class Bar(QWidget):
         self._stopped = True
         self._timer.stop()
         if self.ready:
+            self.accounts.stop()
             self.sync.close()
         if self._save_position.isActive():
             self._save_position.stop()

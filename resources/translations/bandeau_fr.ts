@@ -2,6 +2,32 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr" sourcelanguage="en">
 <context>
+    <name>AccountControl</name>
+    <message>
+        <source>Not signed in: %1</source>
+        <translation>Non connecté : %1</translation>
+    </message>
+    <message>
+        <source>Sign out of %1?</source>
+        <translation>Se déconnecter de %1 ?</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n event(s) not sent yet stay on this computer; they are sent at your next sign-in.</source>
+        <translation>
+            <numerusform>%n événement pas encore envoyé reste sur cet ordinateur ; il partira à votre prochaine connexion.</numerusform>
+            <numerusform>%n événements pas encore envoyés restent sur cet ordinateur ; ils partiront à votre prochaine connexion.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation>Se déconnecter</translation>
+    </message>
+    <message>
+        <source>Sign-out</source>
+        <translation>Déconnexion</translation>
+    </message>
+</context>
+<context>
     <name>Bar</name>
     <message>
         <source>Sign in again</source>
@@ -30,6 +56,14 @@
     <message>
         <source>Show the bar</source>
         <translation>Afficher la barre</translation>
+    </message>
+    <message>
+        <source>Sign out (%1)</source>
+        <translation>Se déconnecter (%1)</translation>
+    </message>
+    <message>
+        <source>Sign in…</source>
+        <translation>Se connecter…</translation>
     </message>
     <message>
         <source>%1 with a note…</source>
@@ -296,6 +330,52 @@
     <message>
         <source>Could not save the settings: %1</source>
         <translation>Impossible d’enregistrer les réglages : %1</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in</source>
+        <translation>Se connecter</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>Adresse du serveur</translation>
+    </message>
+    <message>
+        <source>Login</source>
+        <translation>Identifiant</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Mot de passe</translation>
+    </message>
+    <message numerus="yes">
+        <source>Also send my %n earlier event(s)</source>
+        <translation>
+            <numerusform>Envoyer aussi mon événement d’avant</numerusform>
+            <numerusform>Envoyer aussi mes %n événements d’avant</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Recorded on this computer before you signed in. Unticked, they stay on this computer only.</source>
+        <translation>Enregistrés sur cet ordinateur avant votre connexion. Décoché : ils restent sur cet ordinateur seulement.</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>Serveur</translation>
+    </message>
+    <message>
+        <source>Signing in…</source>
+        <translation>Connexion…</translation>
+    </message>
+    <message>
+        <source>Keep for this session</source>
+        <translation>Garder pour cette session</translation>
+    </message>
+    <message>
+        <source>This computer has no keyring to keep your sign-in safely (%1). Bandeau can keep it in memory until the bar closes; you will then sign in again. It is never written to disk.</source>
+        <translation>Cet ordinateur n’a pas de trousseau pour garder votre connexion en sécurité (%1). Bandeau peut la garder en mémoire jusqu’à la fermeture du bandeau ; vous vous reconnecterez ensuite. Elle n’est jamais écrite sur le disque.</translation>
     </message>
 </context>
 </TS>

@@ -1,0 +1,366 @@
+"""Signing in from the bar: the dialog, and blocking calls kept off the UI thread.
+
+The network and the keyring can each take seconds (a locked keyring can block forever), so
+`Background` runs them on a thread of their own and hands the result back as a signal; the
+dialog stays responsive and says what is happening.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.journal import JournalError
+
+if TYPE_CHECKING:
+    from app.account import Account, SignedIn
+    from app.ui.bar import Bar
+
+
+class Background(QObject):
+    """One blocking call on a thread of its own.
+
+    Signals:
+        finished(object, object): (result, None) or (None, the exception), on the thread of
+            this object's owner (the UI thread).
+    """
+
+    finished = Signal(object, object)
+
+    def __init__(self, call: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._call = call
+        self._thread = threading.Thread(target=self._run, name="bandeau-background", daemon=True)
+
+    def start(self) -> Background:
+        self._thread.start()
+        return self
+
+    def join(self, timeout_s: float) -> None:
+        if self._thread.ident is not None:
+            self._thread.join(timeout_s)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            result = self._call()
+        except Exception as exc:  # handed to the UI thread, which says what went wrong
+            self._emit(None, exc)
+        else:
+            self._emit(result, None)
+
+    def _emit(self, result: object, error: object) -> None:
+        # RuntimeError: the owner is gone (the bar quit meanwhile): nobody to tell.
+        with contextlib.suppress(RuntimeError):
+            self.finished.emit(result, error)
+
+
+class SignInDialog(QDialog):
+    """Server address, login, password; then, if this computer has no keyring, whether to
+    keep the sign-in for this session only.
+
+    Signals:
+        submitted(str, str, str, bool): server, login, password, send the events recorded
+            before sign-in.
+        keep_in_memory(bool): the answer to `ask_keep_in_memory`.
+    """
+
+    submitted = Signal(str, str, str, bool)
+    keep_in_memory = Signal(bool)
+
+    def __init__(
+        self,
+        *,
+        server: str = "",
+        login: str = "",
+        local_events: int = 0,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Sign in"))
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setMinimumWidth(380)
+        self._asking = False
+        self.server = QLineEdit(server)
+        self.server.setPlaceholderText("https://bandeau.example.fr")
+        self.server.setAccessibleName(self.tr("Server address"))
+        self.login = QLineEdit(login)
+        self.login.setAccessibleName(self.tr("Login"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName(self.tr("Password"))
+        self.send_local = QCheckBox(self.tr("Also send my %n earlier event(s)", "", local_events))
+        self.send_local_hint = QLabel(
+            self.tr(
+                "Recorded on this computer before you signed in. Unticked, they stay on this "
+                "computer only."
+            )
+        )
+        self.send_local_hint.setObjectName("Hint")
+        self.send_local_hint.setWordWrap(True)
+        self.send_local_hint.setVisible(local_events > 0)
+        self.send_local.setVisible(local_events > 0)
+        self.message = QLabel()
+        self.message.setObjectName("SignInMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+
+        form = QFormLayout()
+        form.addRow(self.tr("Server"), self.server)
+        form.addRow(self.tr("Login"), self.login)
+        form.addRow(self.tr("Password"), self.password)
+        self.buttons = QDialogButtonBox()
+        self.ok = QPushButton(self.tr("Sign in"))
+        self.ok.setDefault(True)
+        self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.ok.clicked.connect(self._on_ok)
+        self.cancel.clicked.connect(self._on_cancel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.send_local)
+        layout.addWidget(self.send_local_hint)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        for edit in (self.server, self.login, self.password):
+            edit.textChanged.connect(self._update_ok)
+        self._update_ok()
+        first_empty = next((e for e in (self.server, self.login) if not e.text()), None)
+        (first_empty or self.password).setFocus()
+
+    def _update_ok(self) -> None:
+        filled = all(e.text().strip() for e in (self.server, self.login)) and self.password.text()
+        self.ok.setEnabled(bool(filled) or self._asking)
+
+    def _on_ok(self) -> None:
+        if self._asking:
+            self._asking = False
+            self.keep_in_memory.emit(True)
+            return
+        self.set_busy(True)
+        self.submitted.emit(
+            self.server.text().strip(),
+            self.login.text().strip(),
+            self.password.text(),
+            self.send_local.isVisible() and self.send_local.isChecked(),
+        )
+
+    def _on_cancel(self) -> None:
+        if self._asking:
+            self._asking = False
+            self.keep_in_memory.emit(False)
+        self.reject()
+
+    def set_busy(self, busy: bool) -> None:
+        for widget in (self.server, self.login, self.password, self.send_local, self.ok):
+            widget.setEnabled(not busy)
+        if busy:
+            self._say(self.tr("Signing in…"), error=False)
+        else:
+            self._update_ok()
+
+    def show_error(self, text: str) -> None:
+        self.set_busy(False)
+        self.password.clear()
+        self.password.setFocus()
+        self._say(text, error=True)
+
+    def ask_keep_in_memory(self, reason: str) -> None:
+        """No keyring: the token can be kept for this session only (never on disk)."""
+        self._asking = True
+        for widget in (self.server, self.login, self.password, self.send_local):
+            widget.setEnabled(False)
+        self.ok.setText(self.tr("Keep for this session"))
+        self.ok.setEnabled(True)
+        self._say(
+            self.tr(
+                "This computer has no keyring to keep your sign-in safely (%1). Bandeau can "
+                "keep it in memory until the bar closes; you will then sign in again. It is "
+                "never written to disk."
+            ).replace("%1", reason),
+            error=False,
+        )
+
+    def _say(self, text: str, *, error: bool) -> None:
+        self.message.setText(text)
+        self.message.setProperty("error", error)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.show()
+        self.adjustSize()
+
+
+class AccountControl(QObject):
+    """Signing the bar in and out from its menu. The blocking parts (network, keyring) run
+    in `Background`; the journal writes (a few ms) stay on the UI thread like a click's.
+
+    Signals:
+        changed(): the bar signed in or out.
+    """
+
+    changed = Signal()
+
+    def __init__(self, bar: Bar) -> None:
+        super().__init__(bar)
+        self.bar = bar
+        self._tasks: list[Background] = []
+
+    # -- signing in --------------------------------------------------------------------------
+
+    def show_sign_in(self) -> SignInDialog:
+        from app.account import load_account  # noqa: PLC0415
+
+        journal = self.bar.recorder.journal
+        known = load_account(journal)
+        local = self.bar.local_agent
+        waiting = journal.backlog(local)[0] if self.bar.recorder.agent == local else 0
+        dialog = SignInDialog(
+            server=known.server if known else self.bar.settings.text("server.url"),
+            login=known.login if known else "",
+            local_events=waiting,
+            parent=self.bar,
+        )
+        dialog.submitted.connect(
+            lambda server, login, password, send: self._submit(
+                dialog, server, login, password, send
+            )
+        )
+        self.bar.keep_dialog(dialog)
+        dialog.open()
+        return dialog
+
+    def _submit(
+        self, dialog: SignInDialog, server: str, login: str, password: str, send: bool
+    ) -> None:
+        from app.account import sign_in_and_keep  # noqa: PLC0415
+
+        device_id = self.bar.recorder.journal.device_id
+        task = self._background(lambda: sign_in_and_keep(server, login, password, device_id))
+        task.finished.connect(lambda done, error: self._answered(dialog, done, error, send))
+
+    def _answered(
+        self, dialog: SignInDialog, done: SignedIn | None, error: Exception | None, send: bool
+    ) -> None:
+        from app.account import SignInFailed  # noqa: PLC0415
+
+        if error is not None or done is None:
+            text = str(error) if isinstance(error, SignInFailed) else repr(error)
+            dialog.show_error(self.tr("Not signed in: %1").replace("%1", text))
+            return
+        if not dialog.isVisible():  # cancelled while the server answered
+            self._forget(done.account, done.token)
+            return
+        if done.keyring_problem is None:
+            self._finish(dialog, done, send)
+            return
+
+        def answered(keep: bool) -> None:
+            if keep:
+                self._finish(dialog, done, send)
+            else:
+                self._forget(done.account, done.token)
+
+        dialog.keep_in_memory.connect(answered)
+        dialog.ask_keep_in_memory(done.keyring_problem)
+
+    def _finish(self, dialog: SignInDialog, done: SignedIn, send: bool) -> None:
+        from app.account import claim_backlog, save_account, save_profile  # noqa: PLC0415
+
+        journal = self.bar.recorder.journal
+        login = done.account.login
+        try:
+            if send:
+                claim_backlog(journal, self.bar.local_agent, login)
+            save_profile(journal, done.profile)
+            save_account(journal, done.account)
+        except JournalError as exc:
+            self._forget(done.account, done.token)
+            dialog.show_error(self.tr("Not signed in: %1").replace("%1", str(exc)))
+            return
+        answer = self.bar.signed_in(done.account.server, login, done.token, done.activities)
+        if not answer.get("ok"):
+            dialog.show_error(self.tr("Not signed in: %1").replace("%1", str(answer["error"])))
+            return
+        dialog.accept()
+        self.changed.emit()
+
+    # -- signing out -------------------------------------------------------------------------
+
+    def ask_sign_out(self) -> QMessageBox:
+        from app.domain.events import SyncState  # noqa: PLC0415
+
+        login = self.bar.recorder.agent
+        counts = self.bar.recorder.journal.counts(agent=login)[SyncState.PENDING]
+        text = self.tr("Sign out of %1?").replace("%1", login)
+        if counts:
+            text += "\n\n" + self.tr(
+                "%n event(s) not sent yet stay on this computer; they are sent at your next "
+                "sign-in.",
+                "",
+                counts,
+            )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Bandeau",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self.bar,
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Sign out"))
+        box.button(QMessageBox.StandardButton.Yes).clicked.connect(self.sign_out)
+        self.bar.keep_dialog(box)
+        box.open()
+        return box
+
+    def sign_out(self) -> None:
+        """Back to local-only: the token is revoked and forgotten; unsent events stay in
+        the journal and go at the next sign-in as the same person."""
+        from app.account import clear_account  # noqa: PLC0415
+
+        account = self.bar.sync.account
+        token = self.bar.sign_out_locally()
+        try:
+            clear_account(self.bar.recorder.journal)
+        except JournalError as exc:
+            self.bar.show_problem(self.tr("Sign-out"), str(exc))
+        if account is not None:
+            self._forget(account, token)
+        self.changed.emit()
+
+    # -- threads -----------------------------------------------------------------------------
+
+    def _forget(self, account: Account, token: str | None) -> None:
+        """Revoke the token on the server and remove it from the keyring, off the UI thread."""
+        from app.account import forget_sign_in  # noqa: PLC0415
+
+        self._background(lambda: forget_sign_in(account, token))
+
+    def _background(self, call: Callable[[], Any]) -> Background:
+        self._tasks = [t for t in self._tasks if t.is_alive()]
+        task = Background(call, self)
+        self._tasks.append(task)
+        return task.start()
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """Wait for the calls in flight (a revocation should reach the server)."""
+        for task in self._tasks:
+            task.join(timeout_s)
+        self._tasks = []

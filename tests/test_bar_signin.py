@@ -1,0 +1,143 @@
+"""Signing in and out from the bar's own menu, against a real server (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import keyring
+import keyring.backends.fail
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.account import load_account
+from app.config import Settings
+from app.credentials import load_token
+from app.domain.clock import FakeClock
+from app.domain.events import Key, SyncState
+from app.journal import Journal
+from app.recording import Recorder
+from app.ui.bar import Bar
+from app.ui.signin import SignInDialog
+from tests.servers import PASSWORD, Served
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def bar(qtbot: QtBot, journal: Journal, clock: FakeClock) -> Iterator[Bar]:
+    # Not signed in yet: events go under the computer's local name.
+    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"])
+    recorder.start()
+    widget = Bar(recorder, Settings())
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.stop()
+
+
+def open_sign_in(bar: Bar) -> SignInDialog:
+    bar._update_actions()
+    assert bar.account_action.text() == "Sign in…"
+    bar.account_action.trigger()
+    dialogs = [d for d in bar.findChildren(SignInDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    return dialogs[0]
+
+
+def fill(dialog: SignInDialog, server: str, password: str = PASSWORD) -> None:
+    dialog.server.setText(server)
+    dialog.login.setText("marie")
+    dialog.password.setText(password)
+
+
+def token_works(server: str, token: str) -> bool:
+    reply = httpx.get(f"{server}/v1/me", headers={"Authorization": f"Bearer {token}"})
+    return reply.status_code == 200
+
+
+def test_sign_in_from_the_bar_then_sign_out(
+    qtbot: QtBot, bar: Bar, journal: Journal, live_server: Served
+) -> None:
+    bar.press(Key.PRODUCTION)  # recorded locally, as poste-12
+    dialog = open_sign_in(bar)
+    assert dialog.send_local.isVisible()  # 2 events recorded before sign-in: offered
+    fill(dialog, live_server.base_url)
+    dialog.send_local.setChecked(True)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+        assert not dialog.password.isEnabled()  # busy while the server answers
+    assert not dialog.isVisible()
+    assert bar.sync.active and bar.recorder.agent == "marie"
+    assert bar.recorder.activities == ["Assurance Auto", "Banque Pro"]  # the server's
+    token = load_token(live_server.base_url, "marie")
+    assert token and token_works(live_server.base_url, token)
+    assert load_account(journal) is not None
+    # Everything reaches the store, the events from before sign-in included.
+    qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
+    assert journal.counts()[SyncState.PENDING] == 0
+
+    bar._update_actions()
+    assert bar.account_action.text() == "Sign out (marie)"
+    bar.account_action.trigger()
+    box = next(b for b in bar.findChildren(QMessageBox) if b.isVisible())
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    bar.accounts.stop()  # the revocation runs off the UI thread: wait for it here
+    assert not bar.sync.active and bar.recorder.agent == "poste-12"
+    assert bar.sync_label.text() == "● Local only"
+    assert load_token(live_server.base_url, "marie") is None
+    assert not token_works(live_server.base_url, token)
+    assert load_account(journal) is None
+
+
+def test_a_wrong_password_is_said_in_the_dialog(
+    qtbot: QtBot, bar: Bar, live_server: Served
+) -> None:
+    dialog = open_sign_in(bar)
+    fill(dialog, live_server.base_url, password="not it")
+    dialog.ok.click()
+    qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
+    assert "wrong login or password" in dialog.message.text()
+    assert dialog.isVisible() and dialog.password.text() == ""
+    assert not bar.sync.active
+    assert load_token(live_server.base_url, "marie") is None
+
+
+def test_no_keyring_keeps_the_sign_in_for_the_session_if_the_agent_agrees(
+    qtbot: QtBot, bar: Bar, live_server: Served
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # the isolation fixture restores it
+    dialog = open_sign_in(bar)
+    fill(dialog, live_server.base_url)
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: dialog.ok.text() == "Keep for this session", timeout=WAIT_MS)
+    assert "no keyring" in dialog.message.text()
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+    assert bar.sync.active and bar.sync.token is not None
+    token = bar.sync.token
+    qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
+    assert token_works(live_server.base_url, token)
+
+
+def test_no_keyring_and_the_agent_declines_revokes_the_token(
+    qtbot: QtBot, bar: Bar, live_server: Served
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    dialog = open_sign_in(bar)
+    fill(dialog, live_server.base_url)
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: dialog.ok.text() == "Keep for this session", timeout=WAIT_MS)
+    dialog.cancel.click()
+    bar.accounts.stop()
+    assert not dialog.isVisible() and not bar.sync.active
+
+    def revoked() -> bool:  # the server logs a request just after answering it
+        lines = [line for line in live_server.stderr if '"/v1/signout"' in line]
+        return bool(lines) and '"status": 200' in lines[-1]
+
+    qtbot.waitUntil(revoked, timeout=WAIT_MS)  # the unkept token is revoked
