@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from app.domain.events import DEFAULT_KEY_LOOKS, Key
 
 if TYPE_CHECKING:
     from app.journal import Journal, LocalClaim
@@ -25,6 +28,14 @@ TIMEOUT_S = 15.0
 
 class SignInFailed(Exception):
     """Signing in did not work; the message says why, for a person."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLook:
+    """A key's label and colour as the plateau sets them."""
+
+    label: str
+    colour: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +115,32 @@ def profile_activities(me: dict[str, Any] | None) -> list[str]:
             if isinstance(name, str) and name not in names:
                 names.append(name)
     return names
+
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def profile_key_styles(me: dict[str, Any] | None, activity: str | None) -> dict[str, KeyLook]:
+    """The labels and colours the plateau of `activity` gives its keys (the first plateau's
+    when the activity is in none); what the profile says badly is left at the default, and
+    keys it does not describe are left out."""
+    plateaux = [p for p in (me or {}).get("plateaux", []) if isinstance(p, dict)]
+    chosen = next((p for p in plateaux if activity in p.get("activities", [])), None)
+    if chosen is None and plateaux:
+        chosen = plateaux[0]
+    keys = chosen.get("keys") if chosen else None
+    looks: dict[str, KeyLook] = {}
+    for key, look in (keys or {}).items() if isinstance(keys, dict) else ():
+        if not isinstance(look, dict) or key not in {k.value for k in Key}:
+            continue
+        label, colour = DEFAULT_KEY_LOOKS[Key(key)]
+        given_label, given_colour = look.get("label"), look.get("colour")
+        if isinstance(given_label, str) and given_label.strip():
+            label = given_label.strip()
+        if isinstance(given_colour, str) and _COLOUR.fullmatch(given_colour):
+            colour = given_colour.lower()
+        looks[key] = KeyLook(label, colour)
+    return looks
 
 
 def load_profile(journal: Journal) -> dict[str, Any] | None:

@@ -190,6 +190,7 @@ def _signin(args: argparse.Namespace, places: Any) -> int:
             "login": login,
             "token": done.token,
             "activities": done.activities,
+            "profile": done.profile,
         }
         try:
             answer = send_request(places.data_dir, request)

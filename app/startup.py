@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.config import Places, Settings
 from app.domain.clock import Clock, SystemClock
@@ -43,6 +43,7 @@ class JournalOpener(threading.Thread):
         self.token: str | None = None
         self.token_problem: str | None = None
         self.claim: LocalClaim | None = None
+        self.profile: dict[str, Any] | None = None
 
     def run(self) -> None:
         # The slow imports (SQLAlchemy, httpx, keyring) happen here, after the first paint.
@@ -76,7 +77,8 @@ class JournalOpener(threading.Thread):
             activities = settings.texts("activity.list")
             if self.account is not None:
                 # The server's activities, as cached at the last sign-in (offline starts).
-                activities = profile_activities(load_profile(self.journal)) or activities
+                self.profile = load_profile(self.journal)
+                activities = profile_activities(self.profile) or activities
             recorder = Recorder(
                 self.journal,
                 self.clock or SystemClock(),

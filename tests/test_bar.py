@@ -498,3 +498,43 @@ def test_signing_in_mid_shift_moves_the_shift_to_the_agent(bar: Bar, journal: Jo
     assert out == {"ok": True, "token": "t"}
     assert journal.events()[-1].agent == "marie"  # back to the local agent
     assert bar.sync_label.text() == "● Local uniquement"
+
+
+def test_the_plateau_names_and_colours_the_keys(bar: Bar, tmp_path: Path) -> None:
+    from app.ui.theme import KEY_STYLES, readable_on
+
+    profile = {
+        "plateaux": [
+            {
+                "name": "Nord",
+                "activities": ["Assurance Auto"],
+                "keys": {
+                    "production": {"label": "Production", "colour": "#1e8e3e"},
+                    "pause": {"label": "Pause", "colour": "#FFD54F"},
+                    "off": {"label": "Formation", "colour": "#1a73e8"},
+                },
+            },
+            {
+                "name": "Sud",
+                "activities": ["Banque Pro"],
+                "keys": {"off": {"label": "Back-office", "colour": "not a colour"}},
+            },
+        ]
+    }
+    bar.apply_profile(profile)
+    bar.press(Key.PAUSE)
+    labels = {key: button.text() for key, button in bar.keys.items()}
+    # A label the plateau kept as the default is ours, translated; a changed one is theirs.
+    assert labels == {Key.PRODUCTION: "Production", Key.PAUSE: "Pause", Key.OFF: "Formation"}
+    assert bar.keys[Key.PAUSE].colour == "#ffd54f"
+    assert readable_on("#ffd54f") == "#263238"  # dark text on a light key
+    assert all(readable_on(style.colour) == "#ffffff" for style in KEY_STYLES.values())
+    bar.grab().save(str(tmp_path / "plateau-keys.png"))
+    # Another activity, another plateau: its own looks, what it says badly left at ours.
+    bar.switch_activity("Banque Pro")
+    assert bar.keys[Key.OFF].text() == "Back-office"
+    assert bar.keys[Key.OFF].colour == KEY_STYLES[Key.OFF].colour
+    assert bar.keys[Key.PAUSE].colour == KEY_STYLES[Key.PAUSE].colour
+    assert bar.status_name == "Pause"
+    bar.apply_profile(None)  # signed out: our keys again
+    assert bar.keys[Key.OFF].text() == "Hors production"

@@ -11,13 +11,15 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.account import load_account
+from app.account import load_account, load_profile, profile_key_styles
 from app.config import Settings
 from app.credentials import load_token
 from app.domain.clock import FakeClock
 from app.domain.events import Key, SyncState
 from app.journal import Journal
 from app.recording import Recorder
+from app.server.db import make_engine
+from app.server.directory import set_plateau
 from app.ui.bar import Bar
 from app.ui.signin import SignInDialog
 from tests.servers import PASSWORD, Served
@@ -60,8 +62,12 @@ def token_works(server: str, token: str) -> bool:
 
 
 def test_sign_in_from_the_bar_then_sign_out(
-    qtbot: QtBot, bar: Bar, journal: Journal, live_server: Served
+    qtbot: QtBot, bar: Bar, journal: Journal, live_server: Served, seeded_url: str
 ) -> None:
+    engine = make_engine(seeded_url)
+    with engine.begin() as conn:
+        set_plateau(conn, "Nord", labels={"off": "Formation"}, colours={"pause": "#ffd54f"})
+    engine.dispose()
     bar.press(Key.PRODUCTION)  # recorded locally, as poste-12
     dialog = open_sign_in(bar)
     assert dialog.send_local.isVisible()  # 2 events recorded before sign-in: offered
@@ -76,6 +82,10 @@ def test_sign_in_from_the_bar_then_sign_out(
     token = load_token(live_server.base_url, "marie")
     assert token and token_works(live_server.base_url, token)
     assert load_account(journal) is not None
+    # The keys take the plateau's labels and colours (kept in the journal for offline starts).
+    assert bar.keys[Key.OFF].text() == "Formation"
+    assert bar.keys[Key.PAUSE].colour == "#ffd54f"
+    assert profile_key_styles(load_profile(journal), "Assurance Auto")["off"].label == "Formation"
     # Everything reaches the store, the events from before sign-in included.
     qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
     assert journal.counts()[SyncState.PENDING] == 0
@@ -92,6 +102,7 @@ def test_sign_in_from_the_bar_then_sign_out(
     assert load_token(live_server.base_url, "marie") is None
     assert not token_works(live_server.base_url, token)
     assert load_account(journal) is None
+    assert bar.keys[Key.OFF].text() == "Off production"
 
 
 def test_a_wrong_password_is_said_in_the_dialog(

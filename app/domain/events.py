@@ -17,6 +17,15 @@ class Key(StrEnum):
     OFF = "off"  # "Hors production": training, debriefing, coaching, meeting, admin.
 
 
+# A new plateau's labels and colours (green, amber, blue as in the brief); an admin may
+# change them per plateau, never the keys themselves.
+DEFAULT_KEY_LOOKS: dict[Key, tuple[str, str]] = {
+    Key.PRODUCTION: ("Production", "#1e8e3e"),
+    Key.PAUSE: ("Pause", "#c77800"),
+    Key.OFF: ("Hors production", "#1a73e8"),
+}
+
+
 class Kind(StrEnum):
     """What an event records."""
 

@@ -78,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MINUTES",
         help="a pause longer than this shows amber on the panel (default 15)",
     )
+    pset = command("set", "change a plateau's pause threshold and its keys' labels/colours", psub)
+    pset.add_argument("name")
+    pset.add_argument("--pause-threshold", type=int, metavar="MINUTES")
+    pset.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=TEXT",
+        help="a key's label, e.g. off=Formation (keys: production, pause, off; repeatable)",
+    )
+    pset.add_argument(
+        "--colour",
+        action="append",
+        default=[],
+        metavar="KEY=#RRGGBB",
+        help="a key's colour, e.g. pause=#c77800 (repeatable)",
+    )
     plist = command("list", "list the plateaux", psub)
     plist.add_argument("--json", action="store_true")
 
@@ -231,8 +248,19 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
             if args.action == "add":
                 d.add_plateau(conn, name=args.name, pause_threshold_s=args.pause_threshold * 60)
                 return EXIT_OK
+            if args.action == "set":
+                d.set_plateau(
+                    conn,
+                    args.name,
+                    pause_threshold_s=None
+                    if args.pause_threshold is None
+                    else args.pause_threshold * 60,
+                    labels=_pairs(args.label, "--label"),
+                    colours=_pairs(args.colour, "--colour"),
+                )
+                return EXIT_OK
             return _print_rows(
-                d.list_plateaux(conn), args.json, ["name", "pause_threshold_s", "people"]
+                d.list_plateaux(conn), args.json, ["name", "pause_threshold_s", "people", "keys"]
             )
         if args.command == "activity":
             if args.action == "add":
@@ -340,6 +368,18 @@ def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:
     revoked = d.disable_person(conn, login=args.login)
     print(f"disabled {args.login}; {revoked} token(s) revoked", file=sys.stderr)
     return EXIT_OK
+
+
+def _pairs(given: list[str], option: str) -> dict[str, str]:
+    from app.server.directory import DirectoryError  # noqa: PLC0415
+
+    pairs: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DirectoryError(f"{option} {item!r}: expected KEY=VALUE, e.g. off=Formation")
+        pairs[key.strip()] = value
+    return pairs
 
 
 def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> int:

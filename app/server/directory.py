@@ -79,6 +79,48 @@ def add_plateau(
     return new_id
 
 
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+MAX_KEY_LABEL = 24  # it must fit on a key of the bar
+
+
+def set_plateau(
+    conn: Connection,
+    name: str,
+    *,
+    pause_threshold_s: int | None = None,
+    labels: dict[str, str] | None = None,
+    colours: dict[str, str] | None = None,
+) -> None:
+    """Change a plateau's pause threshold and its keys' labels and colours (the keys
+    themselves are fixed). All or nothing: a bad value changes nothing."""
+    pid = plateau_id(conn, name)
+    if pause_threshold_s is not None and not 60 <= pause_threshold_s <= 4 * 3600:
+        raise DirectoryError("the pause threshold must be between 60 s and 4 h")
+    changes: dict[str, dict[str, str]] = {}
+    for field, given in (("label", labels or {}), ("colour", colours or {})):
+        for key, raw in given.items():
+            if key not in m.KEYS:
+                raise DirectoryError(f"{field}: no key {key!r} (keys: {', '.join(m.KEYS)})")
+            value = raw.strip()
+            if field == "label" and not 0 < len(value) <= MAX_KEY_LABEL:
+                raise DirectoryError(f"label of {key}: 1 to {MAX_KEY_LABEL} characters")
+            if field == "colour" and not _COLOUR.fullmatch(value):
+                raise DirectoryError(f"colour of {key}: {value!r} is not like #1e8e3e")
+            changes.setdefault(key, {})[field] = value.lower() if field == "colour" else value
+    if pause_threshold_s is not None:
+        conn.execute(
+            update(m.plateaux)
+            .where(m.plateaux.c.id == pid)
+            .values(pause_threshold_s=pause_threshold_s)
+        )
+    for key, values in changes.items():
+        conn.execute(
+            update(m.plateau_keys)
+            .where(m.plateau_keys.c.plateau_id == pid, m.plateau_keys.c.key == key)
+            .values(**values)
+        )
+
+
 def plateau_id(conn: Connection, name: str) -> int:
     found = conn.execute(select(m.plateaux.c.id).where(m.plateaux.c.name == name)).scalar()
     if found is None:
@@ -105,7 +147,17 @@ def list_plateaux(conn: Connection) -> list[dict[str, Any]]:
         .mappings()
         .all()
     )
-    return [dict(r) for r in rows]
+    keys: dict[str, list[tuple[int, str]]] = {}
+    for plateau, key, label, colour in conn.execute(
+        select(
+            m.plateaux.c.name, m.plateau_keys.c.key, m.plateau_keys.c.label, m.plateau_keys.c.colour
+        ).join(m.plateaux, m.plateaux.c.id == m.plateau_keys.c.plateau_id)
+    ):
+        keys.setdefault(plateau, []).append((m.KEYS.index(key), f"{key}={label} {colour}"))
+    return [
+        dict(r) | {"keys": ", ".join(text for _n, text in sorted(keys.get(r["name"], [])))}
+        for r in rows
+    ]
 
 
 def add_activity(conn: Connection, *, name: str, plateau: str) -> int:

@@ -17,16 +17,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from app.domain.events import DEFAULT_KEY_LOOKS
+
 metadata = MetaData()
 
 ROLES = ("agent", "lead", "admin")
 KEYS = ("production", "pause", "off")
 KINDS = ("shift_start", "status", "activity", "shift_end", "correction", "clock_jump")
-DEFAULT_KEY_STYLES = {
-    "production": ("Production", "#1e8e3e"),
-    "pause": ("Pause", "#c77800"),
-    "off": ("Hors production", "#1a73e8"),
-}
+DEFAULT_KEY_STYLES = {key.value: look for key, look in DEFAULT_KEY_LOOKS.items()}
 DEFAULT_PAUSE_THRESHOLD_S = 15 * 60
 
 plateaux = Table(

@@ -125,6 +125,7 @@ def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> in
             shut_down(EXIT_FAILED)
             return
         bar.attach(opener.recorder)
+        bar.apply_profile(opener.profile)
         bar.local_agent = settings.local_agent
         if opener.account is not None and opener.token is not None:
             bar.sync.start(opener.account, opener.token, opener.claim)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings
 from app.domain.durations import format_duration, format_hm
-from app.domain.events import InvalidEvent, Key, parse_key
+from app.domain.events import DEFAULT_KEY_LOOKS, InvalidEvent, Key, parse_key
 from app.domain.placement import Rect, place_bar
 from app.domain.totals import local_day, local_day_bounds
 from app.journal import JournalError
@@ -43,9 +43,10 @@ from app.recording import Outcome, Recorder
 from app.ui.dialogs import DayDialog, NoteDialog, SettingsDialog
 from app.ui.i18n import Translations, choose_language
 from app.ui.keybutton import KeyButton
-from app.ui.theme import tinted_pixmap
+from app.ui.theme import KEY_STYLES, tinted_pixmap
 
 if TYPE_CHECKING:
+    from app.account import KeyLook
     from app.sync.worker import SyncStatus
     from app.ui.signin import AccountControl
     from app.ui.sync_link import SyncLink
@@ -107,6 +108,7 @@ class Bar(QWidget):
         self._problem_transient = False
         self._stopped = False
         self._sync_status: SyncStatus | None = None
+        self.profile: dict[str, Any] | None = None
 
         self.grip = QLabel()
         self.grip.setObjectName("Grip")
@@ -417,6 +419,8 @@ class Bar(QWidget):
             self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
             self.refresh()
             return None
+        if self.profile is not None:
+            self._apply_key_looks()  # the new activity may be another plateau's
         self._after(outcome)
         return outcome
 
@@ -517,7 +521,14 @@ class Bar(QWidget):
                 or not all(isinstance(a, str) and a for a in activities)
             ):
                 return {"ok": False, "error": "signed_in needs the server's activities"}
-            answer = self.signed_in(str(server), str(login), str(token), activities)
+            profile = request.get("profile")
+            answer = self.signed_in(
+                str(server),
+                str(login),
+                str(token),
+                activities,
+                profile if isinstance(profile, dict) else None,
+            )
             if answer.get("ok"):
                 self.account_changed.emit()
             return answer
@@ -539,18 +550,26 @@ class Bar(QWidget):
         Unsent events stay in the journal."""
         token = self.sync.forget()
         self._adopt(self.local_agent, self.settings.texts("activity.list"))
+        self.apply_profile(None)
         self.show_local_only()
         return token
 
     def signed_in(
-        self, server: str, login: str, token: str, activities: list[str]
+        self,
+        server: str,
+        login: str,
+        token: str,
+        activities: list[str],
+        profile: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Events now belong to `login` and sync to `server` with `token`."""
+        """Events now belong to `login` and sync to `server` with `token`; `profile` is
+        what the server says of their plateaux (keys' labels and colours)."""
         from app.account import Account, load_claim  # noqa: PLC0415
         from app.sync.worker import SyncStatus  # noqa: PLC0415
 
         if self._adopt(login, activities) is None:
             return {"ok": False, "error": self._problem_detail or self._problem_text}
+        self.apply_profile(profile)
         claim = load_claim(self.recorder.journal, login)
         self.sync.start(Account(server, login), token, claim)
         self.set_sync_status(SyncStatus("waiting", 0, 0))
@@ -596,11 +615,36 @@ class Bar(QWidget):
         return self.key_labels()[key]
 
     def key_labels(self) -> dict[Key, str]:
-        return {
+        """The plateau's own labels where it has changed them; ours (translated) else."""
+        labels = {
             Key.PRODUCTION: self.tr("Production"),
             Key.PAUSE: self.tr("Pause"),
             Key.OFF: self.tr("Off production"),
         }
+        for key, look in self._plateau_looks().items():
+            if look.label != DEFAULT_KEY_LOOKS[key][0]:
+                labels[key] = look.label
+        return labels
+
+    def _plateau_looks(self) -> dict[Key, KeyLook]:
+        if self.profile is None or not self.ready:
+            return {}
+        from app.account import profile_key_styles  # noqa: PLC0415
+
+        looks = profile_key_styles(self.profile, self.recorder.state.activity)
+        return {key: looks[key.value] for key in Key if key.value in looks}
+
+    def apply_profile(self, profile: dict[str, Any] | None) -> None:
+        """The server's description of the person's plateaux (None: local-only): the keys
+        take their plateau's labels and colours."""
+        self.profile = profile
+        self._apply_key_looks()
+
+    def _apply_key_looks(self) -> None:
+        looks = self._plateau_looks()
+        for key, button in self.keys.items():
+            button.set_colour(looks[key].colour if key in looks else KEY_STYLES[key].colour)
+        self.retranslate()
 
     def retranslate(self) -> None:
         labels = self.key_labels()

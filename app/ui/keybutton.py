@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from app.domain.events import Key
-from app.ui.theme import BAR_BACKGROUND, KEY_STYLES, tinted_pixmap
+from app.ui.theme import BAR_BACKGROUND, KEY_STYLES, readable_on, tinted_pixmap
 
 KEY_WIDTH = 86
 KEY_HEIGHT = 60
@@ -64,6 +64,13 @@ class KeyButton(QAbstractButton):
         self._label = label
         self.setText(label)
         self.update()
+
+    def set_colour(self, colour: str) -> None:
+        """The plateau's colour for this key (the shape and icon never change)."""
+        if colour != self.colour:
+            self.colour = colour
+            self._looks.clear()
+            self.update()
 
     def set_total(self, total: str) -> None:
         if total != self._total:
@@ -118,10 +125,11 @@ class KeyButton(QAbstractButton):
         if not self.isEnabled():
             colour = QColor("#90a4ae")
         pressed = self.isDown()
+        on_colour = QColor(readable_on(colour.name()))
         if self._active:
             fill = colour.darker(115) if pressed else colour
-            text_colour = QColor("#ffffff")
-            border = QPen(QColor("#ffffff"), 2.5)
+            text_colour = on_colour
+            border = QPen(on_colour, 2.5)
         else:
             fill = QColor("#cfd8dc") if pressed else QColor("#eceff1")
             if self.underMouse() and not pressed:
@@ -138,7 +146,7 @@ class KeyButton(QAbstractButton):
             stripe = QRectF(rect.left() + 6, rect.bottom() - 4, rect.width() - 12, 3)
             p.fillRect(stripe, colour)
 
-        icon_colour = "#ffffff" if self._active else colour.name()
+        icon_colour = on_colour.name() if self._active else colour.name()
         pix = tinted_pixmap(KEY_STYLES[self.key].icon, icon_colour, _ICON, self.devicePixelRatioF())
         p.drawPixmap(QPointF(rect.center().x() - _ICON / 2, rect.top() + 4), pix)
 
@@ -166,10 +174,10 @@ class KeyButton(QAbstractButton):
         if self._active:
             # The check mark: the current key is told by shape, not only by colour.
             badge = QRectF(rect.right() - 17, rect.top() + 3, 14, 14)
-            p.setBrush(QColor("#ffffff"))
+            p.setBrush(on_colour)
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(badge)
-            tick = QPen(colour.darker(110), 2.2)
+            tick = QPen(colour.darker(110) if on_colour.lightness() > 128 else colour, 2.2)
             tick.setCapStyle(Qt.PenCapStyle.RoundCap)
             p.setPen(tick)
             p.drawPolyline(

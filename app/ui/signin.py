@@ -295,7 +295,9 @@ class AccountControl(QObject):
             self._forget(done.account, done.token)
             dialog.show_error(self.tr("Not signed in: %1").replace("%1", str(exc)))
             return
-        answer = self.bar.signed_in(done.account.server, login, done.token, done.activities)
+        answer = self.bar.signed_in(
+            done.account.server, login, done.token, done.activities, done.profile
+        )
         if not answer.get("ok"):
             dialog.show_error(self.tr("Not signed in: %1").replace("%1", str(answer["error"])))
             return

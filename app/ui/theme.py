@@ -9,7 +9,7 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-from app.domain.events import Key
+from app.domain.events import DEFAULT_KEY_LOOKS, Key
 from app.resources import read_text
 
 _PLACEHOLDER = "#000000"
@@ -26,13 +26,27 @@ class KeyStyle:
 # Green, amber, blue as in the brief; each is also told apart by its icon's shape and by
 # the label, so colour is never the only cue.
 KEY_STYLES: dict[Key, KeyStyle] = {
-    Key.PRODUCTION: KeyStyle("#1e8e3e", "production.svg"),
-    Key.PAUSE: KeyStyle("#c77800", "pause.svg"),
-    Key.OFF: KeyStyle("#1a73e8", "off.svg"),
+    key: KeyStyle(colour, f"{key.value}.svg") for key, (_label, colour) in DEFAULT_KEY_LOOKS.items()
 }
 UNCLASSIFIED_COLOUR = "#5f6368"
 PROBLEM_COLOUR = "#c5221f"
 BAR_BACKGROUND = "#263238"
+
+
+def readable_on(background: str) -> str:
+    """White text on `background` while it keeps a WCAG contrast of 3:1 (enough for the
+    key's bold label), dark text on the light colours a plateau may pick."""
+    colour = QColor(background)
+
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    lum = (
+        0.2126 * channel(colour.redF())
+        + 0.7152 * channel(colour.greenF())
+        + 0.0722 * channel(colour.blueF())
+    )
+    return "#ffffff" if 1.05 / (lum + 0.05) >= 3.0 else "#263238"
 
 
 @cache

@@ -90,10 +90,46 @@ def test_plateaux_and_activities(run) -> None:  # type: ignore[no-untyped-def]
     assert run("activity", "add", "Banque Pro", "--plateau", "Plateau Nord")[0] == 0
     code, _, err = run("activity", "add", "X", "--plateau", "Nowhere")
     assert (code, "no plateau named 'Nowhere'" in err) == (1, True)
+    defaults = "production=Production #1e8e3e, pause=Pause #c77800, off=Hors production #1a73e8"
     code, out, _ = run("plateau", "list", "--json")
     assert [json.loads(x) for x in out.splitlines()] == [
-        {"name": "Plateau Nord", "pause_threshold_s": 600, "people": 0}
+        {"name": "Plateau Nord", "pause_threshold_s": 600, "people": 0, "keys": defaults}
     ]
+    # The keys' labels and colours and the threshold are the plateau's; bad values change
+    # nothing at all.
+    for bad, why in (
+        (["--label", "lunch=Repas"], "no key 'lunch'"),
+        (["--colour", "pause=orange"], "not like #1e8e3e"),
+        (["--label", "off=" + "x" * 25], "1 to 24 characters"),
+        (["--label", "off"], "expected KEY=VALUE"),
+        (["--pause-threshold", "0", "--label", "off=Formation"], "between 60 s and 4 h"),
+    ):
+        code, _, err = run("plateau", "set", "Plateau Nord", "--colour", "off=#000000", *bad)
+        assert (code, why in err) == (1, True), err
+    code, _, err = run("plateau", "set", "Nowhere", "--label", "off=Formation")
+    assert (code, "no plateau named 'Nowhere'" in err) == (1, True)
+    assert run("plateau", "list", "--json")[1] == out  # unchanged
+    assert (
+        run(
+            "plateau",
+            "set",
+            "Plateau Nord",
+            "--pause-threshold",
+            "12",
+            "--label",
+            "off=Formation",
+            "--colour",
+            "pause=#FFD54F",
+        )[0]
+        == 0
+    )
+    code, out, _ = run("plateau", "list", "--json")
+    assert json.loads(out) == {
+        "name": "Plateau Nord",
+        "pause_threshold_s": 720,
+        "people": 0,
+        "keys": "production=Production #1e8e3e, pause=Pause #ffd54f, off=Formation #1a73e8",
+    }
     code, out, _ = run("activity", "list", "--plateau", "Plateau Nord")
     assert out.splitlines() == [
         "Plateau Nord\tAssurance Auto\tTrue",
