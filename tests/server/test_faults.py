@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -223,5 +224,74 @@ def test_client_killed_between_send_and_ack(tmp_path: Path, store_url: str) -> N
         assert journal.counts()[SyncState.ACKED] == 1_200
         assert stored(store_url) == (1_200, 1_200)
         journal.close()
+    finally:
+        stop_server(server)
+
+
+def test_network_cut_for_a_long_stretch_while_the_agent_clicks(
+    tmp_path: Path, store_url: str
+) -> None:
+    """Between the bar and the store, a proxy first black-holes every connection (requests
+    time out: their fate is unknown), then refuses them, then lets them through again. The
+    agent clicks throughout; the worker is never kicked once the network is back: it must
+    find out by itself. Every event ends in the store exactly once."""
+    from tests.netproxy import Proxy
+
+    seed(store_url)
+    server = start_server(store_url)
+    host, port = server.base_url.removeprefix("http://").split(":")
+    try:
+        with Proxy((host, int(port))) as proxy:
+            token = httpx.post(
+                f"{proxy.url}/v1/signin", json={"login": "marie", "password": PASSWORD}
+            ).json()["token"]
+            journal = Journal(tmp_path / "journal.sqlite3")
+            clock = SystemClock("Europe/Paris")
+            recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+            recorder.start()
+            seen: list[SyncStatus] = []
+            changed = threading.Condition()
+
+            def on_status(status: SyncStatus) -> None:
+                with changed:
+                    seen.append(status)
+                    changed.notify_all()
+
+            def wait_for(test: Callable[[], object], timeout: float = 60) -> None:
+                with changed:
+                    assert changed.wait_for(test, timeout), seen[-3:]
+
+            worker = SyncWorker(
+                journal,
+                SyncClient(proxy.url, token, clock, timeout_s=0.5),
+                clock,
+                agent="marie",
+                on_status=on_status,
+                interval_s=60,
+                backoff=Backoff(base_s=0.05, cap_s=0.4),
+            )
+            worker.start()
+            keys = [Key.PRODUCTION, Key.PAUSE, Key.OFF]
+            try:
+                wait_for(lambda: seen and seen[-1].state == "synced")
+                proxy.set_mode("blackhole")
+                for i in range(600):
+                    recorder.press(keys[i % 3])
+                    if i % 100 == 0:
+                        worker.kick()  # as the bar does after each click
+                wait_for(lambda: proxy.swallowed >= 4 and seen[-1].state == "offline")
+                proxy.set_mode("refuse")
+                for i in range(600):
+                    recorder.press(keys[i % 3])
+                wait_for(lambda: proxy.refused >= 6 and seen[-1].pending > 600)
+                assert seen[-1].state == "offline" and seen[-1].offline_since_ms is not None
+                proxy.set_mode("pass")  # the network is back; nobody tells the worker
+                wait_for(lambda: seen[-1].state == "synced")
+            finally:
+                worker.stop()
+            assert journal.counts()[SyncState.PENDING] == 0
+            assert journal.counts()[SyncState.ACKED] == 1_201
+            assert stored(store_url) == (1_201, 1_201)
+            journal.close()
     finally:
         stop_server(server)
