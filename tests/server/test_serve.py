@@ -69,3 +69,47 @@ def test_a_busy_port_is_a_clear_error(server: Served, store_url: str) -> None:
     )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_two_server_processes_on_one_store_behave_as_one(store_url: str) -> None:
+    """Nothing that matters lives in one process's memory: a token from one works on the
+    other, a revocation on one holds on the other at once, failed sign-ins count across
+    both, and the same batch sent to both is stored once."""
+    from tests.servers import DEVICE, wire_event
+
+    seed(store_url)
+    first, second = start_server(store_url), start_server(store_url)
+    try:
+        a = httpx.Client(base_url=first.base_url, timeout=10)
+        b = httpx.Client(base_url=second.base_url, timeout=10)
+        token = a.post("/v1/signin", json={"login": "marie", "password": PASSWORD}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        batch = {
+            "device_id": DEVICE,
+            "sent_at_ms": time.time_ns() // 1_000_000,
+            "events": [wire_event(seq) for seq in range(1, 51)],
+        }
+        on_a = a.post("/v1/events", headers=auth, json=batch)
+        on_b = b.post("/v1/events", headers=auth, json=batch)  # the same batch, replayed
+        assert on_a.status_code == on_b.status_code == 200
+        assert on_a.json()["accepted"] == on_b.json()["accepted"]
+        assert len(on_a.json()["accepted"]) == 50
+        lead = a.post("/v1/signin", json={"login": "lea", "password": PASSWORD}).json()["token"]
+        seen = b.get("/v1/events", headers={"Authorization": f"Bearer {lead}"})
+        assert len(seen.json()["events"]) == 50  # stored once
+        # Failed attempts split across the two processes still lock the login.
+        for client in (a, b, a, b, a):
+            assert (
+                client.post("/v1/signin", json={"login": "paul", "password": "wrong"}).status_code
+                == 401
+            )
+        locked = b.post("/v1/signin", json={"login": "paul", "password": PASSWORD})
+        assert locked.status_code == 429
+        # Signing out on one revokes on the other at once.
+        assert b.post("/v1/signout", headers=auth).status_code == 200
+        assert a.get("/v1/me", headers=auth).status_code == 401
+        a.close()
+        b.close()
+    finally:
+        stop_server(first)
+        stop_server(second)
