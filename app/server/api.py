@@ -11,16 +11,19 @@ import json
 import logging
 import time
 import uuid as uuidlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.server import auth, export, heartbeats, ingest, migrate
@@ -57,6 +60,96 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def bearer_token(authorization: str | None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+    return authorization[7:].strip()
+
+
+def raise_bad_token() -> NoReturn:
+    raise ApiError(
+        401,
+        "this token is not valid (revoked, expired or unknown)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _envelope(body: Any, received: int) -> tuple[list[Any], int]:
+    """A batch's events and clock offset, or ApiError naming what is wrong."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "expected a JSON object")
+    unknown = set(body) - _ENVELOPE
+    if unknown:
+        raise ApiError(422, "unknown field", sorted(unknown)[0])
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise ApiError(422, "events: a list is needed", "events")
+    if len(events) > ingest.MAX_BATCH:
+        raise ApiError(413, f"events: at most {ingest.MAX_BATCH} per batch", "events")
+    sent_at = body.get("sent_at_ms")
+    if not isinstance(sent_at, int) or isinstance(sent_at, bool):
+        raise ApiError(422, "sent_at_ms: a whole number of milliseconds is needed", "sent_at_ms")
+    offset = body.get("clock_offset_ms")
+    if offset is None:
+        offset = received - sent_at  # first exchange: one-way estimate
+    elif not isinstance(offset, int) or isinstance(offset, bool):
+        raise ApiError(422, "clock_offset_ms: a whole number is needed", "clock_offset_ms")
+    return events, offset
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code, media_type="application/json")
+
+
+class RequestIdAndLimits:
+    """Pure ASGI middleware (no per-request task or stream wrapping): gives each request an
+    id (kept from X-Request-ID if the client sent one), refuses bodies announced over the
+    cap, and logs one JSON line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = (
+            headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuidlib.uuid4().hex[:16]
+        )
+        scope["request_id"] = request_id
+        status = {"code": 500}
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [*message.get("headers", []), id_header]
+            await send(message)
+
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            too_big = JSONResponse(
+                {"error": f"body larger than {MAX_BODY_BYTES} bytes", "field": None},
+                status_code=413,
+            )
+            await too_big(scope, receive, send_with_id)
+        else:
+            await self.app(scope, receive, send_with_id)
+        log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status["code"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            )
+        )
+
+
 def create_app(config: ServerConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,41 +164,16 @@ def create_app(config: ServerConfig) -> FastAPI:
         title="Bandeau", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
 
-    @app.middleware("http")
-    async def request_id_and_limits(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuidlib.uuid4().hex[:16]
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response: Response = JSONResponse(
-                {"error": f"body larger than {MAX_BODY_BYTES} bytes", "field": None},
-                status_code=413,
-            )
-        else:
-            try:
-                response = await call_next(request)
-            except SQLAlchemyError:
-                log.exception("store failure request_id=%s", request_id)
-                response = JSONResponse(
-                    {"error": "the store is unavailable, retry later", "field": None},
-                    status_code=503,
-                    headers={"Retry-After": "2"},
-                )
-        response.headers["X-Request-ID"] = request_id
-        log.info(
-            json.dumps(
-                {
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                }
-            )
+    app.add_middleware(RequestIdAndLimits)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def store_failure(request: Request, _exc: SQLAlchemyError) -> JSONResponse:
+        log.exception("store failure request_id=%s", request.scope.get("request_id"))
+        return JSONResponse(
+            {"error": "the store is unavailable, retry later", "field": None},
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
-        return response
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -121,7 +189,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             {"error": first.get("msg", "invalid request"), "field": field}, status_code=422
         )
 
-    def engine_of(request: Request) -> Engine:
+    async def engine_of(request: Request) -> Engine:  # async: no thread hop for this
         engine: Engine = request.app.state.engine
         return engine
 
@@ -130,15 +198,9 @@ def create_app(config: ServerConfig) -> FastAPI:
     def current_person(
         engine: EngineDep, authorization: Annotated[str | None, Header()] = None
     ) -> ingest.Person:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiError(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
-        person = auth.person_for_token(engine, authorization[7:].strip())
+        person = auth.person_for_token(engine, bearer_token(authorization))
         if person is None:
-            raise ApiError(
-                401,
-                "this token is not valid (revoked, expired or unknown)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise_bad_token()
         return person
 
     PersonDep = Annotated[ingest.Person, Depends(current_person)]
@@ -148,8 +210,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         if len(raw) > MAX_BODY_BYTES:
             raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
             raise ApiError(400, f"malformed JSON: {exc}") from None
 
     @app.get("/health")
@@ -206,36 +268,40 @@ def create_app(config: ServerConfig) -> FastAPI:
         return _me(engine, person)
 
     @app.post("/v1/events")
-    async def post_events(request: Request, engine: EngineDep, person: PersonDep) -> dict[str, Any]:
+    async def post_events(
+        request: Request, engine: EngineDep, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
         received = _now_ms()
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, "expected a JSON object")
-        unknown = set(body) - _ENVELOPE
-        if unknown:
-            raise ApiError(422, "unknown field", sorted(unknown)[0])
-        events = body.get("events")
-        if not isinstance(events, list):
-            raise ApiError(422, "events: a list is needed", "events")
-        if len(events) > ingest.MAX_BATCH:
-            raise ApiError(413, f"events: at most {ingest.MAX_BATCH} per batch", "events")
-        sent_at = body.get("sent_at_ms")
-        if not isinstance(sent_at, int) or isinstance(sent_at, bool):
-            raise ApiError(
-                422, "sent_at_ms: a whole number of milliseconds is needed", "sent_at_ms"
-            )
-        offset = body.get("clock_offset_ms")
-        if offset is None:
-            offset = received - sent_at  # first exchange: one-way estimate
-        elif not isinstance(offset, int) or isinstance(offset, bool):
-            raise ApiError(422, "clock_offset_ms: a whole number is needed", "clock_offset_ms")
-        result = ingest.ingest(engine, person, events, now_ms=received, offset_ms=offset)
-        return {
-            "accepted": result.accepted,
-            "rejected": result.rejected,
-            "received_at_ms": received,
-            "replied_at_ms": _now_ms(),
-        }
+        token = bearer_token(authorization)
+        problem: ApiError | None = None
+        events: list[Any] = []
+        offset = 0
+        try:
+            events, offset = _envelope(await json_body(request), received)
+        except ApiError as exc:
+            problem = exc  # told once the token is known good: strangers learn nothing
+
+        def check_and_store() -> ingest.BatchResult | None:
+            # The token check and the batch in one transaction, on one worker thread.
+            with engine.begin() as conn:
+                person = auth.person_on(conn, token, now_ms=received)
+                if person is None:
+                    return None
+                if problem is not None:
+                    raise problem
+                return ingest.ingest_on(conn, person, events, now_ms=received, offset_ms=offset)
+
+        result = await run_in_threadpool(check_and_store)
+        if result is None:
+            raise_bad_token()
+        return json_response(
+            {
+                "accepted": result.accepted,
+                "rejected": result.rejected,
+                "received_at_ms": received,
+                "replied_at_ms": _now_ms(),
+            }
+        )
 
     @app.get("/v1/events")
     def get_events(  # noqa: PLR0917 - FastAPI passes each query parameter by name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.server import models as m
@@ -98,40 +98,47 @@ def sign_in(
     return SignedIn(token, person)
 
 
+# Built once: constructing the statement costs more than running it.
+_TOKEN_QUERY = (
+    select(
+        m.tokens.c.id,
+        m.tokens.c.last_used_at,
+        m.people.c.id,
+        m.people.c.login,
+        m.people.c.name,
+        m.people.c.role,
+        m.memberships.c.plateau_id,
+    )
+    .join(m.people, m.people.c.id == m.tokens.c.person_id)
+    .outerjoin(m.memberships, m.memberships.c.person_id == m.people.c.id)
+    .where(
+        m.tokens.c.token_hash == bindparam("digest"),
+        m.tokens.c.revoked_at.is_(None),
+        m.people.c.disabled.is_(False),
+    )
+    .order_by(m.memberships.c.plateau_id)
+)
+
+
 def person_for_token(engine: Engine, token: str, *, now_ms: int | None = None) -> Person | None:
     """The person a live token belongs to, or None (unknown, revoked, or person disabled)."""
+    with engine.begin() as conn:
+        return person_on(conn, token, now_ms=now_ms)
+
+
+def person_on(conn: Connection, token: str, *, now_ms: int | None = None) -> Person | None:
+    """`person_for_token` inside the caller's transaction: one query (the token, its person
+    and their plateaux), and `last_used_at` refreshed when it is due. Checked on every
+    request, never cached: a revocation holds at once, on every server process."""
     now = _now_ms() if now_ms is None else now_ms
-    digest = token_hash(token)
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                select(
-                    m.tokens.c.id,
-                    m.tokens.c.last_used_at,
-                    m.people.c.id.label("pid"),
-                    m.people.c.login,
-                    m.people.c.name,
-                    m.people.c.role,
-                )
-                .join(m.people, m.people.c.id == m.tokens.c.person_id)
-                .where(
-                    m.tokens.c.token_hash == digest,
-                    m.tokens.c.revoked_at.is_(None),
-                    m.people.c.disabled.is_(False),
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        person = _person(conn, int(row["pid"]), row["login"], row["name"], row["role"])
-    if row["last_used_at"] is None or now - int(row["last_used_at"]) > TOUCH_EVERY_MS:
-        with engine.begin() as conn:
-            conn.execute(
-                update(m.tokens).where(m.tokens.c.id == row["id"]).values(last_used_at=now)
-            )
-    return person
+    rows = conn.execute(_TOKEN_QUERY, {"digest": token_hash(token)}).all()
+    if not rows:
+        return None
+    token_id, last_used, person_id, login, name, role, _plateau = rows[0]
+    plateau_ids = tuple(int(r[6]) for r in rows if r[6] is not None)
+    if last_used is None or now - int(last_used) > TOUCH_EVERY_MS:
+        conn.execute(update(m.tokens).where(m.tokens.c.id == token_id).values(last_used_at=now))
+    return Person(int(person_id), str(login), str(name), str(role), plateau_ids)
 
 
 def revoke(engine: Engine, token: str, *, now_ms: int | None = None) -> bool:

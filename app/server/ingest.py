@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.engine import Connection
 
 from app.server import models as m
@@ -36,6 +35,9 @@ _FIELDS = {
     "monotonic_ms": int,
 }
 _OPTIONAL = {"activity": str, "key": str, "note": str, "clock_jump_ms": int}
+_ALLOWED = frozenset(_FIELDS) | frozenset(_OPTIONAL)
+_REQUIRED = tuple(_FIELDS.items())
+_MAYBE = tuple(_OPTIONAL.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +73,17 @@ def check_event(
     """One event as a row to insert, or ValueError naming the field that is wrong."""
     if not isinstance(raw, dict):
         raise ValueError("an event is a JSON object")
-    unknown = set(raw) - set(_FIELDS) - set(_OPTIONAL)
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]}: unknown field")
-    for name, kind in _FIELDS.items():
-        if name not in raw:
-            raise ValueError(f"{name}: missing")
-        if not isinstance(raw[name], kind) or isinstance(raw[name], bool):
-            raise ValueError(f"{name}: expected {kind.__name__}")
-    for name, kind in _OPTIONAL.items():
+    if not raw.keys() <= _ALLOWED:
+        raise ValueError(f"{sorted(raw.keys() - _ALLOWED)[0]}: unknown field")
+    # `type(v) is int`, not isinstance: JSON's true/false must not pass for numbers.
+    for name, kind in _REQUIRED:
         value = raw.get(name)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        if type(value) is not kind:
+            wrong = "missing" if value is None else f"expected {kind.__name__}"
+            raise ValueError(f"{name}: {wrong}")
+    for name, kind in _MAYBE:
+        value = raw.get(name)
+        if value is not None and type(value) is not kind:
             raise ValueError(f"{name}: expected {kind.__name__} or null")
     event_uuid = _check_uuid(raw["uuid"], "uuid")
     device_id = _check_uuid(raw["device_id"], "device_id")
@@ -139,59 +141,106 @@ def check_event(
     }
 
 
+_ACTIVITIES_QUERY = (
+    select(m.activities.c.name, m.activities.c.id, m.activities.c.plateau_id)
+    .where(m.activities.c.plateau_id.in_(bindparam("plateaux", expanding=True)))
+    .order_by(m.activities.c.plateau_id)
+)
+
+
 def activities_of(conn: Connection, person: Person) -> dict[str, tuple[int, int]]:
     """Activity name → (activity id, plateau id), over the person's plateaux."""
-    rows = conn.execute(
-        select(m.activities.c.name, m.activities.c.id, m.activities.c.plateau_id)
-        .where(m.activities.c.plateau_id.in_(person.plateau_ids))
-        .order_by(m.activities.c.plateau_id)
-    ).all()
+    rows = conn.execute(_ACTIVITIES_QUERY, {"plateaux": list(person.plateau_ids)}).all()
     found: dict[str, tuple[int, int]] = {}
     for name, activity_id, plateau_id in rows:
         found.setdefault(str(name), (int(activity_id), int(plateau_id)))
     return found
 
 
+_COLUMNS = (
+    "uuid",
+    "device_id",
+    "seq",
+    "person_id",
+    "plateau_id",
+    "activity_id",
+    "kind",
+    "key",
+    "client_at",
+    "received_at",
+    "corrected_at",
+    "clock_offset_ms",
+    "tz_name",
+    "utc_offset_s",
+    "monotonic_ms",
+    "clock_jump_ms",
+    "note",
+)
+
+
+def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows that are new, in one statement; return their uuids.
+
+    Written as SQL with the driver's own placeholders: building the same statement through
+    SQLAlchemy's compiler costs more than the database's work for a batch of 100.
+    """
+    mark = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
+    one = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+    sql = (  # only constant names and placeholders: the values go as parameters
+        f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608
+        + ", ".join([one] * len(rows))
+        + " ON CONFLICT DO NOTHING RETURNING uuid"
+    )
+    params = tuple(row[c] for row in rows for c in _COLUMNS)
+    return {str(u) for u in conn.exec_driver_sql(sql, params).scalars()}
+
+
 def ingest(
     engine: Engine, person: Person, events: Sequence[Any], *, now_ms: int, offset_ms: int
 ) -> BatchResult:
     """Check, insert (once) and acknowledge a batch. Commits before returning."""
+    with engine.begin() as conn:
+        return ingest_on(conn, person, events, now_ms=now_ms, offset_ms=offset_ms)
+
+
+def ingest_on(
+    conn: Connection, person: Person, events: Sequence[Any], *, now_ms: int, offset_ms: int
+) -> BatchResult:
+    """`ingest` inside the caller's transaction: the acknowledgement it returns holds only
+    once the caller has committed."""
     rejected: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
-    with engine.begin() as conn:
-        known = activities_of(conn, person)
-        seen: set[str] = set()
-        for raw in events:
-            ident = raw.get("uuid") if isinstance(raw, dict) else None
-            ident = ident if isinstance(ident, str) else ""
-            try:
-                row = check_event(raw, person, known, now_ms=now_ms, offset_ms=offset_ms)
-            except ValueError as exc:
-                rejected.append({"uuid": ident, "reason": str(exc)})
-                continue
-            if row["uuid"] in seen:
-                continue  # the same event twice in one batch: one insert, one ack
-            seen.add(row["uuid"])
-            rows.append(row)
-        new = 0
-        stored: set[str] = set()
-        if rows:
-            # One batched INSERT (insertmanyvalues); RETURNING names the rows that were new.
-            # The others are either the same events again (acknowledged) or another event's
-            # (device, seq) (rejected): only those few are looked up.
-            dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(m.events).on_conflict_do_nothing().returning(m.events.c.uuid)
-            inserted = {str(u) for u in conn.execute(stmt, rows).scalars()}
-            new = len(inserted)
-            stored = set(inserted)
-            others = [r["uuid"] for r in rows if r["uuid"] not in inserted]
-            if others:
-                stored.update(
-                    str(u)
-                    for u in conn.execute(
-                        select(m.events.c.uuid).where(m.events.c.uuid.in_(others))
-                    ).scalars()
-                )
+    known = activities_of(conn, person)
+    seen: set[str] = set()
+    for raw in events:
+        ident = raw.get("uuid") if isinstance(raw, dict) else None
+        ident = ident if isinstance(ident, str) else ""
+        try:
+            row = check_event(raw, person, known, now_ms=now_ms, offset_ms=offset_ms)
+        except ValueError as exc:
+            rejected.append({"uuid": ident, "reason": str(exc)})
+            continue
+        if row["uuid"] in seen:
+            continue  # the same event twice in one batch: one insert, one ack
+        seen.add(row["uuid"])
+        rows.append(row)
+    new = 0
+    stored: set[str] = set()
+    if rows:
+        # One INSERT for the whole batch; RETURNING names the rows that were new.
+        # The others are either the same events again (acknowledged) or another event's
+        # (device, seq) (rejected): only those few are looked up.
+        inserted = _insert_new(conn, rows)
+        new = len(inserted)
+        stored = set(inserted)
+        others = [r["uuid"] for r in rows if r["uuid"] not in inserted]
+        if others:
+            stored.update(
+                str(u)
+                for u in conn.execute(
+                    select(m.events.c.uuid).where(m.events.c.uuid.in_(others))
+                ).scalars()
+            )
     accepted = [r["uuid"] for r in rows if r["uuid"] in stored]
     for r in rows:
         if r["uuid"] not in stored:
