@@ -538,3 +538,18 @@ def test_the_plateau_names_and_colours_the_keys(bar: Bar, tmp_path: Path) -> Non
     assert bar.status_name == "Pause"
     bar.apply_profile(None)  # signed out: our keys again
     assert bar.keys[Key.OFF].text() == "Hors production"
+
+
+def test_the_network_coming_back_wakes_the_sync(bar: Bar, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtNetwork import QNetworkInformation
+
+    kicks: list[int] = []
+    monkeypatch.setattr(bar.sync, "kick", lambda: kicks.append(1))
+    if not bar.sync.watch_network():
+        pytest.skip("no network information backend on this machine")
+    info = QNetworkInformation.instance()
+    assert info is not None
+    info.reachabilityChanged.emit(QNetworkInformation.Reachability.Disconnected)
+    assert kicks == []
+    info.reachabilityChanged.emit(QNetworkInformation.Reachability.Online)
+    assert kicks == [1]

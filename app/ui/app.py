@@ -126,6 +126,7 @@ def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> in
             return
         bar.attach(opener.recorder)
         bar.apply_profile(opener.profile)
+        bar.sync.watch_network()
         bar.local_agent = settings.local_agent
         if opener.account is not None and opener.token is not None:
             bar.sync.start(opener.account, opener.token, opener.claim)

@@ -82,6 +82,32 @@ class SyncLink(QObject):
         if self._worker is not None:
             self._worker.kick()
 
+    def watch_network(self) -> bool:
+        """Sync at once when the OS says the network came back (VPN up, another Wi-Fi),
+        rather than at the end of a backoff of up to a minute. False where the platform has
+        no network information backend (the backoff still gets there)."""
+        from PySide6.QtNetwork import QNetworkInformation  # noqa: PLC0415
+
+        if not QNetworkInformation.loadDefaultBackend():
+            return False
+        info = QNetworkInformation.instance()
+        if info is None:
+            return False
+        # A bound method: Qt drops the connection when this link is destroyed.
+        info.reachabilityChanged.connect(self._on_reachability)
+        log.info("network changes watched through %s", info.backendName())
+        return True
+
+    def _on_reachability(self, reachability: object) -> None:
+        from PySide6.QtNetwork import QNetworkInformation  # noqa: PLC0415
+
+        if reachability in (
+            QNetworkInformation.Reachability.Online,
+            QNetworkInformation.Reachability.Site,
+            QNetworkInformation.Reachability.Local,
+        ):
+            self.kick()
+
     def _state(self) -> dict[str, object]:
         state = self.recorder.state
         return {
