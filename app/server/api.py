@@ -7,6 +7,7 @@ Versioned under /v1. Everything but /health needs a bearer token. Errors are JSO
 {"error": "...", "field": "..."} with a 4xx status; never a 500 for bad input.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -15,18 +16,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.server import auth, export, heartbeats, ingest, migrate
+from app.server import auth, export, heartbeats, ingest, live, migrate
 from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import DirectoryError
@@ -42,6 +44,9 @@ _ENVELOPE = {"device_id", "sent_at_ms", "clock_offset_ms", "events"}
 class ServerConfig:
     db_url: str
     migrate_on_start: bool = True
+    zone: str = "Europe/Paris"  # the site's time zone: what "today" means on the panel
+    live_poll_s: float = live.POLL_S
+    keepalive_s: float = 15.0
 
 
 class ApiError(Exception):
@@ -95,6 +100,10 @@ def _envelope(body: Any, received: int) -> tuple[list[Any], int]:
     elif not isinstance(offset, int) or isinstance(offset, bool):
         raise ApiError(422, "clock_offset_ms: a whole number is needed", "clock_offset_ms")
     return events, offset
+
+
+def _sse(kind: str, data: Any) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
@@ -157,7 +166,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         if config.migrate_on_start:
             migrate.upgrade(engine)
         app.state.engine = engine
+        hub = live.LiveHub(engine, poll_s=config.live_poll_s)
+        hub.start()
+        app.state.hub = hub
         yield
+        await hub.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -294,6 +307,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         result = await run_in_threadpool(check_and_store)
         if result is None:
             raise_bad_token()
+        if result.new:
+            request.app.state.hub.wake()
         return json_response(
             {
                 "accepted": result.accepted,
@@ -350,6 +365,53 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise ApiError(422, str(exc), field) from None
         return {"events": rows, "truncated": len(rows) == limit}
 
+    @app.get("/v1/stream")
+    async def stream(request: Request, engine: EngineDep, person: PersonDep) -> Response:
+        """Server-Sent Events: `snapshot` first, then `events`, `presence` and (for an
+        agent) `coverage`; a comment every `keepalive_s`. `resync` or the end of the stream
+        means: reconnect and start again from a snapshot."""
+        hub: live.LiveHub = request.app.state.hub
+        scope = live.scope_for(person)
+        zone = ZoneInfo(config.zone)
+        token = bearer_token(request.headers.get("authorization"))
+
+        async def messages() -> AsyncIterator[bytes]:
+            sub = hub.subscribe(scope)  # before the snapshot: no change falls in between
+            try:
+                snap = await run_in_threadpool(
+                    live.snapshot, engine, scope, now_ms=_now_ms(), zone=zone
+                )
+                yield _sse("snapshot", snap)
+                if scope.person_ids is not None and scope.coverage_plateaux:
+                    cover = await run_in_threadpool(
+                        live.coverage, engine, scope.coverage_plateaux, now_ms=_now_ms()
+                    )
+                    yield _sse("coverage", cover)
+                while True:
+                    try:
+                        kind, data = await asyncio.wait_for(
+                            sub.queue.get(), timeout=config.keepalive_s
+                        )
+                    except TimeoutError:
+                        # A revoked token or a disabled person ends the stream too.
+                        still = await run_in_threadpool(auth.person_for_token, engine, token)
+                        if still is None:
+                            yield _sse("bye", {"reason": "signed out"})
+                            return
+                        yield b": keepalive\n\n"
+                        continue
+                    yield _sse(kind, data)
+                    if kind in ("resync", "bye"):
+                        return
+            finally:
+                hub.unsubscribe(sub)
+
+        return StreamingResponse(
+            messages(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
     @app.post("/v1/heartbeat")
     async def heartbeat(request: Request, engine: EngineDep, person: PersonDep) -> dict[str, Any]:
         received = _now_ms()
@@ -369,7 +431,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         if not isinstance(pending, int) or isinstance(pending, bool) or pending < 0:
             raise ApiError(422, "pending: a count is needed", "pending")
         encoded = json.dumps(state)[:2000]
-        heartbeats.record(
+        await run_in_threadpool(
+            heartbeats.record,
             engine,
             person_id=person.id,
             device_id=device_id,
@@ -377,6 +440,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             state=encoded,
             pending=pending,
         )
+        request.app.state.hub.wake()
         return {"received_at_ms": received, "replied_at_ms": _now_ms()}
 
     return app

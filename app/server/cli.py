@@ -66,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
     )
     serve.add_argument("--port", type=int, default=8750)
+    serve.add_argument(
+        "--tz", default="Europe/Paris", help="the site's time zone: what 'today' is on panels"
+    )
+    serve.add_argument(
+        "--stream-keepalive",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="how often an idle live stream says it is alive (and rechecks its token)",
+    )
 
     plateau = command("plateau", "plateaux")
     psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -276,12 +286,19 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
 
 def _serve(args: argparse.Namespace, engine: Any) -> int:
     import logging  # noqa: PLC0415
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
 
     import uvicorn  # noqa: PLC0415
 
     from app.server import migrate  # noqa: PLC0415
     from app.server.api import ServerConfig, create_app  # noqa: PLC0415
 
+    if not 0.1 <= args.stream_keepalive <= 300:
+        return _fail("--stream-keepalive: from 0.1 to 300 seconds", EXIT_USAGE)
+    try:
+        ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return _fail(f"--tz: unknown time zone {args.tz!r} (e.g. Europe/Paris)", EXIT_USAGE)
     revision = migrate.upgrade(engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     url = engine.url.render_as_string(hide_password=False)
@@ -304,7 +321,15 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         flush=True,
     )
     config = uvicorn.Config(
-        create_app(ServerConfig(url, migrate_on_start=False)), log_level="warning", access_log=False
+        create_app(
+            ServerConfig(
+                url, migrate_on_start=False, zone=args.tz, keepalive_s=args.stream_keepalive
+            )
+        ),
+        log_level="warning",
+        access_log=False,
+        # Live streams never end by themselves: on shutdown they are cut after this long.
+        timeout_graceful_shutdown=3,
     )
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK

@@ -123,6 +123,7 @@ events = Table(
 )
 Index("events_person_time", events.c.person_id, events.c.corrected_at)
 Index("events_plateau_time", events.c.plateau_id, events.c.corrected_at)
+Index("events_received", events.c.received_at)  # the live stream's change feed
 
 presence = Table(
     "presence",

@@ -1,0 +1,424 @@
+"""The live stream: a snapshot of what a person may see, then the changes, read from the
+database — never from one process's memory — so that a panel streaming from one server
+process sees an agent who syncs to another.
+
+Who sees what (enforced here, for every message):
+- an agent: themselves only, plus their plateaux' coverage (counts, no names);
+- a lead: the people of their plateaux;
+- an admin: everyone.
+
+Each server process runs one `LiveHub`: one poll of the database every `poll_s` for events
+received and heartbeats seen since the last poll (with a look-back, as transactions may
+commit out of order), fanned out to the streams it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from app.server import models as m
+from app.server.ingest import Person
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.2
+LOOKBACK_MS = 10_000  # a transaction may commit this long after it took its receive time
+QUEUE_MAX = 5_000  # a stream this far behind is cut; its panel reconnects and resyncs
+HISTORY_MS = 36 * 3600 * 1000  # how far back a snapshot looks for a shift still open today
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one stream may carry. None: no limit on that axis."""
+
+    person_ids: frozenset[int] | None
+    plateau_ids: frozenset[int] | None
+    coverage_plateaux: frozenset[int] = frozenset()
+
+    def sees(self, person_id: int, plateau_ids: Iterable[int]) -> bool:
+        if self.person_ids is not None and person_id not in self.person_ids:
+            return False
+        return self.plateau_ids is None or bool(self.plateau_ids & set(plateau_ids))
+
+
+def scope_for(person: Person) -> Scope:
+    if person.role == "admin":
+        return Scope(None, None)
+    if person.role == "lead":
+        plateaux = frozenset(person.plateau_ids)
+        return Scope(None, plateaux, plateaux)
+    return Scope(frozenset({person.id}), None, frozenset(person.plateau_ids))
+
+
+def day_bounds(now_ms: int, zone: ZoneInfo) -> tuple[int, int]:
+    day = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone).date()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def _event_query() -> Any:
+    e, p, a = m.events, m.people, m.activities
+    return (
+        select(
+            e.c.uuid,
+            e.c.device_id,
+            e.c.seq,
+            e.c.person_id,
+            e.c.plateau_id,
+            p.c.login,
+            a.c.name.label("activity"),
+            e.c.kind,
+            e.c.key,
+            e.c.corrected_at,
+            e.c.received_at,
+            e.c.tz_name,
+            e.c.utc_offset_s,
+            e.c.note,
+        )
+        .join(p, p.c.id == e.c.person_id)
+        .outerjoin(a, a.c.id == e.c.activity_id)
+    )
+
+
+def wire_event(row: Any) -> dict[str, Any]:
+    """An event as the stream carries it (times are the store's corrected times)."""
+    return {
+        "uuid": row.uuid,
+        "device_id": row.device_id,
+        "seq": row.seq,
+        "agent": row.login,
+        "kind": row.kind,
+        "key": row.key,
+        "activity": row.activity,
+        "at_ms": row.corrected_at,
+        "tz": row.tz_name,
+        "utc_offset_s": row.utc_offset_s,
+        "note": row.note,
+    }
+
+
+def _presence(conn: Connection, person_ids: list[int] | None, since_ms: int) -> list[Any]:
+    pr = m.presence
+    query = select(pr.c.person_id, pr.c.device_id, pr.c.last_seen_at, pr.c.pending).where(
+        pr.c.last_seen_at >= since_ms
+    )
+    if person_ids is not None:
+        query = query.where(pr.c.person_id.in_(person_ids))
+    return list(conn.execute(query))
+
+
+def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> dict[str, Any]:
+    """Everything the stream's owner may see, as of now: the plateaux (keys, thresholds,
+    activities), the people, their events since before today began, their last heartbeat."""
+    start, end = day_bounds(now_ms, zone)
+    with engine.connect() as conn:
+        plateaux_q = select(m.plateaux).order_by(m.plateaux.c.name)
+        if scope.plateau_ids is not None or scope.person_ids is not None:
+            visible = scope.plateau_ids if scope.plateau_ids is not None else None
+            if visible is None:
+                visible = frozenset(
+                    conn.execute(
+                        select(m.memberships.c.plateau_id).where(
+                            m.memberships.c.person_id.in_(scope.person_ids or ())
+                        )
+                    ).scalars()
+                )
+            plateaux_q = plateaux_q.where(m.plateaux.c.id.in_(visible))
+        plateaux = list(conn.execute(plateaux_q).mappings())
+        plateau_ids = [p["id"] for p in plateaux]
+        keys = list(
+            conn.execute(
+                select(m.plateau_keys).where(m.plateau_keys.c.plateau_id.in_(plateau_ids))
+            ).mappings()
+        )
+        acts = list(
+            conn.execute(
+                select(m.activities)
+                .where(m.activities.c.plateau_id.in_(plateau_ids), m.activities.c.active)
+                .order_by(m.activities.c.name)
+            ).mappings()
+        )
+        members = list(
+            conn.execute(
+                select(m.people.c.id, m.people.c.login, m.people.c.name, m.people.c.role)
+                .add_columns(m.memberships.c.plateau_id)
+                .join(m.memberships, m.memberships.c.person_id == m.people.c.id)
+                .where(m.people.c.disabled.is_(False))
+                .order_by(m.people.c.name)
+            )
+        )
+        people: dict[int, dict[str, Any]] = {}
+        names = {p["id"]: p["name"] for p in plateaux}
+        for row in members:
+            if not scope.sees(row.id, [row.plateau_id]) or row.plateau_id not in names:
+                continue
+            if scope.plateau_ids is not None and row.role == "admin":
+                continue
+            person = people.setdefault(
+                row.id,
+                {
+                    "login": row.login,
+                    "name": row.name,
+                    "role": row.role,
+                    "plateaux": [],
+                    "last_seen_ms": None,
+                    "events": [],
+                },
+            )
+            person["plateaux"].append(names[row.plateau_id])
+        ids = list(people)
+        rows = conn.execute(
+            _event_query()
+            .where(m.events.c.person_id.in_(ids), m.events.c.corrected_at >= start - HISTORY_MS)
+            .order_by(m.events.c.corrected_at, m.events.c.id)
+        )
+        for row in rows:
+            people[row.person_id]["events"].append(wire_event(row))
+        seen = conn.execute(
+            select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at))
+            .where(m.presence.c.person_id.in_(ids))
+            .group_by(m.presence.c.person_id)
+        )
+        for person_id, last_seen in seen:
+            people[person_id]["last_seen_ms"] = last_seen
+    return {
+        "server_now_ms": now_ms,
+        "day_start_ms": start,
+        "day_end_ms": end,
+        "zone": zone.key,
+        "plateaux": [
+            {
+                "name": p["name"],
+                "pause_threshold_s": p["pause_threshold_s"],
+                "keys": {
+                    k["key"]: {"label": k["label"], "colour": k["colour"]}
+                    for k in keys
+                    if k["plateau_id"] == p["id"]
+                },
+                "activities": [a["name"] for a in acts if a["plateau_id"] == p["id"]],
+            }
+            for p in plateaux
+        ],
+        "agents": list(people.values()),
+    }
+
+
+@dataclass(slots=True)
+class Change:
+    """What one poll found: events (with who they belong to) and heartbeats."""
+
+    events: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    presence: list[tuple[int, str, int, int]] = field(default_factory=list)
+    memberships: dict[int, frozenset[int]] = field(default_factory=dict)
+    logins: dict[int, str] = field(default_factory=dict)
+
+
+def changes(engine: Engine, since_ms: int) -> Change:
+    found = Change()
+    with engine.connect() as conn:
+        for row in conn.execute(
+            _event_query()
+            .where(m.events.c.received_at >= since_ms)
+            .order_by(m.events.c.corrected_at, m.events.c.id)
+        ):
+            found.events.append((row.person_id, row.plateau_id, wire_event(row)))
+        found.presence = [
+            (r.person_id, r.device_id, r.last_seen_at, r.pending)
+            for r in _presence(conn, None, since_ms)
+        ]
+        who = {p for p, _pl, _e in found.events} | {p for p, *_ in found.presence}
+        if who:
+            for person_id, plateau_id in conn.execute(
+                select(m.memberships.c.person_id, m.memberships.c.plateau_id).where(
+                    m.memberships.c.person_id.in_(who)
+                )
+            ):
+                found.memberships[person_id] = found.memberships.get(person_id, frozenset()) | {
+                    plateau_id
+                }
+            found.logins = dict(
+                conn.execute(
+                    select(m.people.c.id, m.people.c.login).where(m.people.c.id.in_(who))
+                ).all()
+            )
+    return found
+
+
+def coverage(engine: Engine, plateau_ids: Iterable[int], *, now_ms: int) -> dict[str, Any]:
+    """Per activity of these plateaux: how many agents are in production right now, of how
+    many on shift and seen in the last 5 minutes (counts only: no names)."""
+    e = m.events
+    since = now_ms - HISTORY_MS
+    plateaux = list(plateau_ids)
+    with engine.connect() as conn:
+        latest = (
+            select(e.c.person_id, func.max(e.c.id).label("id"))
+            .where(
+                e.c.plateau_id.in_(plateaux),
+                e.c.corrected_at >= since,
+                e.c.kind.in_(("shift_start", "status", "shift_end")),
+            )
+            .group_by(e.c.person_id)
+            .subquery()
+        )
+        alive = (
+            select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at).label("seen"))
+            .group_by(m.presence.c.person_id)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(e.c.kind, e.c.key, m.activities.c.name, alive.c.seen, e.c.received_at)
+            .join(latest, and_(latest.c.id == e.c.id))
+            .outerjoin(m.activities, m.activities.c.id == e.c.activity_id)
+            .outerjoin(alive, alive.c.person_id == e.c.person_id)
+        ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, key, activity, seen, received in rows:
+        last_sign = max(seen or 0, received)
+        if kind == "shift_end" or now_ms - last_sign > 5 * 60_000 or activity is None:
+            continue
+        entry = counts.setdefault(activity, {"production": 0, "present": 0})
+        entry["present"] += 1
+        entry["production"] += key == "production"
+    return {"activities": counts, "at_ms": now_ms}
+
+
+class Subscriber:
+    """One stream's queue of messages, and what it may see."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(QUEUE_MAX)
+        self.overflowed = False
+
+    def put(self, kind: str, data: Any) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait((kind, data))
+        except asyncio.QueueFull:
+            self.overflowed = True  # the stream ends; the panel resyncs from a snapshot
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.get_nowait()
+                self.queue.put_nowait(("resync", {}))
+
+
+class LiveHub:
+    """Polls the database for changes and hands each stream what it may see."""
+
+    def __init__(self, engine: Engine, *, poll_s: float = POLL_S) -> None:
+        self.engine = engine
+        self.poll_s = poll_s
+        self.subscribers: set[Subscriber] = set()
+        self._seen: dict[str, int] = {}  # uuid or heartbeat key → receive time, for dedupe
+        self._task: asyncio.Task[None] | None = None
+        self._cursor_ms = _now_ms()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Poll now: this process has just stored something (others find it by polling)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for sub in self.subscribers:
+            sub.put("bye", {})
+
+    def subscribe(self, scope: Scope) -> Subscriber:
+        sub = Subscriber(scope)
+        self.subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            self._wake.clear()
+            if not self.subscribers:
+                self._cursor_ms = _now_ms()
+                continue
+            try:
+                await self.poll()
+            except Exception:  # the store may be down for a while: keep polling
+                log.exception("live poll failed")
+
+    async def poll(self) -> None:
+        started = _now_ms()
+        since = self._cursor_ms - LOOKBACK_MS
+        found = await run_in_threadpool(changes, self.engine, since)
+        self._cursor_ms = started
+        fresh_events = []
+        for person_id, plateau_id, event in found.events:
+            if event["uuid"] in self._seen:
+                continue
+            self._seen[event["uuid"]] = started
+            fresh_events.append((person_id, plateau_id, event))
+        fresh_presence = []
+        for person_id, device_id, last_seen, pending in found.presence:
+            key = f"{person_id}/{device_id}/{last_seen}"
+            if key in self._seen:
+                continue
+            self._seen[key] = started
+            fresh_presence.append((person_id, last_seen, pending))
+        cutoff = started - 2 * LOOKBACK_MS
+        self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
+        if not (fresh_events or fresh_presence):
+            return
+        touched_plateaux: set[int] = set()
+        for sub in list(self.subscribers):
+            events = [
+                e
+                for person_id, plateau_id, e in fresh_events
+                if sub.scope.sees(person_id, found.memberships.get(person_id, {plateau_id}))
+            ]
+            if events:
+                sub.put("events", {"events": events})
+            beats = [
+                {"agent": found.logins.get(person_id, ""), "last_seen_ms": seen, "pending": n}
+                for person_id, seen, n in fresh_presence
+                if sub.scope.sees(person_id, found.memberships.get(person_id, frozenset()))
+            ]
+            if beats:
+                sub.put("presence", {"presence": beats})
+        for _person_id, plateau_id, _e in fresh_events:
+            touched_plateaux.add(plateau_id)
+        await self._send_coverage(touched_plateaux, started)
+
+    async def _send_coverage(self, plateaux: set[int], now_ms: int) -> None:
+        wanting = [
+            s
+            for s in self.subscribers
+            if s.scope.person_ids is not None and s.scope.coverage_plateaux & plateaux
+        ]
+        cache: dict[frozenset[int], dict[str, Any]] = {}
+        for sub in wanting:
+            key = sub.scope.coverage_plateaux
+            if key not in cache:
+                cache[key] = await run_in_threadpool(coverage, self.engine, key, now_ms=now_ms)
+            sub.put("coverage", cache[key])
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
