@@ -8,7 +8,9 @@ It knows nothing of Qt: the panel gets the messages through `on_message`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -74,10 +76,13 @@ class StreamClient(threading.Thread):
         with self._lock:
             response = self._response
         if response is not None:
-            try:
-                response.close()  # unblocks the read
-            except Exception:  # closing from another thread may race the read
-                log.debug("closing the stream raced its read", exc_info=True)
+            # Shut the socket down: that wakes the thread blocked reading it at once (closing
+            # the response from this thread would not).
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         if self.is_alive():
             self.join(timeout_s)
 
