@@ -1,0 +1,263 @@
+"""The live panel's model: a plateau's agents as the stream tells them (pure Python).
+
+The panel and the bar's day view compute what they show with the same functions
+(`ShiftState.replay`, `totals`) from the same events: an agent sees their day as their lead
+does. Times are the store's (clock-corrected); `now_ms` passed in is the panel's clock already
+set to the server's (`PlateauLive.server_offset_ms`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from app.domain.events import Event, Key, Kind
+from app.domain.shift import ShiftState
+from app.domain.totals import RunningTotals, Totals
+
+_KEYS = frozenset(k.value for k in Key)
+STALE_AFTER_MS = 60_000
+OFFLINE_AFTER_MS = 5 * 60_000
+DEFAULT_PAUSE_THRESHOLD_S = 15 * 60
+
+
+class Freshness(StrEnum):
+    """How recent the agent's last sign of life (heartbeat or event) is."""
+
+    ONLINE = "online"
+    STALE = "stale"  # no sign for a minute: the bar may be gone
+    OFFLINE = "offline"  # none for 5 minutes
+    ENDED = "ended"  # not on shift
+
+
+class Level(StrEnum):
+    """How a row stands against the plateau's pause threshold."""
+
+    NORMAL = "normal"
+    OVER = "over"  # a pause longer than the threshold
+    WAY_OVER = "way_over"  # longer than twice the threshold
+
+
+@dataclass(frozen=True, slots=True)
+class PlateauInfo:
+    name: str
+    pause_threshold_s: int = DEFAULT_PAUSE_THRESHOLD_S
+    labels: dict[Key, str] = field(default_factory=dict)
+    colours: dict[Key, str] = field(default_factory=dict)
+    activities: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class AgentLive:
+    """One agent's events (ordered by time) and last heartbeat."""
+
+    login: str
+    name: str
+    role: str = "agent"
+    plateaux: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    last_seen_ms: int | None = None
+    version: int = 0  # bumped by each new event: what was derived from the events is stale
+    _uuids: set[str] = field(default_factory=set)
+    _order: list[tuple[int, str, int]] = field(default_factory=list)
+
+    def add(self, event: Event) -> bool:
+        """Add an event in its place by time; False if it was already there."""
+        if event.uuid in self._uuids:
+            return False
+        self._uuids.add(event.uuid)
+        key = (event.occurred_at_ms, event.device_id, event.seq or 0)
+        where = bisect.bisect_right(self._order, key)
+        self._order.insert(where, key)
+        self.events.insert(where, event)
+        self.version += 1
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    """One row of the panel, as of `now_ms`."""
+
+    login: str
+    name: str
+    plateau: str
+    state: ShiftState
+    freshness: Freshness
+    time_in_status_ms: int
+    today: Totals
+    note: str | None
+    level: Level
+    last_sign_ms: int | None
+
+    @property
+    def key(self) -> Key | None:
+        return self.state.key if self.state.open else None
+
+    @property
+    def production_share(self) -> float | None:
+        presence = self.today.presence_ms
+        return self.today.by_key[Key.PRODUCTION] / presence if presence else None
+
+    @property
+    def status(self) -> str:
+        """production, pause, off, unclassified, offline or ended (what the counters count)."""
+        if not self.state.open:
+            return "ended"
+        if self.freshness is Freshness.OFFLINE:
+            return "offline"
+        return self.key.value if self.key is not None else "unclassified"
+
+
+def event_from_wire(data: dict[str, Any]) -> Event:
+    """A stream event (see app.server.live.wire_event) as a domain event."""
+    key = data.get("key")
+    return Event(
+        device_id=str(data["device_id"]),
+        agent=str(data["agent"]),
+        kind=Kind(data["kind"]),
+        occurred_at_ms=int(data["at_ms"]),
+        tz_name=str(data.get("tz") or "UTC"),
+        utc_offset_s=int(data.get("utc_offset_s") or 0),
+        monotonic_ms=0,
+        activity=data.get("activity"),
+        key=Key(key) if key else None,
+        note=data.get("note"),
+        uuid=str(data["uuid"]),
+        seq=int(data["seq"]) if data.get("seq") is not None else None,
+    )
+
+
+class PlateauLive:
+    """The agents a stream shows, kept up to date by its messages."""
+
+    def __init__(self) -> None:
+        self.agents: dict[str, AgentLive] = {}
+        self.plateaux: dict[str, PlateauInfo] = {}
+        self.day_start_ms = 0
+        self.day_end_ms = 0
+        self.server_offset_ms = 0  # server clock − local clock, from the snapshot
+        # Per agent, what only changes with a new event: (version, state, running totals).
+        self._derived: dict[str, tuple[int, ShiftState, RunningTotals]] = {}
+
+    def load_snapshot(self, data: dict[str, Any], *, local_now_ms: int) -> None:
+        """Start again from a snapshot (after each (re)connection)."""
+        self.server_offset_ms = int(data["server_now_ms"]) - local_now_ms
+        self.day_start_ms = int(data["day_start_ms"])
+        self.day_end_ms = int(data["day_end_ms"])
+        self.plateaux = {}
+        for p in data.get("plateaux", []):
+            keys = p.get("keys", {})
+            self.plateaux[p["name"]] = PlateauInfo(
+                name=p["name"],
+                pause_threshold_s=int(p.get("pause_threshold_s") or DEFAULT_PAUSE_THRESHOLD_S),
+                labels={Key(k): v["label"] for k, v in keys.items() if k in _KEYS},
+                colours={Key(k): v["colour"] for k, v in keys.items() if k in _KEYS},
+                activities=tuple(p.get("activities", [])),
+            )
+        self.agents = {}
+        self._derived = {}
+        for a in data.get("agents", []):
+            agent = AgentLive(
+                login=a["login"],
+                name=a.get("name") or a["login"],
+                role=a.get("role", "agent"),
+                plateaux=list(a.get("plateaux", [])),
+                last_seen_ms=a.get("last_seen_ms"),
+            )
+            for e in a.get("events", []):
+                agent.add(event_from_wire(e))
+            self.agents[agent.login] = agent
+
+    def add_events(self, events: Iterable[dict[str, Any]]) -> set[str]:
+        """New events (in any order, repeats ignored); the logins whose rows changed."""
+        changed = set()
+        for data in events:
+            login = str(data["agent"])
+            agent = self.agents.get(login)
+            if agent is None:  # someone who joined the plateau since the snapshot
+                agent = self.agents[login] = AgentLive(login=login, name=login)
+            if agent.add(event_from_wire(data)):
+                changed.add(login)
+        return changed
+
+    def add_presence(self, beats: Iterable[dict[str, Any]]) -> set[str]:
+        changed = set()
+        for beat in beats:
+            agent = self.agents.get(str(beat.get("agent")))
+            seen = beat.get("last_seen_ms")
+            if agent is None or not isinstance(seen, int):
+                continue
+            if agent.last_seen_ms is None or seen > agent.last_seen_ms:
+                agent.last_seen_ms = seen
+                changed.add(agent.login)
+        return changed
+
+    def row(self, login: str, now_ms: int) -> AgentRow:
+        agent = self.agents[login]
+        derived = self._derived.get(login)
+        if derived is None or derived[0] != agent.version:
+            running = RunningTotals(self.day_start_ms, self.day_end_ms)
+            for event in agent.events:
+                running.feed(event)
+            derived = (agent.version, ShiftState.replay(agent.events), running)
+            self._derived[login] = derived
+        _version, state, running = derived
+        last_event = agent.events[-1].occurred_at_ms if agent.events else None
+        signs = [t for t in (agent.last_seen_ms, last_event) if t is not None]
+        last_sign = max(signs) if signs else None
+        if not state.open:
+            freshness = Freshness.ENDED
+        elif last_sign is None or now_ms - last_sign >= OFFLINE_AFTER_MS:
+            freshness = Freshness.OFFLINE
+        elif now_ms - last_sign >= STALE_AFTER_MS:
+            freshness = Freshness.STALE
+        else:
+            freshness = Freshness.ONLINE
+        since = state.since_ms if state.since_ms is not None else now_ms
+        in_status = max(now_ms - since, 0) if state.open else 0
+        plateau = agent.plateaux[0] if agent.plateaux else ""
+        info = self.plateaux.get(plateau, PlateauInfo(plateau))
+        level = Level.NORMAL
+        if state.open and state.key is Key.PAUSE:
+            threshold = info.pause_threshold_s * 1000
+            if in_status > 2 * threshold:
+                level = Level.WAY_OVER
+            elif in_status > threshold:
+                level = Level.OVER
+        note = None
+        if state.open and state.key is not None:
+            current = next(
+                (e for e in reversed(agent.events) if e.kind is Kind.STATUS and e.key is state.key),
+                None,
+            )
+            note = current.note if current is not None else None
+        return AgentRow(
+            login=agent.login,
+            name=agent.name,
+            plateau=plateau,
+            state=state,
+            freshness=freshness,
+            time_in_status_ms=in_status,
+            today=running.at(now_ms),
+            note=note,
+            level=level,
+            last_sign_ms=last_sign,
+        )
+
+    def rows(self, now_ms: int) -> list[AgentRow]:
+        return [self.row(login, now_ms) for login in self.agents]
+
+
+COUNTED = ("production", "pause", "off", "unclassified", "offline")
+
+
+def counters(rows: Iterable[AgentRow]) -> dict[str, int]:
+    """How many agents are in production, pause, off, unclassified, offline (on shift)."""
+    counts = dict.fromkeys(COUNTED, 0)
+    for row in rows:
+        if row.status in counts:
+            counts[row.status] += 1
+    return counts
