@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -158,3 +159,34 @@ def test_late_shuffled_and_repeated_events_give_the_same_rows(
     for one in mixed:
         shuffled.add_events([one])
     assert shuffled.row("marie", now) == in_order.row("marie", now)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["shift_start", "status", "activity", "shift_end"]),
+            st.sampled_from(["production", "pause", "off"]),
+            st.integers(min_value=-2 * H, max_value=26 * H),
+        ),
+        max_size=30,
+    ),
+    st.integers(min_value=0, max_value=26 * H),
+)
+def test_the_day_strip_and_the_totals_agree(
+    steps: list[tuple[str, str, int]], now_offset: int
+) -> None:
+    from app.domain.live import event_from_wire
+    from app.domain.totals import intervals, totals
+
+    events = [
+        event_from_wire(ev(n, "marie", kind, DAY + at, key if kind == "status" else None))
+        for n, (kind, key, at) in enumerate(steps, 1)
+    ]
+    now = DAY + now_offset
+    strip = intervals(events, DAY, DAY + 24 * H, now)
+    figures = totals(events, DAY, DAY + 24 * H, now)
+    for key in Key:
+        assert sum(i.duration_ms for i in strip if i.key is key) == figures.by_key[key]
+    assert sum(i.duration_ms for i in strip if i.key is None) == figures.unclassified_ms
+    assert all(DAY <= i.start_ms < i.end_ms <= DAY + 24 * H for i in strip)
+    assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(strip))

@@ -73,12 +73,14 @@ class RunningTotals:
             into.by_key[self._key] += hi - lo
 
     def feed(self, event: Event) -> None:
-        if event.kind not in (Kind.SHIFT_START, Kind.STATUS, Kind.SHIFT_END):
+        if event.kind not in (Kind.SHIFT_START, Kind.STATUS, Kind.SHIFT_END, Kind.ACTIVITY):
             return
         # A wall clock that went backwards gives a zero-length interval, never a negative one.
         at = max(event.occurred_at_ms, self._since)
         self._add(self._closed, at)
         self._since = at
+        if event.kind is Kind.ACTIVITY:
+            return  # the same key goes on (the day strip starts a new stretch here)
         if event.kind is Kind.SHIFT_START:
             self._in_shift, self._key = True, None
         elif event.kind is Kind.STATUS:
@@ -91,3 +93,52 @@ class RunningTotals:
         result = Totals(dict(self._closed.by_key), self._closed.unclassified_ms)
         self._add(result, max(now_ms, self._since))
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A stretch of the day in one status: `key` None is unclassified."""
+
+    start_ms: int
+    end_ms: int
+    key: Key | None
+    activity: str | None
+    note: str | None
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+def intervals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) -> list[Interval]:
+    """The day as stretches per status, clipped to [start_ms, end_ms), the open one running
+    until now. Built by the same rules as `totals` (a test holds them to each other): the
+    day view's strip and its figures cannot disagree."""
+    out: list[Interval] = []
+    in_shift, key, activity, note, since = False, None, None, None, 0
+
+    def close(until: int) -> None:
+        lo, hi = max(since, start_ms), min(until, end_ms)
+        if in_shift and hi > lo:
+            out.append(Interval(lo, hi, key, activity, note))
+
+    for event in events:
+        if event.kind is Kind.ACTIVITY:
+            at = max(event.occurred_at_ms, since)
+            close(at)
+            since, activity = at, event.activity
+            continue
+        if event.kind not in (Kind.SHIFT_START, Kind.STATUS, Kind.SHIFT_END):
+            continue
+        at = max(event.occurred_at_ms, since)
+        close(at)
+        since = at
+        if event.kind is Kind.SHIFT_START:
+            in_shift, key, activity, note = True, None, event.activity, None
+        elif event.kind is Kind.STATUS:
+            in_shift, key, note = True, event.key, event.note
+            activity = event.activity or activity
+        else:
+            in_shift, key, note = False, None, None
+    close(max(now_ms, since))
+    return out
