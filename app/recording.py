@@ -259,15 +259,21 @@ class Recorder:
     def _anchor_on(self, since_ms: int, reading: Reading) -> None:
         self._anchor_mono = reading.mono_ms - max(reading.wall_ms - since_ms, 0)
 
-    def _rebuild_today(self, now_ms: int) -> None:
+    def day_events(self, now_ms: int) -> tuple[tuple[int, int], list[Event]]:
+        """Today's bounds (local day) and this agent's events that tell it (from before it
+        began, for a shift that crossed midnight)."""
         day = local_day(now_ms, self.clock.zone())
         start, end = local_day_bounds(day, self.clock.zone())
-        running = RunningTotals(start, end)
-        mine = (
+        mine = [
             ev
             for ev in self.journal.events(since_ms=start - _LOOKBACK_MS)
             if ev.agent == self.agent
-        )
+        ]
+        return (start, end), mine
+
+    def _rebuild_today(self, now_ms: int) -> None:
+        (start, end), mine = self.day_events(now_ms)
+        running = RunningTotals(start, end)
         for ev in mine:
             running.feed(ev)
         self._today = running

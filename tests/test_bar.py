@@ -366,6 +366,7 @@ def test_my_day(bar: Bar, clock: FakeClock) -> None:
     bar.press(Key.PRODUCTION)
     clock.advance(60_000)
     bar.press(Key.PAUSE, "café")
+    clock.advance(30_000)
     dialog = bar.show_day()
     assert dialog.table.rowCount() == 3
     assert (item := dialog.table.item(2, 1)) is not None
@@ -373,6 +374,14 @@ def test_my_day(bar: Bar, clock: FakeClock) -> None:
     assert (note := dialog.table.item(2, 3)) is not None
     assert note.text() == "café"
     assert "Production : 1:00" in dialog.totals.text()
+    # The same numbers as the bar's own totals, and a strip that tells the same story.
+    assert dialog.figures == bar.recorder.today()
+    stretches = dialog.strip.stretches
+    assert [s.key for s in stretches] == [Key.PRODUCTION, Key.PAUSE]
+    assert stretches[-1].note == "café"
+    assert "Pause" in dialog.strip.describe(stretches[-1])
+    assert (cell := dialog.activities.item(0, 0)) is not None
+    assert cell.text() == "Assurance Auto"
     dialog.close()
 
 

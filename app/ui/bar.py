@@ -37,10 +37,10 @@ from app.config import Settings
 from app.domain.durations import format_duration, format_hm
 from app.domain.events import DEFAULT_KEY_LOOKS, InvalidEvent, Key, parse_key
 from app.domain.placement import Rect, place_bar
-from app.domain.totals import local_day, local_day_bounds
 from app.journal import JournalError
 from app.recording import Outcome, Recorder
-from app.ui.dialogs import DayDialog, NoteDialog, SettingsDialog
+from app.ui.dayview import DayDialog
+from app.ui.dialogs import NoteDialog, SettingsDialog
 from app.ui.i18n import Translations, choose_language
 from app.ui.keybutton import KeyButton
 from app.ui.theme import KEY_STYLES, tinted_pixmap
@@ -350,16 +350,19 @@ class Bar(QWidget):
         return dialog
 
     def show_day(self) -> DayDialog:
+        """My day: the same view a lead opens from the panel, from this journal's events."""
         dialog = DayDialog(self)
         now = self.recorder.clock.now_ms()
-        zone = self.recorder.clock.zone()
-        start, _end = local_day_bounds(local_day(now, zone), zone)
-        events = [
-            ev
-            for ev in self.recorder.journal.events(since_ms=start)
-            if ev.agent == self.recorder.agent
-        ]
-        dialog.show_day(self.recorder.today(), events, self.key_labels())
+        day, events = self.recorder.day_events(now)
+        looks = self._plateau_looks()
+        dialog.show_day(
+            events,
+            day=day,
+            now_ms=now,
+            labels=self.key_labels(),
+            colours={key: look.colour for key, look in looks.items()},
+            zone=self.recorder.clock.zone(),
+        )
         self.keep_dialog(dialog)
         dialog.open()
         return dialog

@@ -1,8 +1,7 @@
-"""The bar's small dialogs: a note with a click, my day, settings."""
+"""The bar's small dialogs: a note with a click, settings (my day: app.ui.dayview)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -12,19 +11,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.config import set_in_file
-from app.domain.durations import format_duration
-from app.domain.events import NOTE_MAX_CHARS, Event, Key, Kind
-from app.domain.totals import Totals
+from app.domain.events import NOTE_MAX_CHARS
 
 
 class NoteDialog(QDialog):
@@ -70,57 +64,6 @@ class NoteDialog(QDialog):
     def accept(self) -> None:
         self.note_given.emit(self.edit.text())
         super().accept()
-
-
-class DayDialog(QDialog):
-    """My day: today's totals per key and the list of today's events."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("My day"))
-        self.resize(520, 420)
-        layout = QVBoxLayout(self)
-        self.totals = QLabel()
-        self.totals.setTextFormat(Qt.TextFormat.PlainText)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(
-            [self.tr("Time"), self.tr("Event"), self.tr("Activity"), self.tr("Note")]
-        )
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(self.totals)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-
-    def show_day(self, totals: Totals, events: list[Event], labels: dict[Key, str]) -> None:
-        lines = [f"{labels[k]} : {format_duration(totals.by_key[k])}" for k in Key]
-        lines.append(self.tr("Unclassified") + f" : {format_duration(totals.unclassified_ms)}")
-        lines.append(self.tr("Presence") + f" : {format_duration(totals.presence_ms)}")
-        self.totals.setText("\n".join(lines))
-        self.table.setRowCount(len(events))
-        for row, ev in enumerate(events):
-            local = datetime.fromtimestamp(ev.occurred_at_ms / 1000, UTC).astimezone()
-            what = self._describe(ev, labels)
-            for col, text in enumerate(
-                (local.strftime("%H:%M:%S"), what, ev.activity or "", ev.note or "")
-            ):
-                self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
-
-    def _describe(self, ev: Event, labels: dict[Key, str]) -> str:
-        if ev.kind is Kind.STATUS and ev.key is not None:
-            return labels[ev.key]
-        names = {
-            Kind.SHIFT_START: self.tr("Shift start"),
-            Kind.SHIFT_END: self.tr("End of shift"),
-            Kind.ACTIVITY: self.tr("Activity change"),
-            Kind.CORRECTION: self.tr("Correction"),
-            Kind.CLOCK_JUMP: self.tr("PC clock changed"),
-        }
-        return names.get(ev.kind, ev.kind.value)
 
 
 class SettingsDialog(QDialog):

@@ -270,6 +270,10 @@
         <translation>Présence</translation>
     </message>
     <message>
+        <source>(no activity)</source>
+        <translation>(sans activité)</translation>
+    </message>
+    <message>
         <source>Shift start</source>
         <translation>Début de service</translation>
     </message>
@@ -376,6 +380,17 @@
     <message>
         <source>This computer has no keyring to keep your sign-in safely (%1). Bandeau can keep it in memory until the bar closes; you will then sign in again. It is never written to disk.</source>
         <translation>Cet ordinateur n’a pas de trousseau pour garder votre connexion en sécurité (%1). Bandeau peut la garder en mémoire jusqu’à la fermeture du bandeau ; vous vous reconnecterez ensuite. Elle n’est jamais écrite sur le disque.</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineStrip</name>
+    <message>
+        <source>Timeline of the day</source>
+        <translation>Frise de la journée</translation>
+    </message>
+    <message>
+        <source>Unclassified</source>
+        <translation>Non classé</translation>
     </message>
 </context>
 </TS>

@@ -1,0 +1,247 @@
+"""The day view: a strip of the day coloured by key, the totals per key and per activity,
+and the day's events. The same dialog for the agent ("my day", from the bar) and for the
+lead (from a panel row): same numbers, same code (app.domain.totals)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.durations import format_duration
+from app.domain.events import Event, Key, Kind
+from app.domain.totals import Interval, Totals, intervals, totals
+from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
+
+HOUR_MS = 3_600_000
+
+
+def _local_hour(ms: int, zone: tzinfo) -> int:
+    """The start of the local hour `ms` falls in."""
+    local = datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone)
+    return int(local.replace(minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+def _clock(ms: int, zone: tzinfo) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone).strftime("%H:%M")
+
+
+class TimelineStrip(QWidget):
+    """The day's stretches, painted; hovering one tells its times, status, activity, note."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setMinimumHeight(56)
+        self.stretches: list[Interval] = []
+        self.labels: dict[Key, str] = {}
+        self.colours: dict[Key, str] = {}
+        self.zone: tzinfo = UTC
+        self.view = (0, HOUR_MS)
+        self.setAccessibleName(self.tr("Timeline of the day"))
+
+    def sizeHint(self) -> QSize:
+        return QSize(560, 56)
+
+    def set_day(
+        self,
+        stretches: list[Interval],
+        *,
+        day: tuple[int, int],
+        labels: dict[Key, str],
+        colours: dict[Key, str],
+        zone: tzinfo,
+    ) -> None:
+        self.stretches, self.labels, self.colours, self.zone = stretches, labels, colours, zone
+        if stretches:
+            first = stretches[0].start_ms - HOUR_MS // 2
+            last = stretches[-1].end_ms + HOUR_MS // 2
+        else:
+            first, last = day[0] + 8 * HOUR_MS, day[0] + 18 * HOUR_MS
+        # Whole local hours, at least four of them, within the day.
+        start = max(day[0], _local_hour(first, zone))
+        end = min(day[1], _local_hour(last + HOUR_MS - 1, zone))
+        if end - start < 4 * HOUR_MS:
+            end = min(day[1], start + 4 * HOUR_MS)
+        self.view = (start, max(end, start + HOUR_MS))
+        self.setToolTip("")
+        self.update()
+
+    def _x(self, ms: int, width: float) -> float:
+        start, end = self.view
+        return (ms - start) / (end - start) * width
+
+    def _colour(self, key: Key | None) -> QColor:
+        if key is None:
+            return QColor(UNCLASSIFIED_COLOUR)
+        return QColor(self.colours.get(key, KEY_STYLES[key].colour))
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width = float(self.width())
+        bar = QRectF(0, 4, width, self.height() - 22)
+        p.fillRect(bar, QColor("#eceff1"))
+        for stretch in self.stretches:
+            x0, x1 = self._x(stretch.start_ms, width), self._x(stretch.end_ms, width)
+            rect = QRectF(x0, bar.top(), max(x1 - x0, 1.0), bar.height())
+            p.fillRect(rect, self._colour(stretch.key))
+            if stretch.key is None:  # unclassified: hatched, not told by colour alone
+                p.fillRect(rect, QBrush(QColor("#ffffff"), Qt.BrushStyle.BDiagPattern))
+            elif stretch.key is Key.PAUSE:
+                p.fillRect(rect, QBrush(QColor(0, 0, 0, 60), Qt.BrushStyle.Dense6Pattern))
+        p.setPen(QPen(QColor("#546e7a"), 1))
+        start, end = self.view
+        hour = start
+        step = HOUR_MS if end - start <= 12 * HOUR_MS else 2 * HOUR_MS
+        while hour <= end:
+            x = self._x(hour, width)
+            p.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 4))
+            label = _clock(hour, self.zone)
+            p.drawText(
+                QRectF(x - 20, bar.bottom() + 4, 40, 14), Qt.AlignmentFlag.AlignCenter, label
+            )
+            hour += step
+        p.end()
+
+    def stretch_at(self, x: float) -> Interval | None:
+        start, end = self.view
+        at = start + x / max(self.width(), 1) * (end - start)
+        return next((s for s in self.stretches if s.start_ms <= at < s.end_ms), None)
+
+    def describe(self, stretch: Interval) -> str:
+        what = (
+            self.labels.get(stretch.key, stretch.key.value)
+            if stretch.key is not None
+            else self.tr("Unclassified")
+        )
+        text = (
+            f"{_clock(stretch.start_ms, self.zone)}–{_clock(stretch.end_ms, self.zone)} "
+            f"{what} ({format_duration(stretch.duration_ms)})"
+        )
+        if stretch.activity:
+            text += f" — {stretch.activity}"
+        if stretch.note:
+            text += f"\n“{stretch.note}”"
+        return text
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        stretch = self.stretch_at(event.position().x())
+        if stretch is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(event.globalPosition().toPoint(), self.describe(stretch), self)
+        super().mouseMoveEvent(event)
+
+
+class DayDialog(QDialog):
+    """A day: the strip, the totals per key and per activity, and the events."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("My day"))
+        self.resize(640, 520)
+        layout = QVBoxLayout(self)
+        self.title = QLabel()
+        self.title.setObjectName("DayTitle")
+        self.strip = TimelineStrip()
+        self.totals = QLabel()
+        self.totals.setTextFormat(Qt.TextFormat.PlainText)
+        self.activities = QTableWidget(0, 5)
+        self.activities.verticalHeader().setVisible(False)
+        self.activities.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Time"), self.tr("Event"), self.tr("Activity"), self.tr("Note")]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(self.title)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.activities)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self.figures = Totals()
+
+    def show_day(
+        self,
+        events: Sequence[Event],
+        *,
+        day: tuple[int, int],
+        now_ms: int,
+        labels: dict[Key, str],
+        colours: dict[Key, str] | None = None,
+        zone: tzinfo,
+        title: str = "",
+    ) -> None:
+        """Show `events` (one agent's, oldest first) for the local day `day` as of now."""
+        self.title.setText(title)
+        self.title.setVisible(bool(title))
+        stretches = intervals(events, day[0], day[1], now_ms)
+        self.figures = totals(events, day[0], day[1], now_ms)
+        self.strip.set_day(stretches, day=day, labels=labels, colours=colours or {}, zone=zone)
+        figures = self.figures
+        lines = [f"{labels[k]} : {format_duration(figures.by_key[k])}" for k in Key]
+        lines.append(self.tr("Unclassified") + f" : {format_duration(figures.unclassified_ms)}")
+        lines.append(self.tr("Presence") + f" : {format_duration(figures.presence_ms)}")
+        self.totals.setText("\n".join(lines))
+        self._per_activity(stretches, labels)
+        shown = [e for e in events if day[0] <= e.occurred_at_ms < day[1]]
+        self.table.setRowCount(len(shown))
+        for row, ev in enumerate(shown):
+            local = datetime.fromtimestamp(ev.occurred_at_ms / 1000, UTC).astimezone(zone)
+            what = self._describe(ev, labels)
+            for col, text in enumerate(
+                (local.strftime("%H:%M:%S"), what, ev.activity or "", ev.note or "")
+            ):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+
+    def _per_activity(self, stretches: list[Interval], labels: dict[Key, str]) -> None:
+        per: dict[str, dict[Key | None, int]] = {}
+        for s in stretches:
+            name = s.activity or self.tr("(no activity)")
+            per.setdefault(name, {})
+            per[name][s.key] = per[name].get(s.key, 0) + s.duration_ms
+        self.activities.setHorizontalHeaderLabels(
+            [self.tr("Activity"), *(labels[k] for k in Key), self.tr("Presence")]
+        )
+        self.activities.setRowCount(len(per))
+        for row, (name, by_key) in enumerate(sorted(per.items())):
+            cells = [name, *(format_duration(by_key.get(k, 0)) for k in Key)]
+            cells.append(format_duration(sum(by_key.values())))
+            for col, text in enumerate(cells):
+                self.activities.setItem(row, col, QTableWidgetItem(text))
+        self.activities.resizeColumnsToContents()
+        self.activities.setMaximumHeight(
+            self.activities.horizontalHeader().height() + 24 * max(len(per), 1) + 4
+        )
+
+    def _describe(self, ev: Event, labels: dict[Key, str]) -> str:
+        if ev.kind is Kind.STATUS and ev.key is not None:
+            return labels[ev.key]
+        names = {
+            Kind.SHIFT_START: self.tr("Shift start"),
+            Kind.SHIFT_END: self.tr("End of shift"),
+            Kind.ACTIVITY: self.tr("Activity change"),
+            Kind.CORRECTION: self.tr("Correction"),
+            Kind.CLOCK_JUMP: self.tr("PC clock changed"),
+        }
+        return names.get(ev.kind, ev.kind.value)
