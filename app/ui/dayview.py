@@ -111,9 +111,8 @@ class TimelineStrip(QWidget):
             x = self._x(hour, width)
             p.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 4))
             label = _clock(hour, self.zone)
-            p.drawText(
-                QRectF(x - 20, bar.bottom() + 4, 40, 14), Qt.AlignmentFlag.AlignCenter, label
-            )
+            left = min(max(x - 20, 0.0), width - 40)  # the first and last labels stay whole
+            p.drawText(QRectF(left, bar.bottom() + 4, 40, 14), Qt.AlignmentFlag.AlignCenter, label)
             hour += step
         p.end()
 
@@ -230,8 +229,11 @@ class DayDialog(QDialog):
             for col, text in enumerate(cells):
                 self.activities.setItem(row, col, QTableWidgetItem(text))
         self.activities.resizeColumnsToContents()
-        self.activities.setMaximumHeight(
-            self.activities.horizontalHeader().height() + 24 * max(len(per), 1) + 4
+        self.activities.resizeRowsToContents()
+        self.activities.setFixedHeight(
+            self.activities.horizontalHeader().height()
+            + self.activities.verticalHeader().length()
+            + 2 * self.activities.frameWidth()
         )
 
     def _describe(self, ev: Event, labels: dict[Key, str]) -> str:
