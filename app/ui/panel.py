@@ -1,0 +1,565 @@
+"""The team lead's live panel: one row per agent of their plateaux, ticking live.
+
+Thin: the rows come from app.domain.live.PlateauLive, fed by the stream (app.sync.stream);
+this module shows them, filters and sorts them, and opens a row's day view.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.clock import Clock
+from app.domain.durations import format_duration, format_hm
+from app.domain.events import DEFAULT_KEY_LOOKS, Key
+from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
+from app.sync.stream import StreamClient
+from app.ui.dayview import DayDialog
+from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
+
+SORT_ROLE = Qt.ItemDataRole.UserRole
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+COALESCE_MS = 40  # messages arriving together make one refresh
+TICK_MS = 1000
+OVER_COLOUR = "#ffe0b2"  # amber: a pause over the plateau's threshold
+WAY_OVER_COLOUR = "#ffcdd2"  # red: over twice the threshold
+_STATUS_ORDER = {"production": 0, "pause": 1, "off": 2, "unclassified": 3, "offline": 4, "ended": 5}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class StreamLink(QObject):
+    """The stream's thread, its messages brought to the UI thread as signals."""
+
+    message = Signal(str, object)
+    state = Signal(str, str)
+
+    def __init__(self, server: str, token: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = StreamClient(
+            server, token, on_message=self.message.emit, on_state=self.state.emit
+        )
+
+    def start(self) -> None:
+        self.client.start()
+
+    def stop(self) -> None:
+        self.client.stop()
+
+
+class AgentTable(QAbstractTableModel):
+    """The rows, as the table shows them."""
+
+    def __init__(self, panel: Panel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.rows: list[AgentRow] = []
+        self.headers = [
+            self.tr("Agent"),
+            self.tr("Status"),
+            self.tr("For"),
+            self.tr("Activity"),
+            self.tr("Note"),
+            self.tr("Link"),
+            self.tr("Production"),
+            self.tr("Pause"),
+            self.tr("Off production"),
+            self.tr("Production share"),
+        ]
+
+    def set_rows(self, rows: list[AgentRow]) -> None:
+        if [r.login for r in rows] != [r.login for r in self.rows]:
+            self.beginResetModel()
+            self.rows = rows
+            self.endResetModel()
+            return
+        self.rows = rows
+        if rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(rows) - 1, len(self.headers) - 1)
+            )
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation is Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+    def data(self, index: Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, col)
+        if role == SORT_ROLE:
+            return self._sort_key(row, col)
+        if role == Qt.ItemDataRole.DecorationRole and col == 1:
+            return QColor(self.panel.colour(row))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if row.level is Level.WAY_OVER:
+                return QColor(WAY_OVER_COLOUR)
+            if row.level is Level.OVER:
+                return QColor(OVER_COLOUR)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and row.freshness in (
+            Freshness.STALE,
+            Freshness.OFFLINE,
+            Freshness.ENDED,
+        ):
+            return QColor("#78909c")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.panel.tooltip(row)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._text(row, col)
+        return None
+
+    def _text(self, row: AgentRow, col: int) -> str:
+        today = row.today
+        match col:
+            case 0:
+                return row.name
+            case 1:
+                return self.panel.status_text(row)
+            case 2:
+                return format_duration(row.time_in_status_ms) if row.state.open else ""
+            case 3:
+                return row.state.activity or ""
+            case 4:
+                return row.note or ""
+            case 5:
+                return self.panel.freshness_text(row)
+            case 6 | 7 | 8:
+                key = (Key.PRODUCTION, Key.PAUSE, Key.OFF)[col - 6]
+                return format_hm(today.by_key[key])
+            case _:
+                share = row.production_share
+                return "" if share is None else f"{share:.0%}"
+
+    def _sort_key(self, row: AgentRow, col: int) -> Any:
+        match col:
+            case 0:
+                return row.name.casefold()
+            case 1:
+                return _STATUS_ORDER[row.status]
+            case 2:
+                return row.time_in_status_ms
+            case 5:
+                return list(Freshness).index(row.freshness)
+            case 6 | 7 | 8:
+                return row.today.by_key[(Key.PRODUCTION, Key.PAUSE, Key.OFF)[col - 6]]
+            case 9:
+                return row.production_share if row.production_share is not None else -1.0
+            case _:
+                return self._text(row, col).casefold()
+
+
+class AgentFilter(QSortFilterProxyModel):
+    """Activity, status and plateau filters, and a search on the name."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.activity = ""
+        self.status = ""
+        self.plateau = ""
+        self.search = ""
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set(self, **values: str) -> None:
+        if hasattr(self, "endFilterChange"):  # Qt ≥ 6.10; invalidateFilter() is deprecated
+            self.beginFilterChange()
+            for name, value in values.items():
+                setattr(self, name, value)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            for name, value in values.items():
+                setattr(self, name, value)
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        row: AgentRow = model.data(model.index(source_row, 0, source_parent), ROW_ROLE)
+        if self.activity and row.state.activity != self.activity:
+            return False
+        if self.status and row.status != self.status:
+            return False
+        if self.plateau and row.plateau != self.plateau:
+            return False
+        return not self.search or self.search.casefold() in row.name.casefold()
+
+
+class Panel(QWidget):
+    """The live panel window.
+
+    Signals:
+        threshold_crossed(str): an agent's pause went over a threshold (the login).
+    """
+
+    threshold_crossed = Signal(str)
+
+    def __init__(self, clock: Clock, *, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.model = PlateauLive()
+        self.zone = ZoneInfo("Europe/Paris")
+        self.link: StreamLink | None = None
+        self.live_state = "connecting"
+        self.offline_since_ms: int | None = None
+        self._levels: dict[str, Level] = {}
+        self._dialogs: list[QWidget] = []
+        self.setObjectName("Panel")
+        self.setWindowTitle(title or self.tr("Plateau panel"))
+        self.resize(1000, 600)
+
+        self.counter_labels: dict[str, QLabel] = {}
+        counters_row = QHBoxLayout()
+        for name in ("production", "pause", "off", "unclassified", "offline"):
+            label = QLabel()
+            label.setObjectName(f"Counter_{name}")
+            label.setProperty("counter", True)
+            colour = (
+                KEY_STYLES[Key(name)].colour
+                if name in ("production", "pause", "off")
+                else UNCLASSIFIED_COLOUR
+                if name == "unclassified"
+                else "#37474f"
+            )
+            label.setStyleSheet(
+                f"background: {colour}; color: white; border-radius: 6px; padding: 6px 12px;"
+                "font-weight: bold;"
+            )
+            self.counter_labels[name] = label
+            counters_row.addWidget(label)
+        counters_row.addStretch(1)
+        self.link_label = QLabel()
+        self.link_label.setObjectName("LinkState")
+        counters_row.addWidget(self.link_label)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search a name…"))
+        self.search.setAccessibleName(self.tr("Search a name"))
+        self.search.setClearButtonEnabled(True)
+        self.activity_filter = QComboBox()
+        self.activity_filter.setAccessibleName(self.tr("Activity filter"))
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName(self.tr("Status filter"))
+        self.plateau_filter = QComboBox()
+        self.plateau_filter.setAccessibleName(self.tr("Plateau filter"))
+        self.alerts = QCheckBox(self.tr("Alert when a pause goes over the threshold"))
+        self.alerts.setChecked(False)  # off by default: a panel must not nag
+        self.wallboard_button = QToolButton()
+        self.wallboard_button.setText(self.tr("Wallboard"))
+        self.wallboard_button.setCheckable(True)
+        self.wallboard_button.setToolTip(self.tr("Full screen, large type, for a TV (F11)"))
+        self.wallboard_button.toggled.connect(self.set_wallboard)
+        wallboard_key = QAction(self)
+        wallboard_key.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        wallboard_key.triggered.connect(self.wallboard_button.toggle)
+        self.addAction(wallboard_key)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.activity_filter, 1)
+        filters.addWidget(self.status_filter, 1)
+        filters.addWidget(self.plateau_filter, 1)
+        filters.addWidget(self.alerts)
+        filters.addWidget(self.wallboard_button)
+        self.filters_box = QWidget()
+        self.filters_box.setLayout(filters)
+
+        self.table_model = AgentTable(self)
+        self.proxy = AgentFilter(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)  # longest in status first
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setAlternatingRowColors(True)
+        self.table.activated.connect(self._open_day)  # Enter or double-click
+        self.table.setAccessibleName(self.tr("Agents of the plateau"))
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(counters_row)
+        layout.addWidget(self.filters_box)
+        layout.addWidget(self.table, 1)
+
+        self.search.textChanged.connect(lambda text: self.proxy.set(search=text))
+        self.activity_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set(activity=self.activity_filter.currentData() or "")
+        )
+        self.status_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set(status=self.status_filter.currentData() or "")
+        )
+        self.plateau_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set(plateau=self.plateau_filter.currentData() or "")
+        )
+        self._fill_filters()
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.refresh)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(COALESCE_MS)
+        self._soon.timeout.connect(self.refresh)
+        self.set_live_state("connecting", "")
+        self.refresh()
+
+    # -- the stream --------------------------------------------------------------------------
+
+    def connect_stream(self, server: str, token: str) -> StreamLink:
+        """Follow the live stream of `server` with this lead's token."""
+        self.link = StreamLink(server, token, self)
+        self.link.message.connect(self.on_message)
+        self.link.state.connect(self.set_live_state)
+        self.link.start()
+        self._tick.start()
+        return self.link
+
+    def on_message(self, kind: str, data: Any) -> None:
+        if kind == "snapshot":
+            self.model.load_snapshot(data, local_now_ms=self.clock.now_ms())
+            self.zone = ZoneInfo(str(data.get("zone") or "Europe/Paris"))
+            self._levels = {}
+            self._fill_filters()
+            self.refresh()
+            return
+        if kind == "events":
+            self.model.add_events(data.get("events", []))
+        elif kind == "presence":
+            self.model.add_presence(data.get("presence", []))
+        else:
+            return
+        if not self._soon.isActive():
+            self._soon.start()
+
+    def set_live_state(self, state: str, detail: str) -> None:
+        self.live_state = state
+        if state == "live":
+            self.offline_since_ms = None
+            text, tip = self.tr("● Live"), ""
+        elif state == "refused":
+            text = self.tr("⚠ Signed out")
+            tip = self.tr("The server no longer accepts this sign-in: sign in again.")
+        else:
+            if state == "offline" and self.offline_since_ms is None:
+                self.offline_since_ms = self.clock.now_ms()
+            if self.offline_since_ms is None:
+                text = self.tr("○ Connecting…")
+            else:
+                since = datetime.fromtimestamp(self.offline_since_ms / 1000, UTC).astimezone()
+                text = self.tr("○ Reconnecting (since %1)…").replace("%1", since.strftime("%H:%M"))
+            tip = detail
+        self.link_label.setText(text)
+        self.link_label.setToolTip(
+            tip or self.tr("The panel updates by itself; no need to refresh it.")
+        )
+
+    def stop(self) -> None:
+        self._tick.stop()
+        self._soon.stop()
+        if self.link is not None:
+            self.link.stop()
+
+    def closeEvent(self, event: Any) -> None:
+        self.stop()
+        super().closeEvent(event)
+
+    # -- what it shows ---------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        """The server's time, as well as this PC can tell it."""
+        return self.clock.now_ms() + self.model.server_offset_ms
+
+    def refresh(self) -> None:
+        rows = self.model.rows(self.now_ms())
+        self.table_model.set_rows(rows)
+        counts = counters(rows)
+        names = {
+            "production": self.tr("In production"),
+            "pause": self.tr("On pause"),
+            "off": self.tr("Off production"),
+            "unclassified": self.tr("Unclassified"),
+            "offline": self.tr("Offline"),
+        }
+        for name, label in self.counter_labels.items():
+            label.setText(f"{counts[name]}  {names[name]}")
+            label.setAccessibleName(f"{names[name]}: {counts[name]}")
+        self._watch_thresholds(rows)
+
+    def _watch_thresholds(self, rows: list[AgentRow]) -> None:
+        order = list(Level)
+        for row in rows:
+            before = self._levels.get(row.login, Level.NORMAL)
+            self._levels[row.login] = row.level
+            if order.index(row.level) > order.index(before):
+                self.threshold_crossed.emit(row.login)
+                if self.alerts.isChecked():
+                    QApplication.beep()
+                    QApplication.alert(self)
+
+    def key_labels(self, plateau: str) -> dict[Key, str]:
+        labels = {
+            Key.PRODUCTION: self.tr("Production"),
+            Key.PAUSE: self.tr("Pause"),
+            Key.OFF: self.tr("Off production"),
+        }
+        info = self.model.plateaux.get(plateau)
+        for key, label in (info.labels if info else {}).items():
+            if label != DEFAULT_KEY_LOOKS[key][0]:
+                labels[key] = label
+        return labels
+
+    def colour(self, row: AgentRow) -> str:
+        if row.key is None:
+            return UNCLASSIFIED_COLOUR if row.state.open else "#b0bec5"
+        info = self.model.plateaux.get(row.plateau)
+        return (info.colours.get(row.key) if info else None) or KEY_STYLES[row.key].colour
+
+    def status_text(self, row: AgentRow) -> str:
+        if not row.state.open:
+            return self.tr("Shift ended")
+        if row.key is None:
+            return self.tr("Unclassified")
+        return self.key_labels(row.plateau)[row.key]
+
+    def freshness_text(self, row: AgentRow) -> str:
+        return {
+            Freshness.ONLINE: self.tr("online"),
+            Freshness.STALE: self.tr("no news for 1 min"),
+            Freshness.OFFLINE: self.tr("offline"),
+            Freshness.ENDED: "",
+        }[row.freshness]
+
+    def tooltip(self, row: AgentRow) -> str:
+        parts = [f"<b>{row.name}</b> — {self.status_text(row)}"]
+        if row.level is not Level.NORMAL:
+            parts.append(self.tr("Pause over the plateau's threshold"))
+        if row.last_sign_ms is not None:
+            seen = datetime.fromtimestamp(row.last_sign_ms / 1000, UTC).astimezone(self.zone)
+            parts.append(self.tr("Last sign of life: %1").replace("%1", seen.strftime("%H:%M:%S")))
+        parts.append(self.tr("Enter or double-click: the day"))
+        return "<br>".join(parts)
+
+    def _fill_filters(self) -> None:
+        def refill(box: QComboBox, everything: str, items: list[tuple[str, str]]) -> None:
+            current = box.currentData()
+            box.blockSignals(True)
+            box.clear()
+            box.addItem(everything, "")
+            for text, value in items:
+                box.addItem(text, value)
+            found = box.findData(current)
+            box.setCurrentIndex(max(found, 0))
+            box.blockSignals(False)
+
+        activities = sorted({a for p in self.model.plateaux.values() for a in p.activities})
+        refill(self.activity_filter, self.tr("All activities"), [(a, a) for a in activities])
+        statuses = [
+            (self.tr("In production"), "production"),
+            (self.tr("On pause"), "pause"),
+            (self.tr("Off production"), "off"),
+            (self.tr("Unclassified"), "unclassified"),
+            (self.tr("Offline"), "offline"),
+            (self.tr("Shift ended"), "ended"),
+        ]
+        refill(self.status_filter, self.tr("All statuses"), statuses)
+        plateaux = sorted(self.model.plateaux)
+        refill(self.plateau_filter, self.tr("All plateaux"), [(p, p) for p in plateaux])
+        self.plateau_filter.setVisible(len(plateaux) > 1)
+        self.proxy.set(
+            activity=self.activity_filter.currentData() or "",
+            status=self.status_filter.currentData() or "",
+            plateau=self.plateau_filter.currentData() or "",
+        )
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def set_wallboard(self, on: bool) -> None:
+        """Full screen, large type, counters and agents: for a TV on the plateau."""
+        self.setProperty("wallboard", on)
+        self.filters_box.setVisible(not on)
+        font = self.table.font()
+        font.setPointSize(20 if on else QApplication.font().pointSize())
+        self.table.setFont(font)
+        self.table.verticalHeader().setDefaultSectionSize(44 if on else 30)
+        for label in self.counter_labels.values():
+            label_font = label.font()
+            label_font.setPointSize(28 if on else QApplication.font().pointSize())
+            label.setFont(label_font)
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    def open_day(self, login: str) -> DayDialog:
+        """The agent's day, as the agent sees it on their bar."""
+        agent = self.model.agents[login]
+        plateau = agent.plateaux[0] if agent.plateaux else ""
+        info = self.model.plateaux.get(plateau)
+        dialog = DayDialog(self)
+        dialog.setWindowTitle(self.tr("Day of %1").replace("%1", agent.name))
+        dialog.show_day(
+            agent.events,
+            day=(self.model.day_start_ms, self.model.day_end_ms),
+            now_ms=self.now_ms(),
+            labels=self.key_labels(plateau),
+            colours=dict(info.colours) if info else {},
+            zone=self.zone,
+            title=agent.name,
+        )
+        self._dialogs = [d for d in self._dialogs if d.isVisible()]
+        self._dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def _open_day(self, index: QModelIndex) -> None:
+        row: AgentRow = self.proxy.data(index, ROW_ROLE)
+        if row is not None:
+            self.open_day(row.login)
+
+    def visible_logins(self) -> list[str]:
+        """The logins in the order the table shows them (after filters and sort)."""
+        return [
+            self.proxy.data(self.proxy.index(r, 0), ROW_ROLE).login
+            for r in range(self.proxy.rowCount())
+        ]

@@ -1,0 +1,223 @@
+"""The lead's live panel against a real server (pytest-qt, offscreen, injected clock)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.domain.clock import FakeClock
+from app.domain.events import Key
+from app.domain.live import Freshness, Level, event_from_wire
+from app.domain.totals import totals
+from app.server.db import make_engine
+from app.server.directory import set_plateau
+from app.ui.panel import OVER_COLOUR, Panel
+from tests.servers import PASSWORD, Served, start_server, stop_server, wire_event
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+MIN = 60_000
+WAIT_MS = 20_000
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Plateau:
+    """Agents of the seeded plateau Nord, clicking through the real API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.tokens: dict[str, str] = {}
+        self.seq: dict[str, int] = {}
+
+    def token(self, login: str) -> str:
+        if login not in self.tokens:
+            reply = httpx.post(
+                f"{self.base_url}/v1/signin", json={"login": login, "password": PASSWORD}
+            )
+            self.tokens[login] = str(reply.json()["token"])
+        return self.tokens[login]
+
+    def click(self, login: str, kind: str, at_ms: int, key: str | None = None, **more: Any) -> None:
+        self.seq[login] = self.seq.get(login, 0) + 1
+        device = f"00000000-0000-4000-8000-{abs(hash(login)) % 10**12:012d}"
+        event = wire_event(
+            self.seq[login],
+            agent=login,
+            device_id=device,
+            kind=kind,
+            key=key,
+            occurred_at_ms=at_ms,
+            **more,
+        )
+        reply = httpx.post(
+            f"{self.base_url}/v1/events",
+            headers={"Authorization": f"Bearer {self.token(login)}"},
+            json={"device_id": device, "sent_at_ms": now_ms(), "events": [event]},
+        )
+        assert reply.json()["accepted"] == [event["uuid"]], reply.text
+
+    def heartbeat(self, login: str) -> None:
+        httpx.post(
+            f"{self.base_url}/v1/heartbeat",
+            headers={"Authorization": f"Bearer {self.token(login)}"},
+            json={"device_id": "d", "sent_at_ms": now_ms(), "state": {}, "pending": 0},
+        ).raise_for_status()
+
+
+@pytest.fixture
+def served(seeded_url: str) -> Iterator[Served]:
+    engine = make_engine(seeded_url)
+    with engine.begin() as conn:
+        set_plateau(conn, "Nord", pause_threshold_s=600, labels={"off": "Formation"})
+    engine.dispose()
+    server = start_server(seeded_url)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, served: Served) -> Iterator[tuple[Panel, FakeClock, Plateau]]:
+    floor = Plateau(served.base_url)
+    now = now_ms()
+    floor.click("marie", "shift_start", now - 30 * MIN)
+    floor.click("marie", "status", now - 29 * MIN, "production")
+    floor.click("marie", "status", now - 12 * MIN, "pause", note="café")
+    floor.heartbeat("marie")
+    floor.click("paul", "shift_start", now - 5 * MIN)
+    floor.click("paul", "status", now - 4 * MIN, "off")
+    floor.heartbeat("paul")
+    clock = FakeClock(now, zone_name="Europe/Paris")
+    widget = Panel(clock)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    widget.show()
+    widget.connect_stream(served.base_url, floor.token("lea"))
+    qtbot.waitUntil(
+        lambda: widget.live_state == "live" and len(widget.model.agents) == 3, timeout=WAIT_MS
+    )
+    yield widget, clock, floor
+    widget.stop()
+
+
+def cell(panel: Panel, login: str, column: int, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    model = panel.table_model
+    row = next(i for i, r in enumerate(model.rows) if r.login == login)
+    return model.data(model.index(row, column), role)
+
+
+def test_rows_counters_and_thresholds(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]
+) -> None:
+    widget, _clock, _floor = panel
+    widget.refresh()
+    assert cell(widget, "marie", 1) == "Pause"
+    assert cell(widget, "marie", 4) == "café"
+    assert cell(widget, "paul", 1) == "Formation"  # the plateau's own label
+    assert cell(widget, "marie", 2).startswith("12:")  # time in status, ticking
+    row = cell(widget, "marie", 0, Qt.ItemDataRole.UserRole + 1)
+    # Production today: 17 min, give or take the few ms of each exchange's clock offset.
+    assert abs(row.today.by_key[Key.PRODUCTION] - 17 * MIN) < 1_000
+    assert cell(widget, "lea", 1) == "Shift ended"
+    # Marie's pause (12 min) is over Nord's 10 min threshold: amber.
+    assert row.level is Level.OVER
+    assert cell(widget, "marie", 0, Qt.ItemDataRole.BackgroundRole).name() == OVER_COLOUR
+    counts = {name: label.text() for name, label in widget.counter_labels.items()}
+    assert counts["pause"].startswith("1 ") and counts["off"].startswith("1 ")
+    assert counts["production"].startswith("0 ") and counts["offline"].startswith("0 ")
+
+
+def test_freshness_with_the_clock(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]) -> None:
+    widget, clock, _floor = panel
+    widget.refresh()
+    assert cell(widget, "paul", 0, Qt.ItemDataRole.UserRole + 1).freshness is Freshness.ONLINE
+    clock.advance(61_000)
+    widget.refresh()
+    assert cell(widget, "paul", 0, Qt.ItemDataRole.UserRole + 1).freshness is Freshness.STALE
+    assert cell(widget, "paul", 5) == "no news for 1 min"
+    clock.advance(4 * MIN)
+    widget.refresh()
+    assert cell(widget, "paul", 0, Qt.ItemDataRole.UserRole + 1).freshness is Freshness.OFFLINE
+    assert widget.counter_labels["offline"].text().startswith("2 ")
+    # Twice the threshold (20 min): red.
+    clock.advance(4 * MIN)
+    widget.refresh()
+    assert cell(widget, "marie", 0, Qt.ItemDataRole.UserRole + 1).level is Level.WAY_OVER
+
+
+def test_a_click_shows_up_live(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]) -> None:
+    widget, _clock, floor = panel
+    with qtbot.waitSignal(widget.table_model.dataChanged, timeout=WAIT_MS):
+        floor.click("paul", "status", now_ms(), "production")
+    qtbot.waitUntil(lambda: cell(widget, "paul", 1) == "Production", timeout=WAIT_MS)
+    assert widget.counter_labels["production"].text().startswith("1 ")
+
+
+def test_filters_sort_and_search(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]) -> None:
+    widget, _clock, _floor = panel
+    widget.refresh()
+    assert widget.visible_logins()[0] == "marie"  # longest in status first
+    widget.status_filter.setCurrentIndex(widget.status_filter.findData("pause"))
+    assert widget.visible_logins() == ["marie"]
+    widget.status_filter.setCurrentIndex(0)
+    qtbot.keyClicks(widget.search, "pa")
+    assert widget.visible_logins() == ["paul"]
+    widget.search.clear()
+    widget.activity_filter.setCurrentIndex(widget.activity_filter.findData("Banque Pro"))
+    assert widget.visible_logins() == []
+    widget.activity_filter.setCurrentIndex(0)
+    widget.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert widget.visible_logins() == ["lea", "marie", "paul"]
+    # Keyboard: Enter on a row opens that agent's day.
+    widget.table.setFocus()
+    widget.table.selectRow(1)
+    widget.table.setCurrentIndex(widget.proxy.index(1, 0))
+    qtbot.keyClick(widget.table, Qt.Key.Key_Return)
+    assert any(d.isVisible() and "Marie" in d.windowTitle() for d in widget._dialogs)
+
+
+def test_the_day_view_holds_the_servers_numbers(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau], served: Served
+) -> None:
+    widget, _clock, floor = panel
+    dialog = widget.open_day("marie")
+    reply = httpx.get(
+        f"{served.base_url}/v1/events",
+        params={"agent": "marie"},
+        headers={"Authorization": f"Bearer {floor.token('lea')}"},
+    ).json()["events"]
+    stored = [
+        event_from_wire(
+            {**e, "at_ms": int(datetime.fromisoformat(e["occurred_at"]).timestamp() * 1000)}
+        )
+        for e in reply
+    ]
+    server_figures = totals(
+        stored, widget.model.day_start_ms, widget.model.day_end_ms, widget.now_ms()
+    )
+    assert dialog.figures.by_key == server_figures.by_key
+    assert dialog.figures.by_key[Key.PAUSE] > 0
+
+
+def test_the_panel_comes_back_after_a_server_restart(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau], served: Served, seeded_url: str
+) -> None:
+    widget, _clock, floor = panel
+    port = served.base_url.rsplit(":", 1)[1]
+    stop_server(served)
+    qtbot.waitUntil(lambda: widget.live_state == "offline", timeout=WAIT_MS)
+    assert widget.link_label.text().startswith("○")
+    again = start_server(seeded_url, "--port", port)
+    try:
+        qtbot.waitUntil(lambda: widget.live_state == "live", timeout=WAIT_MS)
+        floor.click("paul", "status", now_ms(), "pause")
+        qtbot.waitUntil(lambda: cell(widget, "paul", 1) == "Pause", timeout=WAIT_MS)
+    finally:
+        stop_server(again)
