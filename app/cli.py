@@ -68,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     command("run", "run the bar (the default)")
+    demo = command(
+        "demo",
+        "try Bandeau: an embedded store, a simulated plateau, a bar and the lead's panel",
+    )
+    demo.add_argument(
+        "--agents", type=int, default=12, help="simulated agents (default 12, 1 to 200)"
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=30.0,
+        help="how much faster than real life the simulated agents click (default 30)",
+    )
     key = command("key", "press a key in the running bar; exits 0 once the event is on disk")
     key.add_argument("key", help="production, pause or off (hors-production)")
     key.add_argument("--note", help="a short note (200 characters at most)")
@@ -128,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "run":
         return _run(args, places)
+    if command == "demo":
+        return _demo(args, places)
     if command in ("key", "show", "status", "end-shift"):
         return _talk(args, places, command)
     if command == "signin":
@@ -284,6 +299,22 @@ def _signout(places: Any) -> int:
             f"sign-in as {account.login}"
         )
     return EXIT_OK
+
+
+def _demo(args: argparse.Namespace, places: Any) -> int:
+    if not 1 <= args.agents <= 200:
+        print("bandeau demo: --agents must be from 1 to 200", file=sys.stderr)
+        return EXIT_USAGE
+    if not 0.1 <= args.speed <= 1000:
+        print("bandeau demo: --speed must be from 0.1 to 1000", file=sys.stderr)
+        return EXIT_USAGE
+    from app.demo import run_demo
+    from app.logs import setup_logging
+
+    demo_dir = places.data_dir / "demo"  # its own store, journal and settings
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    setup_logging(demo_dir / "demo.log", verbose=args.verbose)
+    return run_demo(demo_dir, agents=args.agents, speed=args.speed)
 
 
 def _run(args: argparse.Namespace, places: Any) -> int:

@@ -67,7 +67,65 @@ def main() -> None:
             dialog.close()
             bar.stop()
             journal.close()
+        panel_shots(app, out, Path(tmp))
     print(f"screenshots written to {out}")
+
+
+def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
+    """The panel, a day view and the wallboard, from the demo's store and simulator."""
+    import time
+
+    from app.demo import ACTIVITIES, LEAD, EmbeddedServer, prepare_store
+    from app.domain.clock import SystemClock
+    from app.sim import PlateauSimulator
+    from app.ui.panel import Panel
+
+    translations = Translations()
+    translations.apply("fr")
+    store = prepare_store(tmp / "store", 12)
+    server = EmbeddedServer(store.url)
+    server.start()
+    server.wait_started()
+    agents = [(f"agent{n:02d}", store.passwords[f"agent{n:02d}"]) for n in range(1, 13)]
+    simulator = PlateauSimulator(server.base_url, agents, ACTIVITIES, speed=30, seed=7)
+    simulator.start()
+    simulator.ready.wait(30)
+    import httpx
+
+    token = httpx.post(
+        f"{server.base_url}/v1/signin",
+        json={"login": LEAD[0], "password": store.passwords[LEAD[0]]},
+    ).json()["token"]
+    panel = Panel(SystemClock(), title="Bandeau — Plateau Démo")
+    panel.resize(1180, 560)
+    panel.show()
+    panel.connect_stream(server.base_url, token)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(panel.model.agents) < 14:
+        app.processEvents()
+        time.sleep(0.05)
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.05)
+    panel.refresh()
+    app.processEvents()
+    panel.grab().save(str(out / "panel-fr.png"))
+    busiest = max(panel.model.agents.values(), key=lambda a: len(a.events))
+    day = panel.open_day(busiest.login)
+    app.processEvents()
+    day.grab().save(str(out / "day-fr.png"))
+    day.close()
+    panel.set_wallboard(True)
+    panel.resize(1600, 900)
+    app.processEvents()
+    panel.grab().save(str(out / "wallboard-fr.png"))
+    panel.set_wallboard(False)
+    panel.stop()
+    panel.close()
+    simulator.stop()
+    server.stop()
+    translations.apply("en")
 
 
 if __name__ == "__main__":

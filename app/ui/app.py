@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -27,7 +28,7 @@ READY_LINE = "Bandeau ready"
 POLL_OPENER_MS = 10
 
 
-def display_problem(environ: dict[str, str] | None = None) -> str | None:
+def display_problem(environ: dict[str, str] | None = None, command: str = "bandeau") -> str | None:
     """Why Qt could not show a window here, or None. Checked before Qt aborts the process."""
     env = dict(os.environ) if environ is None else environ
     if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
@@ -35,16 +36,23 @@ def display_problem(environ: dict[str, str] | None = None) -> str | None:
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return None
     return (
-        "bandeau: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the bar "
+        f"{command}: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the bar "
         "cannot be shown.\n"
         "  - on a desktop, run it from the desktop session;\n"
-        "  - to try it without a screen: QT_QPA_PLATFORM=offscreen bandeau\n"
-        "  - under Wayland, for an always-on-top bar: QT_QPA_PLATFORM=xcb bandeau"
+        f"  - to try it without a screen: QT_QPA_PLATFORM=offscreen {command}\n"
+        f"  - under Wayland, for an always-on-top bar: QT_QPA_PLATFORM=xcb {command}"
     )
 
 
-def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> int:
-    """Run the bar until the agent quits; return the process exit code."""
+def run_bar(
+    places: Places,
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    on_ready: Callable[[Bar], None] | None = None,
+) -> int:
+    """Run the bar until the agent quits; return the process exit code. `on_ready` is
+    called once the bar records (the demo signs it in and opens the panel there)."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -62,7 +70,7 @@ def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> i
 
     opener = JournalOpener(places, settings, clock)
     try:
-        return _run_window(places, settings, opener)
+        return _run_window(places, settings, opener, on_ready)
     finally:
         if opener.ident is not None:
             opener.join()
@@ -71,7 +79,12 @@ def run_bar(places: Places, settings: Settings, clock: Clock | None = None) -> i
         lock.release()
 
 
-def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> int:
+def _run_window(
+    places: Places,
+    settings: Settings,
+    opener: JournalOpener,
+    on_ready: Callable[[Bar], None] | None = None,
+) -> int:
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415 - only when a bar will show
 
     from app.ui.bar import PLACE_FILE, Bar  # noqa: PLC0415
@@ -144,6 +157,8 @@ def _run_window(places: Places, settings: Settings, opener: JournalOpener) -> in
             server.listen()
         except InstanceError as exc:
             log.warning("commands from other programs will not reach this bar: %s", exc)
+        if on_ready is not None:
+            on_ready(bar)
         print(READY_LINE, f"pid={os.getpid()}", file=sys.stderr, flush=True)
         log.info("bar started for %s on %s", opener.recorder.agent, places.data_dir)
 

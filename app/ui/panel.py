@@ -264,8 +264,7 @@ class Panel(QWidget):
                 "font-weight: bold;"
             )
             self.counter_labels[name] = label
-            counters_row.addWidget(label)
-        counters_row.addStretch(1)
+            counters_row.addWidget(label, 1)
         self.link_label = QLabel()
         self.link_label.setObjectName("LinkState")
         counters_row.addWidget(self.link_label)
@@ -312,7 +311,10 @@ class Panel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the note
+        self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.activated.connect(self._open_day)  # Enter or double-click
         self.table.setAccessibleName(self.tr("Agents of the plateau"))
@@ -421,8 +423,16 @@ class Panel(QWidget):
             "unclassified": self.tr("Unclassified"),
             "offline": self.tr("Offline"),
         }
+        wallboard = bool(self.property("wallboard"))
         for name, label in self.counter_labels.items():
-            label.setText(f"{counts[name]}  {names[name]}")
+            # On the wallboard the number goes above its name, big enough to read across a room.
+            if wallboard:
+                label.setText(
+                    f"<div style='font-size:32pt'>{counts[name]}</div>"
+                    f"<div style='font-size:12pt'>{names[name]}</div>"
+                )
+            else:
+                label.setText(f"{counts[name]}  {names[name]}")
             label.setAccessibleName(f"{names[name]}: {counts[name]}")
         self._watch_thresholds(rows)
 
@@ -522,10 +532,11 @@ class Panel(QWidget):
         font.setPointSize(20 if on else QApplication.font().pointSize())
         self.table.setFont(font)
         self.table.verticalHeader().setDefaultSectionSize(44 if on else 30)
+        for column in (4, 5, 6, 7, 8, 9):  # the wallboard keeps who, what, since when, where
+            self.table.setColumnHidden(column, on)
         for label in self.counter_labels.values():
-            label_font = label.font()
-            label_font.setPointSize(28 if on else QApplication.font().pointSize())
-            label.setFont(label_font)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.refresh()
         if on:
             self.showFullScreen()
         else:

@@ -28,6 +28,49 @@
     </message>
 </context>
 <context>
+    <name>AgentTable</name>
+    <message>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Statut</translation>
+    </message>
+    <message>
+        <source>For</source>
+        <translation>Depuis</translation>
+    </message>
+    <message>
+        <source>Activity</source>
+        <translation>Activité</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Link</source>
+        <translation>Liaison</translation>
+    </message>
+    <message>
+        <source>Production</source>
+        <translation>Production</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>Off production</source>
+        <translation>Hors production</translation>
+    </message>
+    <message>
+        <source>Production share</source>
+        <translation>Part production</translation>
+    </message>
+</context>
+<context>
     <name>Bar</name>
     <message>
         <source>Sign in again</source>
@@ -303,6 +346,145 @@
     <message>
         <source>Note for “%1” (optional, %2 characters at most):</source>
         <translation>Note pour « %1 » (facultative, %2 caractères au plus) :</translation>
+    </message>
+</context>
+<context>
+    <name>Panel</name>
+    <message>
+        <source>Plateau panel</source>
+        <translation>Panneau du plateau</translation>
+    </message>
+    <message>
+        <source>Search a name…</source>
+        <translation>Chercher un nom…</translation>
+    </message>
+    <message>
+        <source>Search a name</source>
+        <translation>Chercher un nom</translation>
+    </message>
+    <message>
+        <source>Activity filter</source>
+        <translation>Filtre d’activité</translation>
+    </message>
+    <message>
+        <source>Status filter</source>
+        <translation>Filtre de statut</translation>
+    </message>
+    <message>
+        <source>Plateau filter</source>
+        <translation>Filtre de plateau</translation>
+    </message>
+    <message>
+        <source>Alert when a pause goes over the threshold</source>
+        <translation>Alerter quand une pause dépasse le seuil</translation>
+    </message>
+    <message>
+        <source>Wallboard</source>
+        <translation>Mur d’écran</translation>
+    </message>
+    <message>
+        <source>Full screen, large type, for a TV (F11)</source>
+        <translation>Plein écran, grands caractères, pour un téléviseur (F11)</translation>
+    </message>
+    <message>
+        <source>Agents of the plateau</source>
+        <translation>Agents du plateau</translation>
+    </message>
+    <message>
+        <source>● Live</source>
+        <translation>● En direct</translation>
+    </message>
+    <message>
+        <source>⚠ Signed out</source>
+        <translation>⚠ Déconnecté</translation>
+    </message>
+    <message>
+        <source>The server no longer accepts this sign-in: sign in again.</source>
+        <translation>Le serveur n’accepte plus cette connexion : reconnectez-vous.</translation>
+    </message>
+    <message>
+        <source>○ Connecting…</source>
+        <translation>○ Connexion…</translation>
+    </message>
+    <message>
+        <source>○ Reconnecting (since %1)…</source>
+        <translation>○ Reconnexion (depuis %1)…</translation>
+    </message>
+    <message>
+        <source>The panel updates by itself; no need to refresh it.</source>
+        <translation>Le panneau se met à jour tout seul ; inutile de le rafraîchir.</translation>
+    </message>
+    <message>
+        <source>In production</source>
+        <translation>En production</translation>
+    </message>
+    <message>
+        <source>On pause</source>
+        <translation>En pause</translation>
+    </message>
+    <message>
+        <source>Off production</source>
+        <translation>Hors production</translation>
+    </message>
+    <message>
+        <source>Unclassified</source>
+        <translation>Non classé</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>Hors ligne</translation>
+    </message>
+    <message>
+        <source>Production</source>
+        <translation>Production</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>Shift ended</source>
+        <translation>Service terminé</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>en ligne</translation>
+    </message>
+    <message>
+        <source>no news for 1 min</source>
+        <translation>sans nouvelles depuis 1 min</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>hors ligne</translation>
+    </message>
+    <message>
+        <source>Pause over the plateau&apos;s threshold</source>
+        <translation>Pause au-delà du seuil du plateau</translation>
+    </message>
+    <message>
+        <source>Last sign of life: %1</source>
+        <translation>Dernier signe de vie : %1</translation>
+    </message>
+    <message>
+        <source>Enter or double-click: the day</source>
+        <translation>Entrée ou double-clic : la journée</translation>
+    </message>
+    <message>
+        <source>All activities</source>
+        <translation>Toutes les activités</translation>
+    </message>
+    <message>
+        <source>All statuses</source>
+        <translation>Tous les statuts</translation>
+    </message>
+    <message>
+        <source>All plateaux</source>
+        <translation>Tous les plateaux</translation>
+    </message>
+    <message>
+        <source>Day of %1</source>
+        <translation>Journée de %1</translation>
     </message>
 </context>
 <context>
