@@ -1,0 +1,62 @@
+"""`bandeau demo`, run as a user would: a real process, a click, Ctrl+C."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.server import models as m
+from app.server.db import default_url, make_engine
+from tests.processes import BarProcess, run
+from tests.test_signin import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def stored_keys(store_dir: Path) -> dict[str, list[str | None]]:
+    engine = make_engine(default_url(store_dir))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(m.people.c.login, m.events.c.key)
+            .join(m.people, m.people.c.id == m.events.c.person_id)
+            .order_by(m.events.c.id)
+        ).all()
+    engine.dispose()
+    found: dict[str, list[str | None]] = {}
+    for login, key in rows:
+        found.setdefault(login, []).append(key)
+    return found
+
+
+def test_the_demo_runs_a_click_reaches_its_store_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    demo = BarProcess(tmp_path, "demo", "--agents", "3", "--speed", "120")
+    try:
+        demo.wait_ready(timeout=90)
+        # The simulated agents have sent their morning to the embedded store.
+        store = tmp_path / "demo" / "store"
+        assert {"agent01", "agent02", "agent03"} <= set(stored_keys(store))
+        # The demo's bar is a real bar, signed in as the demo agent: a click reaches the store.
+        click = run("--data-dir", str(tmp_path / "demo" / "bar"), "key", "production")
+        assert click.returncode == 0, click.stderr
+        wait_until(lambda: "production" in stored_keys(store).get("vous", []))
+    finally:
+        if demo.proc.poll() is None:
+            demo.proc.send_signal(signal.SIGINT)  # Ctrl+C
+        code = demo.proc.wait(timeout=60)
+        demo._drain()
+    assert code == 0, demo.stderr
+    assert "bandeau demo: stopped" in demo.stderr
+    assert "Traceback" not in demo.stderr
+
+
+def test_the_demo_without_a_display_says_how(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    done = run("--data-dir", str(tmp_path), "demo", env=env)
+    assert done.returncode == 3
+    assert "QT_QPA_PLATFORM=offscreen bandeau demo" in done.stderr
+    assert run("--data-dir", str(tmp_path), "demo", "--agents", "0").returncode == 2
