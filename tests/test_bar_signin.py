@@ -152,3 +152,57 @@ def test_no_keyring_and_the_agent_declines_revokes_the_token(
         return bool(lines) and '"status": 200' in lines[-1]
 
     qtbot.waitUntil(revoked, timeout=WAIT_MS)  # the unkept token is revoked
+
+
+def sign_in_as(qtbot: QtBot, bar: Bar, server: str, login: str) -> None:
+    dialog = open_sign_in(bar)
+    dialog.server.setText(server)
+    dialog.login.setText(login)
+    dialog.password.setText(PASSWORD)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+
+
+def test_the_bar_shows_how_many_colleagues_are_in_production(
+    qtbot: QtBot, bar: Bar, live_server: Served
+) -> None:
+    import time
+
+    from tests.servers import wire_event
+
+    sign_in_as(qtbot, bar, live_server.base_url, "marie")
+    assert bar.recorder.state.activity == "Assurance Auto"
+    paul = httpx.post(
+        f"{live_server.base_url}/v1/signin", json={"login": "paul", "password": PASSWORD}
+    ).json()["token"]
+    device = "00000000-0000-4000-8000-0000000000bb"
+    httpx.post(
+        f"{live_server.base_url}/v1/events",
+        headers={"Authorization": f"Bearer {paul}"},
+        json={
+            "device_id": device,
+            "sent_at_ms": time.time_ns() // 1_000_000,
+            "events": [
+                wire_event(1, agent="paul", device_id=device, kind="shift_start", key=None),
+                wire_event(2, agent="paul", device_id=device, key="production"),
+            ],
+        },
+    ).raise_for_status()
+    # Marie (on shift, unclassified) and Paul (in production) on Assurance Auto: 1 of 2.
+    qtbot.waitUntil(lambda: bar.coverage_label.text() == "1/2", timeout=WAIT_MS)
+    assert bar.coverage_label.isVisible()
+    assert "1 of the 2 colleagues" in bar.coverage_label.toolTip()
+    assert not bar.is_lead()
+    bar.accounts.sign_out()
+    assert not bar.coverage_label.isVisible()  # signed out: no coverage
+
+
+def test_a_lead_opens_the_panel_from_the_bar(qtbot: QtBot, bar: Bar, live_server: Served) -> None:
+    sign_in_as(qtbot, bar, live_server.base_url, "lea")
+    bar._update_actions()
+    assert bar.is_lead() and bar.panel_action.isVisible()
+    panel = bar.show_panel()
+    assert panel is not None
+    qtbot.waitUntil(lambda: panel.live_state == "live", timeout=WAIT_MS)
+    assert sorted(panel.model.agents) == ["lea", "marie", "paul"]
+    panel.close()

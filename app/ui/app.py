@@ -143,6 +143,7 @@ def _run_window(
         bar.local_agent = settings.local_agent
         if opener.account is not None and opener.token is not None:
             bar.sync.start(opener.account, opener.token, opener.claim)
+            bar.follow_coverage(opener.account.server, opener.token)
         elif opener.account is not None:
             bar.show_problem(
                 QCoreApplication.translate("Bar", "Sign in again"),

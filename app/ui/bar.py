@@ -48,6 +48,7 @@ from app.ui.theme import KEY_STYLES, tinted_pixmap
 if TYPE_CHECKING:
     from app.account import KeyLook
     from app.sync.worker import SyncStatus
+    from app.ui.panel import Panel, StreamLink
     from app.ui.signin import AccountControl
     from app.ui.sync_link import SyncLink
 
@@ -135,6 +136,12 @@ class Bar(QWidget):
         self.status_label.setObjectName("StatusName")
         self.status_label.setMinimumWidth(40)
         self.status_name = ""
+        self.coverage_label = QLabel()
+        self.coverage_label.setObjectName("Coverage")
+        self.coverage_label.hide()
+        self.coverage: dict[str, dict[str, int]] = {}
+        self._coverage_link: StreamLink | None = None
+        self._panel: Panel | None = None
         self.activity = QComboBox()
         self.activity.setObjectName("Activity")
         self.activity.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -158,6 +165,7 @@ class Bar(QWidget):
         top.setSpacing(4)
         top.addWidget(self.time_label)
         top.addWidget(self.status_label, 1)
+        top.addWidget(self.coverage_label)
         bottom = QHBoxLayout()
         bottom.setSpacing(4)
         bottom.addWidget(self.sync_label, 1)
@@ -291,11 +299,14 @@ class Bar(QWidget):
         self.settings_action.triggered.connect(self.show_settings)
         self.account_action = QAction(self)
         self.account_action.triggered.connect(self._account_action)
+        self.panel_action = QAction(self)
+        self.panel_action.triggered.connect(self.show_panel)
         self.quit_action = QAction(self)
         self.quit_action.triggered.connect(self.request_quit)
         self.menu = QMenu(self)
         self.menu.addAction(self.show_action)
         self.menu.addAction(self.day_action)
+        self.menu.addAction(self.panel_action)
         self.menu.addAction(self.end_action)
         self.menu.addSeparator()
         self.menu.addAction(self.settings_action)
@@ -311,10 +322,79 @@ class Bar(QWidget):
         self.end_action.setEnabled(self.ready and self.recorder.state.open)
         self.day_action.setEnabled(self.ready)
         self.account_action.setEnabled(self.ready)
+        self.panel_action.setText(self.tr("Plateau panel"))
+        self.panel_action.setVisible(self.is_lead())
         if self.ready and self.sync.active:
             self.account_action.setText(self.tr("Sign out (%1)").replace("%1", self.recorder.agent))
         else:
             self.account_action.setText(self.tr("Sign in…"))
+
+    def is_lead(self) -> bool:
+        """Signed in as a lead (or an admin): the panel is theirs to open."""
+        person = (self.profile or {}).get("person")
+        role = person.get("role") if isinstance(person, dict) else None
+        return bool(self.ready and self.sync.active and role in ("lead", "admin"))
+
+    def show_panel(self) -> Panel | None:
+        """The live panel of the lead's plateaux, next to their own bar."""
+        from app.ui.panel import Panel  # noqa: PLC0415
+
+        if not self.is_lead() or self.sync.account is None or self.sync.token is None:
+            return None
+        if self._panel is None or not self._panel.isVisible():
+            if self._panel is not None:
+                self._panel.stop()
+            self._panel = Panel(self.recorder.clock)
+            self._panel.connect_stream(self.sync.account.server, self.sync.token)
+        self._panel.show()
+        self._panel.raise_()
+        return self._panel
+
+    # -- coverage: how many colleagues are in production on my activity -------------------
+
+    def follow_coverage(self, server: str | None, token: str | None) -> None:
+        """Listen to this agent's stream for the floor's coverage (None: stop)."""
+        from app.ui.panel import StreamLink  # noqa: PLC0415
+
+        if self._coverage_link is not None:
+            self._coverage_link.stop()
+            self._coverage_link = None
+        self.coverage = {}
+        self._show_coverage()
+        if server is None or token is None:
+            return
+        link = StreamLink(server, token, self)
+        link.message.connect(self._on_stream)
+        link.state.connect(self._on_stream_state)
+        link.start()
+        self._coverage_link = link
+
+    def _on_stream(self, kind: str, data: Any) -> None:
+        if kind == "coverage" and isinstance(data.get("activities"), dict):
+            self.coverage = data["activities"]
+            self._show_coverage()
+
+    def _on_stream_state(self, state: str, _detail: str) -> None:
+        if state != "live":  # offline: say nothing rather than something stale
+            self.coverage = {}
+            self._show_coverage()
+
+    def _show_coverage(self) -> None:
+        activity = self.recorder.state.activity if self.ready else None
+        here = self.coverage.get(activity or "")
+        if not here:
+            self.coverage_label.hide()
+            return
+        text = f"{here['production']}/{here['present']}"
+        self.coverage_label.setText(text)
+        tip = self.tr("%1 of the %2 colleagues on shift on %3 are in production right now")
+        self.coverage_label.setToolTip(
+            tip.replace("%1", str(here["production"]))
+            .replace("%2", str(here["present"]))
+            .replace("%3", activity or "")
+        )
+        self.coverage_label.setAccessibleName(self.coverage_label.toolTip())
+        self.coverage_label.show()
 
     def _account_action(self) -> None:
         if self.sync.active:
@@ -552,6 +632,10 @@ class Bar(QWidget):
         """Stop syncing and record for the local agent again; return the token, to revoke.
         Unsent events stay in the journal."""
         token = self.sync.forget()
+        self.follow_coverage(None, None)
+        if self._panel is not None:
+            self._panel.close()
+            self._panel = None
         self._adopt(self.local_agent, self.settings.texts("activity.list"))
         self.apply_profile(None)
         self.show_local_only()
@@ -575,6 +659,7 @@ class Bar(QWidget):
         self.apply_profile(profile)
         claim = load_claim(self.recorder.journal, login)
         self.sync.start(Account(server, login), token, claim)
+        self.follow_coverage(server, token)
         self.set_sync_status(SyncStatus("waiting", 0, 0))
         return {"ok": True}
 
@@ -715,6 +800,7 @@ class Bar(QWidget):
                 index = self.activity.count() - 1
             self.activity.setCurrentIndex(index)
         self._update_times()
+        self._show_coverage()
 
     def _update_times(self) -> None:
         if not self.ready:
@@ -871,6 +957,10 @@ class Bar(QWidget):
         if self.ready:
             self.accounts.stop()
             self.sync.close()
+            if self._coverage_link is not None:
+                self._coverage_link.stop()
+            if self._panel is not None:
+                self._panel.stop()
         if self._save_position.isActive():
             self._save_position.stop()
             self._store_position()

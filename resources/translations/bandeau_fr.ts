@@ -101,12 +101,20 @@
         <translation>Afficher la barre</translation>
     </message>
     <message>
+        <source>Plateau panel</source>
+        <translation>Panneau du plateau</translation>
+    </message>
+    <message>
         <source>Sign out (%1)</source>
         <translation>Se déconnecter (%1)</translation>
     </message>
     <message>
         <source>Sign in…</source>
         <translation>Se connecter…</translation>
+    </message>
+    <message>
+        <source>%1 of the %2 colleagues on shift on %3 are in production right now</source>
+        <translation>%1 des %2 collègues en service sur %3 sont en production en ce moment</translation>
     </message>
     <message>
         <source>%1 with a note…</source>
