@@ -163,6 +163,8 @@ def test_a_click_shows_up_live(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plat
 def test_filters_sort_and_search(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]) -> None:
     widget, _clock, _floor = panel
     widget.refresh()
+    assert widget.visible_logins() == ["lea", "marie", "paul"]  # by name
+    widget.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
     assert widget.visible_logins()[0] == "marie"  # longest in status first
     widget.status_filter.setCurrentIndex(widget.status_filter.findData("pause"))
     assert widget.visible_logins() == ["marie"]
@@ -173,12 +175,12 @@ def test_filters_sort_and_search(qtbot: QtBot, panel: tuple[Panel, FakeClock, Pl
     widget.activity_filter.setCurrentIndex(widget.activity_filter.findData("Banque Pro"))
     assert widget.visible_logins() == []
     widget.activity_filter.setCurrentIndex(0)
-    widget.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    assert widget.visible_logins() == ["lea", "marie", "paul"]
+    widget.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    assert widget.visible_logins() == ["marie", "paul", "lea"]  # pause, off, ended
     # Keyboard: Enter on a row opens that agent's day.
     widget.table.setFocus()
-    widget.table.selectRow(1)
-    widget.table.setCurrentIndex(widget.proxy.index(1, 0))
+    widget.table.selectRow(0)
+    widget.table.setCurrentIndex(widget.proxy.index(0, 0))
     qtbot.keyClick(widget.table, Qt.Key.Key_Return)
     assert any(d.isVisible() and "Marie" in d.windowTitle() for d in widget._dialogs)
 

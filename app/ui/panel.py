@@ -6,7 +6,9 @@ this module shows them, filters and sorts them, and opens a row's day view.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +55,23 @@ WAY_OVER_COLOUR = "#ffcdd2"  # red: over twice the threshold
 _STATUS_ORDER = {"production": 0, "pause": 1, "off": 2, "unclassified": 3, "offline": 4, "ended": 5}
 
 Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_GREY = QColor("#78909c")
+_FADED = (Freshness.STALE, Freshness.OFFLINE, Freshness.ENDED)
+_FRESH_ORDER = {f: n for n, f in enumerate(Freshness)}
+
+
+@lru_cache(maxsize=64)
+def _colour(name: str) -> QColor:
+    return QColor(name)
+
+
+_BACKGROUNDS = {Level.OVER: QColor(OVER_COLOUR), Level.WAY_OVER: QColor(WAY_OVER_COLOUR)}
 
 
 class StreamLink(QObject):
@@ -74,6 +93,21 @@ class StreamLink(QObject):
         self.client.stop()
 
 
+@dataclass(slots=True)
+class Cells:
+    """One row's cells, worked out once per change."""
+
+    texts: list[str]
+    sort_keys: list[Any]
+    decoration: QColor
+    background: QColor | None
+    foreground: QColor | None
+
+    @property
+    def looks(self) -> tuple[object, ...]:
+        return (self.decoration.rgb(), self.background, self.foreground)
+
+
 class AgentTable(QAbstractTableModel):
     """The rows, as the table shows them."""
 
@@ -81,6 +115,9 @@ class AgentTable(QAbstractTableModel):
         super().__init__(panel)
         self.panel = panel
         self.rows: list[AgentRow] = []
+        self.cells: list[Cells] = []
+        self.sort_column = 0
+        self.sort_order = Qt.SortOrder.AscendingOrder
         self.headers = [
             self.tr("Agent"),
             self.tr("Status"),
@@ -95,16 +132,114 @@ class AgentTable(QAbstractTableModel):
         ]
 
     def set_rows(self, rows: list[AgentRow]) -> None:
-        if [r.login for r in rows] != [r.login for r in self.rows]:
+        """All the rows (each second). Rows keep their places; then the sort applies."""
+        if {r.login for r in rows} != {r.login for r in self.rows}:
             self.beginResetModel()
-            self.rows = rows
+            self.rows = list(rows)
+            self.cells = [self._cells(r) for r in rows]
             self.endResetModel()
+            self._reorder()
             return
-        self.rows = rows
-        if rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(rows) - 1, len(self.headers) - 1)
+        place = {r.login: i for i, r in enumerate(self.rows)}
+        for row in rows:
+            i = place[row.login]
+            before, after = self.cells[i], self._cells(row)
+            self.rows[i], self.cells[i] = row, after
+            # Repaint only what changed: most seconds, that is the time in status alone.
+            changed: list[int] = (
+                list(range(len(self.headers)))
+                if before.looks != after.looks
+                else [
+                    c
+                    for c, (a, b) in enumerate(zip(before.texts, after.texts, strict=True))
+                    if a != b
+                ]
             )
+            if changed:
+                self.dataChanged.emit(self.index(i, min(changed)), self.index(i, max(changed)))
+        self._reorder()
+
+    def replace_rows(self, rows: list[AgentRow]) -> bool:
+        """Update these agents' rows only; False if one of them is not in the table."""
+        place = {r.login: i for i, r in enumerate(self.rows)}
+        if any(r.login not in place for r in rows):
+            return False
+        for row in rows:
+            i = place[row.login]
+            self.rows[i] = row
+            self.cells[i] = self._cells(row)
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.headers) - 1))
+        return True  # the row keeps its place until the next second's sort
+
+    def _cells(self, row: AgentRow) -> Cells:
+        # Every cell is worked out once per change, in one pass: the view and the filter ask
+        # for them thousands of times a second, and each answer must be a lookup.
+        by_key = row.today.by_key
+        share = row.production_share
+        status = self.panel.status_text(row)
+        activity = row.state.activity or ""
+        note = row.note or ""
+        fresh = self.panel.freshness_text(row)
+        texts = [
+            row.name,
+            status,
+            format_duration(row.time_in_status_ms) if row.state.open else "",
+            activity,
+            note,
+            fresh,
+            format_hm(by_key[Key.PRODUCTION]),
+            format_hm(by_key[Key.PAUSE]),
+            format_hm(by_key[Key.OFF]),
+            "" if share is None else f"{share:.0%}",
+        ]
+        sort_keys = [
+            row.name.casefold(),
+            _STATUS_ORDER[row.status],
+            row.time_in_status_ms,
+            activity.casefold(),
+            note.casefold(),
+            _FRESH_ORDER[row.freshness],
+            by_key[Key.PRODUCTION],
+            by_key[Key.PAUSE],
+            by_key[Key.OFF],
+            -1.0 if share is None else share,
+        ]
+        return Cells(
+            texts=texts,
+            sort_keys=sort_keys,
+            decoration=_colour(self.panel.colour(row)),
+            background=_BACKGROUNDS.get(row.level),
+            foreground=_GREY if row.freshness in _FADED else None,
+        )
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sort_column, self.sort_order = column, order
+        self._reorder()
+
+    def _reorder(self) -> None:
+        """Put the rows in the sort's order, in Python (a few µs), telling the views only
+        when the order changed; selections follow their rows."""
+        col = self.sort_column
+        if col < 0 or len(self.rows) < 2:
+            return
+        order = sorted(
+            range(len(self.rows)),
+            key=lambda i: (self.cells[i].sort_keys[col], self.cells[i].sort_keys[0]),
+            reverse=self.sort_order is Qt.SortOrder.DescendingOrder,
+        )
+        if order == list(range(len(order))):
+            return
+        self.layoutAboutToBeChanged.emit()
+        new_place = {old: new for new, old in enumerate(order)}
+        before = self.persistentIndexList()
+        after = [
+            self.index(new_place[i.row()], i.column()) if i.isValid() else QModelIndex()
+            for i in before
+        ]
+        self.rows = [self.rows[i] for i in order]
+        self.cells = [self.cells[i] for i in order]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -118,74 +253,22 @@ class AgentTable(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        col = index.column()
+        # The roles asked most often come first; anything else is answered at once.
+        if role in (_DISPLAY, _ACCESSIBLE):
+            return self.cells[index.row()].texts[index.column()]
         if role == ROW_ROLE:
-            return row
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, col)
+            return self.rows[index.row()]
         if role == SORT_ROLE:
-            return self._sort_key(row, col)
-        if role == Qt.ItemDataRole.DecorationRole and col == 1:
-            return QColor(self.panel.colour(row))
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if row.level is Level.WAY_OVER:
-                return QColor(WAY_OVER_COLOUR)
-            if row.level is Level.OVER:
-                return QColor(OVER_COLOUR)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole and row.freshness in (
-            Freshness.STALE,
-            Freshness.OFFLINE,
-            Freshness.ENDED,
-        ):
-            return QColor("#78909c")
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.panel.tooltip(row)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._text(row, col)
+            return self.cells[index.row()].sort_keys[index.column()]
+        if role == _BACKGROUND:
+            return self.cells[index.row()].background
+        if role == _FOREGROUND:
+            return self.cells[index.row()].foreground
+        if role == _DECORATION:
+            return self.cells[index.row()].decoration if index.column() == 1 else None
+        if role == _TOOLTIP:
+            return self.panel.tooltip(self.rows[index.row()])
         return None
-
-    def _text(self, row: AgentRow, col: int) -> str:
-        today = row.today
-        match col:
-            case 0:
-                return row.name
-            case 1:
-                return self.panel.status_text(row)
-            case 2:
-                return format_duration(row.time_in_status_ms) if row.state.open else ""
-            case 3:
-                return row.state.activity or ""
-            case 4:
-                return row.note or ""
-            case 5:
-                return self.panel.freshness_text(row)
-            case 6 | 7 | 8:
-                key = (Key.PRODUCTION, Key.PAUSE, Key.OFF)[col - 6]
-                return format_hm(today.by_key[key])
-            case _:
-                share = row.production_share
-                return "" if share is None else f"{share:.0%}"
-
-    def _sort_key(self, row: AgentRow, col: int) -> Any:
-        match col:
-            case 0:
-                return row.name.casefold()
-            case 1:
-                return _STATUS_ORDER[row.status]
-            case 2:
-                return row.time_in_status_ms
-            case 5:
-                return list(Freshness).index(row.freshness)
-            case 6 | 7 | 8:
-                return row.today.by_key[(Key.PRODUCTION, Key.PAUSE, Key.OFF)[col - 6]]
-            case 9:
-                return row.production_share if row.production_share is not None else -1.0
-            case _:
-                return self._text(row, col).casefold()
 
 
 class AgentFilter(QSortFilterProxyModel):
@@ -197,8 +280,18 @@ class AgentFilter(QSortFilterProxyModel):
         self.status = ""
         self.plateau = ""
         self.search = ""
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
+        # Filtering again at every event of a busy plateau would cost more than all the
+        # rest: the panel does it once a second, and at once when a filter changes.
+        self.setDynamicSortFilter(False)
+
+    def active(self) -> bool:
+        return bool(self.activity or self.status or self.plateau or self.search)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting is the source's (in Python, cheaply); this proxy only filters."""
+        source = self.sourceModel()
+        if isinstance(source, AgentTable):
+            source.sort(column, order)
 
     def set(self, **values: str) -> None:
         if hasattr(self, "endFilterChange"):  # Qt ≥ 6.10; invalidateFilter() is deprecated
@@ -241,6 +334,8 @@ class Panel(QWidget):
         self.live_state = "connecting"
         self.offline_since_ms: int | None = None
         self._levels: dict[str, Level] = {}
+        self._dirty: set[str] = set()
+        self._label_cache: dict[str, dict[Key, str]] = {}
         self._dialogs: list[QWidget] = []
         self.setObjectName("Panel")
         self.setWindowTitle(title or self.tr("Plateau panel"))
@@ -306,13 +401,16 @@ class Panel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)  # longest in status first
+        # By name: rows that stay put are easier to follow than rows that jump at each
+        # click; a click on "For" sorts by time in status.
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to the contents at each snapshot, not at each change: measuring every cell
+        # of every row at each tick would hold the UI thread.
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the note
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
@@ -342,7 +440,7 @@ class Panel(QWidget):
         self._soon = QTimer(self)
         self._soon.setSingleShot(True)
         self._soon.setInterval(COALESCE_MS)
-        self._soon.timeout.connect(self.refresh)
+        self._soon.timeout.connect(self.refresh_changed)
         self.set_live_state("connecting", "")
         self.refresh()
 
@@ -362,16 +460,18 @@ class Panel(QWidget):
             self.model.load_snapshot(data, local_now_ms=self.clock.now_ms())
             self.zone = ZoneInfo(str(data.get("zone") or "Europe/Paris"))
             self._levels = {}
+            self._label_cache = {}
             self._fill_filters()
             self.refresh()
+            self.table.resizeColumnsToContents()
             return
         if kind == "events":
-            self.model.add_events(data.get("events", []))
+            self._dirty |= self.model.add_events(data.get("events", []))
         elif kind == "presence":
-            self.model.add_presence(data.get("presence", []))
+            self._dirty |= self.model.add_presence(data.get("presence", []))
         else:
             return
-        if not self._soon.isActive():
+        if self._dirty and not self._soon.isActive():
             self._soon.start()
 
     def set_live_state(self, state: str, detail: str) -> None:
@@ -413,8 +513,25 @@ class Panel(QWidget):
         return self.clock.now_ms() + self.model.server_offset_ms
 
     def refresh(self) -> None:
+        """Every row, as of now (each second: the times tick)."""
+        self._dirty.clear()
         rows = self.model.rows(self.now_ms())
         self.table_model.set_rows(rows)
+        if self.proxy.active():
+            self.proxy.set()  # statuses and activities move: filter again
+        self._show_counters(rows)
+
+    def refresh_changed(self) -> None:
+        """Only the rows whose agents sent something: a busy plateau's stream must not make
+        the whole table work at each event."""
+        changed, self._dirty = self._dirty, set()
+        now = self.now_ms()
+        if not self.table_model.replace_rows([self.model.row(login, now) for login in changed]):
+            self.refresh()  # someone new: the table's rows change
+            return
+        self._show_counters(self.table_model.rows)
+
+    def _show_counters(self, rows: list[AgentRow]) -> None:
         counts = counters(rows)
         names = {
             "production": self.tr("In production"),
@@ -448,6 +565,9 @@ class Panel(QWidget):
                     QApplication.alert(self)
 
     def key_labels(self, plateau: str) -> dict[Key, str]:
+        cached = self._label_cache.get(plateau)
+        if cached is not None:
+            return cached
         labels = {
             Key.PRODUCTION: self.tr("Production"),
             Key.PAUSE: self.tr("Pause"),
@@ -457,6 +577,7 @@ class Panel(QWidget):
         for key, label in (info.labels if info else {}).items():
             if label != DEFAULT_KEY_LOOKS[key][0]:
                 labels[key] = label
+        self._label_cache[plateau] = labels
         return labels
 
     def colour(self, row: AgentRow) -> str:
