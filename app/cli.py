@@ -308,6 +308,16 @@ def _demo(args: argparse.Namespace, places: Any) -> int:
     if not 0.1 <= args.speed <= 1000:
         print("bandeau demo: --speed must be from 0.1 to 1000", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print(
+            "bandeau demo: the embedded store needs the server's parts: "
+            "pip install -e '.[server]' (or pip install 'bandeau[server]')",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     from app.demo import run_demo
     from app.logs import setup_logging
 

@@ -15,7 +15,7 @@ def _commands() -> list[str]:
 
 def test_readme_opens_with_the_two_commands() -> None:
     run, test = _commands()[:2]
-    assert run.startswith("python3 -m venv .venv") and run.endswith("bandeau")
+    assert run.startswith("python3 -m venv .venv") and run.endswith("bandeau demo")
     assert test.startswith("python3 -m venv .venv") and "pytest" in test
     for tool in ("ruff check", "ruff format --check", "mypy"):
         assert tool in test
