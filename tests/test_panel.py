@@ -134,7 +134,9 @@ def test_rows_counters_and_thresholds(
     assert counts["production"].startswith("0 ") and counts["offline"].startswith("0 ")
 
 
-def test_freshness_with_the_clock(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]) -> None:
+def test_freshness_with_the_clock(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau], monkeypatch: pytest.MonkeyPatch
+) -> None:
     widget, clock, _floor = panel
     widget.refresh()
     assert cell(widget, "paul", 0, Qt.ItemDataRole.UserRole + 1).freshness is Freshness.ONLINE
@@ -146,9 +148,16 @@ def test_freshness_with_the_clock(qtbot: QtBot, panel: tuple[Panel, FakeClock, P
     widget.refresh()
     assert cell(widget, "paul", 0, Qt.ItemDataRole.UserRole + 1).freshness is Freshness.OFFLINE
     assert widget.counter_labels["offline"].text().startswith("2 ")
-    # Twice the threshold (20 min): red.
+    # Twice the threshold (20 min): red, and the lead is alerted if they asked to be.
+    beeps: list[int] = []
+    monkeypatch.setattr("app.ui.panel.QApplication.beep", lambda: beeps.append(1))
+    widget.alerts.setChecked(True)
     clock.advance(4 * MIN)
+    with qtbot.waitSignal(widget.threshold_crossed, timeout=WAIT_MS) as crossed:
+        widget.refresh()
+    assert crossed.args == ["marie"] and beeps == [1]
     widget.refresh()
+    assert beeps == [1]  # once per crossing, not at every tick
     assert cell(widget, "marie", 0, Qt.ItemDataRole.UserRole + 1).level is Level.WAY_OVER
 
 
