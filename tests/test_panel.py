@@ -232,3 +232,50 @@ def test_the_panel_comes_back_after_a_server_restart(
         qtbot.waitUntil(lambda: cell(widget, "paul", 1) == "Pause", timeout=WAIT_MS)
     finally:
         stop_server(again)
+
+
+def test_a_simulated_plateau_on_the_panel(qtbot: QtBot, seeded_url: str) -> None:
+    """The demo's simulator drives 8 agents on a real server; the panel shows each of them,
+    live, and its counters add up."""
+    from app.server.directory import NewPerson, add_person
+    from app.server.security import hash_password
+    from app.sim import PlateauSimulator
+
+    engine = make_engine(seeded_url)
+    with engine.begin() as conn:
+        for n in range(8):
+            add_person(
+                conn,
+                NewPerson(f"sim{n}", f"Sim {n}", "agent", ("Nord",)),
+                password_hash=hash_password(PASSWORD),
+            )
+    engine.dispose()
+    server = start_server(seeded_url)
+    agents = [(f"sim{n}", PASSWORD) for n in range(8)]
+    simulator = PlateauSimulator(
+        server.base_url, agents, ["Assurance Auto", "Banque Pro"], speed=600, seed=3
+    )
+    widget = Panel(FakeClock(now_ms(), zone_name="Europe/Paris"))
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    try:
+        simulator.start()
+        assert simulator.ready.wait(60) and not simulator.errors
+        widget.connect_stream(server.base_url, Plateau(server.base_url).token("lea"))
+        qtbot.waitUntil(lambda: len(widget.model.agents) >= 11, timeout=WAIT_MS)
+        before = {a: len(widget.model.agents[a].events) for a in widget.model.agents}
+        # At 600× a stretch lasts seconds: new clicks keep arriving.
+        qtbot.waitUntil(
+            lambda: any(len(widget.model.agents[a].events) > n for a, n in before.items()),
+            timeout=WAIT_MS,
+        )
+        widget.refresh()
+        rows = widget.table_model.rows
+        simulated = [r for r in rows if r.login.startswith("sim")]
+        assert len(simulated) == 8 and all(r.state.open for r in simulated)
+        counts = {n: int(label.text().split()[0]) for n, label in widget.counter_labels.items()}
+        assert sum(counts.values()) == 8  # marie, paul, lea: not on shift
+        assert all(r.today.presence_ms > 0 for r in simulated)
+    finally:
+        widget.stop()
+        simulator.stop()
+        stop_server(server)
