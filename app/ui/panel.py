@@ -6,6 +6,7 @@ this module shows them, filters and sorts them, and opens a row's day view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -80,17 +81,40 @@ class StreamLink(QObject):
     message = Signal(str, object)
     state = Signal(str, str)
 
-    def __init__(self, server: str, token: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        parent: QObject | None = None,
+        *,
+        prepare: Callable[[str, Any], Any] | None = None,
+    ) -> None:
+        """`prepare(kind, data)` runs on the stream's thread before a message is handed to
+        the UI thread: the heavy work of a snapshot is done there."""
         super().__init__(parent)
+        self._prepare = prepare
         self.client = StreamClient(
-            server, token, on_message=self.message.emit, on_state=self.state.emit
+            server, token, on_message=self._on_message, on_state=self.state.emit
         )
+
+    def _on_message(self, kind: str, data: Any) -> None:
+        if self._prepare is not None:
+            data = self._prepare(kind, data)
+        self.message.emit(kind, data)
 
     def start(self) -> None:
         self.client.start()
 
     def stop(self) -> None:
         self.client.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A snapshot read on the stream's thread: the new model, ready to show."""
+
+    model: PlateauLive
+    zone: str
 
 
 @dataclass(slots=True)
@@ -409,6 +433,7 @@ class Panel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(40)  # sizing looks at 40 rows, not all of them
         # Sized to the contents at each snapshot, not at each change: measuring every cell
         # of every row at each tick would hold the UI thread.
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the note
@@ -448,17 +473,32 @@ class Panel(QWidget):
 
     def connect_stream(self, server: str, token: str) -> StreamLink:
         """Follow the live stream of `server` with this lead's token."""
-        self.link = StreamLink(server, token, self)
+        self.link = StreamLink(server, token, self, prepare=self._prepare)
         self.link.message.connect(self.on_message)
         self.link.state.connect(self.set_live_state)
         self.link.start()
         self._tick.start()
         return self.link
 
+    def _prepare(self, kind: str, data: Any) -> Any:
+        """On the stream's thread: a snapshot of 200 agents is 12,000 events to read and
+        replay — far too long for the UI thread. The model is built (and its rows worked out
+        once) here, then handed over whole."""
+        if kind != "snapshot":
+            return data
+        model = PlateauLive()
+        model.load_snapshot(data, local_now_ms=self.clock.now_ms())
+        model.rows(self.clock.now_ms() + model.server_offset_ms)  # warms the derived state
+        return Prepared(model, str(data.get("zone") or "Europe/Paris"))
+
     def on_message(self, kind: str, data: Any) -> None:
         if kind == "snapshot":
-            self.model.load_snapshot(data, local_now_ms=self.clock.now_ms())
-            self.zone = ZoneInfo(str(data.get("zone") or "Europe/Paris"))
+            if isinstance(data, Prepared):
+                self.model, zone = data.model, data.zone
+            else:
+                self.model.load_snapshot(data, local_now_ms=self.clock.now_ms())
+                zone = str(data.get("zone") or "Europe/Paris")
+            self.zone = ZoneInfo(zone)
             self._levels = {}
             self._label_cache = {}
             self._fill_filters()
