@@ -248,9 +248,7 @@ class Indicators:
         self.corrections += other.corrections
 
 
-def indicators(
-    spans: Sequence[Span], *, pause_threshold_ms: int
-) -> dict[str | None, Indicators]:
+def indicators(spans: Sequence[Span], *, pause_threshold_ms: int) -> dict[str | None, Indicators]:
     """Per activity (None: no activity), the figures of these stretches (one day's).
 
     A pause is a run of pause stretches with no gap, whatever the activity switches within

@@ -117,6 +117,31 @@ def build_parser() -> argparse.ArgumentParser:
     alist.add_argument("--plateau")
     alist.add_argument("--json", action="store_true")
 
+    report = command("report", "indicators per agent, activity or day over a period (CSV or JSON)")
+    report.add_argument("--plateau", required=True)
+    report.add_argument("--from", dest="first", required=True, metavar="DATE")
+    report.add_argument("--to", dest="last", required=True, metavar="DATE", help="included")
+    report.add_argument(
+        "--by",
+        choices=["agent", "activity", "day", "detail"],
+        default="agent",
+        help="one row per agent (default), activity, day, or agent × day × activity",
+    )
+    report.add_argument("--format", choices=["csv", "json"], default="csv")
+    report.add_argument(
+        "--separator",
+        choices=[",", ";"],
+        default=",",
+        help="CSV separator (';' for Excel in French)",
+    )
+    report.add_argument(
+        "--decimal-comma", action="store_true", help="0,75 rather than 0.75 (Excel in French)"
+    )
+    report.add_argument("--tz", default="Europe/Paris", help="the site's time zone")
+    report.add_argument(
+        "--day-starts-at", default="00:00", metavar="HH:MM", help="for night shifts, e.g. 06:00"
+    )
+    report.add_argument("--output", type=Path, help="write to this file (default: stdout)")
     events = command("events", "stored events")
     esub = events.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = command("export", "print stored events as JSON lines (corrected times, UTC)", esub)
@@ -253,6 +278,8 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
         )
     if args.command == "events":
         return _export(args, engine)
+    if args.command == "report":
+        return _report(args, engine)
     with engine.begin() as conn:
         if args.command == "plateau":
             if args.action == "add":
@@ -332,6 +359,36 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         timeout_graceful_shutdown=3,
     )
     uvicorn.Server(config).run(sockets=[sock])
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, engine: Any) -> int:
+    import time  # noqa: PLC0415
+
+    from app.server import directory as d  # noqa: PLC0415
+    from app.server import reports  # noqa: PLC0415
+
+    period = reports.parse_period(args.first, args.last, args.tz, args.day_starts_at)
+    with engine.connect() as conn:
+        plateau = d.plateau_id(conn, args.plateau)
+    rows = reports.roll_up(
+        reports.compute(
+            engine, period=period, now_ms=time.time_ns() // 1_000_000, plateau_ids=[plateau]
+        ),
+        args.by,
+    )
+    if args.format == "json":
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in reports.as_dicts(rows))
+    else:
+        text = reports.to_csv(rows, separator=args.separator, decimal_comma=args.decimal_comma)
+    if args.output is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc}", EXIT_REFUSED)
+        print(f"{len(rows)} row(s) written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
