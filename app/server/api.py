@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.server import auth, export, heartbeats, ingest, live, migrate
+from app.server import auth, directory, export, heartbeats, ingest, live, migrate, reports
 from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import DirectoryError
@@ -364,6 +364,74 @@ def create_app(config: ServerConfig) -> FastAPI:
             field = "agent" if "login" in str(exc) else ("from" if "from" in str(exc) else "to")
             raise ApiError(422, str(exc), field) from None
         return {"events": rows, "truncated": len(rows) == limit}
+
+    @app.get("/v1/report")
+    def report(  # noqa: PLR0917 - FastAPI passes each query parameter by name
+        engine: EngineDep,
+        person: PersonDep,
+        from_: Annotated[str, Query(alias="from")],
+        to: str,
+        by: str = "agent",
+        plateau: str | None = None,
+        agent: str | None = None,
+        format: str = "json",
+        separator: str = ",",
+        decimal_comma: bool = False,
+        day_starts_at: str = "00:00",
+    ) -> Response:
+        """Indicators over a period. An agent gets their own (their "my month" export), a
+        lead their plateaux', an admin anyone's."""
+        if format not in ("json", "csv"):
+            raise ApiError(422, "format: json or csv", "format")
+        if separator not in (",", ";"):
+            raise ApiError(422, "separator: ',' or ';'", "separator")
+        try:
+            period = reports.parse_period(from_, to, config.zone, day_starts_at)
+        except DirectoryError as exc:
+            raise ApiError(422, str(exc), "from") from None
+        plateau_ids: list[int] | None = None
+        person_ids: list[int] | None = None
+        with engine.connect() as conn:
+            if plateau is not None:
+                try:
+                    plateau_ids = [directory.plateau_id(conn, plateau)]
+                except DirectoryError as exc:
+                    raise ApiError(422, str(exc), "plateau") from None
+            if agent is not None:
+                try:
+                    person_ids = [directory.person_id(conn, agent)]
+                except DirectoryError as exc:
+                    raise ApiError(422, str(exc), "agent") from None
+        if person.role == "agent":
+            if agent not in (None, person.login) or plateau is not None:
+                raise ApiError(403, "an agent's report is their own", "agent")
+            person_ids, plateau_ids = [person.id], None
+        elif person.role == "lead":
+            mine = set(person.plateau_ids)
+            if plateau_ids is not None and not set(plateau_ids) <= mine:
+                raise ApiError(403, "a lead reports on their plateaux only", "plateau")
+            plateau_ids = plateau_ids or sorted(mine)
+        try:
+            rows = reports.roll_up(
+                reports.compute(
+                    engine,
+                    period=period,
+                    now_ms=_now_ms(),
+                    plateau_ids=plateau_ids,
+                    person_ids=person_ids,
+                ),
+                by,
+            )
+        except DirectoryError as exc:
+            raise ApiError(422, str(exc), "by") from None
+        if format == "json":
+            return json_response({"rows": reports.as_dicts(rows)})
+        name = f"bandeau-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        return Response(
+            reports.to_csv(rows, separator=separator, decimal_comma=decimal_comma).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     @app.get("/v1/stream")
     async def stream(request: Request, engine: EngineDep, person: PersonDep) -> Response:

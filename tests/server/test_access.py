@@ -23,6 +23,8 @@ ENDPOINTS = [
     ("post", "/v1/events"),
     ("post", "/v1/heartbeat"),
     ("post", "/v1/signout"),
+    ("get", "/v1/report?from=2026-11-26&to=2026-11-27"),
+    ("get", "/v1/stream"),
 ]
 
 
@@ -116,3 +118,37 @@ def test_nobody_writes_for_someone_else(client: TestClient) -> None:
     ).json()
     assert body["accepted"] == []
     assert body["rejected"][0]["reason"].startswith("agent:")
+
+
+def test_who_reports_on_whom(client: TestClient) -> None:
+    period = {"from": "2026-11-26", "to": "2026-11-27"}
+
+    def agents(headers: dict[str, str], **params: str) -> list[str]:
+        reply = client.get("/v1/report", headers=headers, params=period | params)
+        assert reply.status_code == 200, reply.text
+        return sorted(row["agent"] for row in reply.json()["rows"])
+
+    marie, lea, root = auth(client, "marie"), auth(client, "lea"), auth(client, "root")
+    assert agents(marie) == ["marie"]  # "my month": their own, nobody else's
+    for params in ({"agent": "paul"}, {"plateau": "Nord"}):
+        reply = client.get("/v1/report", headers=marie, params=period | params)
+        assert reply.status_code == 403
+    assert agents(lea) == ["lea", "marie", "paul"]
+    assert (
+        client.get("/v1/report", headers=lea, params=period | {"plateau": "Sud"}).status_code == 403
+    )
+    assert agents(root, plateau="Sud") == ["zoe"]
+    csv_reply = client.get(
+        "/v1/report", headers=lea, params=period | {"format": "csv", "separator": ";"}
+    )
+    assert csv_reply.headers["content-type"].startswith("text/csv")
+    assert csv_reply.content.startswith("\ufeff".encode())
+    assert "attachment" in csv_reply.headers["content-disposition"]
+    for params, field in (
+        ({"format": "xml"}, "format"),
+        ({"from": "yesterday"}, "from"),
+        ({"by": "team"}, "by"),
+        ({"plateau": "Nowhere"}, "plateau"),
+    ):
+        reply = client.get("/v1/report", headers=root, params=period | params)
+        assert (reply.status_code, reply.json()["field"]) == (422, field), reply.text
