@@ -192,11 +192,16 @@ def by_day(
 ) -> dict[date, list[Span]]:
     """The stretches cut at the site's day boundaries (rule 5)."""
     days: dict[date, list[Span]] = {}
+    day, lo, hi = None, 0, 0  # the current day's bounds: worked out once per day, not per span
     for span in spans:
         start = span.start_ms
         while start < span.end_ms:
-            day = day_of(start, zone, day_starts_at)
-            _lo, hi = day_bounds(day, zone, day_starts_at)
+            if day is None or not lo <= start < hi:
+                day = day_of(start, zone, day_starts_at)
+                lo, hi = day_bounds(day, zone, day_starts_at)
+            if start == span.start_ms and span.end_ms <= hi:
+                days.setdefault(day, []).append(span)
+                break
             end = min(span.end_ms, hi)
             days.setdefault(day, []).append(replace(span, start_ms=start, end_ms=end))
             start = end

@@ -100,18 +100,12 @@ def compute(
                 e.c.corrected_at < end,
             )
         )
-        for row in conn.execution_options(yield_per=5000).execute(query):
-            records[row[0]].append(
-                Record(
-                    uuid=row[1],
-                    device_id=row[2],
-                    seq=row[3],
-                    kind=Kind(row[4]),
-                    at_ms=row[6],
-                    key=Key(row[5]) if row[5] else None,
-                    activity=row[7],
-                )
-            )
+        kinds = {k.value: k for k in Kind}
+        keys = {k.value: k for k in Key} | {None: None}
+        for pid, uuid, device, seq, kind, key, at, activity in conn.execution_options(
+            yield_per=5000
+        ).execute(query):
+            records[pid].append(Record(uuid, device, seq, kinds[kind], at, keys[key], activity))
     rows: list[dict[str, Any]] = []
     for pid, (login, name) in sorted(people.items(), key=lambda item: item[1][0]):
         threshold_ms = int(thresholds.get(pid) or m.DEFAULT_PAUSE_THRESHOLD_S) * 1000
