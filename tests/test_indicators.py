@@ -374,3 +374,41 @@ def test_spans_of_nothing() -> None:
     assert indicators([], pause_threshold_ms=THRESHOLD) == {}
     assert total({}).production_share is None
     assert Span(0, 5, None, None).ms == 5
+
+
+@settings(max_examples=200)
+@given(histories())
+def test_the_bar_and_the_panel_count_as_the_reports_do(records: list[Record]) -> None:
+    """For one PC, the bar's running totals (also the panel's and the day view's) equal the
+    report's figures, day by day."""
+    from app.domain.events import Event
+    from app.domain.totals import totals
+
+    one_pc = [r for r in records if r.device_id == "pc-a"]
+    events = [
+        Event(
+            device_id=r.device_id,
+            agent="marie",
+            kind=r.kind,
+            occurred_at_ms=r.at_ms,
+            tz_name="Europe/Paris",
+            utc_offset_s=3600,
+            monotonic_ms=0,
+            activity=r.activity,
+            key=r.key,
+            uuid=r.uuid,
+            seq=r.seq,
+        )
+        for r in sorted(one_pc, key=lambda r: r.seq)
+    ]
+    spans = timeline(one_pc, now_ms=NOW, last_sign_ms=NOW)
+    for day, day_spans in by_day(spans, PARIS).items():
+        start, end = day_bounds(day, PARIS)
+        bar = totals(events, start, end, NOW)
+        report = total(indicators(day_spans, pause_threshold_ms=THRESHOLD))
+        assert (report.production_ms, report.pause_ms, report.off_ms) == (
+            bar.by_key[Key.PRODUCTION],
+            bar.by_key[Key.PAUSE],
+            bar.by_key[Key.OFF],
+        )
+        assert report.unclassified_ms == bar.unclassified_ms

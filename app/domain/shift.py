@@ -32,6 +32,9 @@ class ShiftState:
         state = replace(self, last_event_ms=event.occurred_at_ms)
         match event.kind:
             case Kind.SHIFT_START:
+                if state.open:
+                    # A second PC starting up: the shift (and the key) go on (one timeline).
+                    return replace(state, activity=event.activity or state.activity)
                 return replace(
                     state,
                     open=True,

@@ -82,7 +82,8 @@ class RunningTotals:
         if event.kind is Kind.ACTIVITY:
             return  # the same key goes on (the day strip starts a new stretch here)
         if event.kind is Kind.SHIFT_START:
-            self._in_shift, self._key = True, None
+            if not self._in_shift:  # a second PC's shift start continues the shift
+                self._in_shift, self._key = True, None
         elif event.kind is Kind.STATUS:
             self._in_shift, self._key = True, event.key
         else:
@@ -134,7 +135,8 @@ def intervals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) 
         close(at)
         since = at
         if event.kind is Kind.SHIFT_START:
-            in_shift, key, activity, note = True, None, event.activity, None
+            if not in_shift:  # a second PC's shift start continues the shift
+                in_shift, key, activity, note = True, None, event.activity, None
         elif event.kind is Kind.STATUS:
             in_shift, key, note = True, event.key, event.note
             activity = event.activity or activity
