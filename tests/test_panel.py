@@ -279,3 +279,32 @@ def test_a_simulated_plateau_on_the_panel(qtbot: QtBot, seeded_url: str) -> None
         widget.stop()
         simulator.stop()
         stop_server(server)
+
+
+def test_export_and_chart(
+    qtbot: QtBot,
+    panel: tuple[Panel, FakeClock, Plateau],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    widget, _clock, _floor = panel
+    target = tmp_path / "nord.csv"
+    monkeypatch.setattr(
+        "app.ui.panel.QFileDialog.getSaveFileName", lambda *_a, **_k: (str(target), "")
+    )
+    dialog = widget.ask_export()
+    dialog.by.setCurrentIndex(dialog.by.findData("agent"))
+    with qtbot.waitSignal(widget.exported, timeout=WAIT_MS) as done:
+        dialog.accept()
+    assert "nord.csv" in done.args[0]
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffagent;name;")  # French Excel: BOM and semicolons
+    assert any(line.startswith("marie;") for line in text.splitlines())
+
+    widget.tabs.setCurrentIndex(1)  # the chart loads when shown
+    qtbot.waitUntil(lambda: bool(widget.chart.bars), timeout=WAIT_MS)
+    _day, parts = widget.chart.bars[-1]
+    seconds = dict(parts)
+    assert seconds[Key.PAUSE] > 0 and seconds[Key.OFF] > 0
+    assert "Formation" in widget.chart.toolTip()  # the plateau's label for "off"
+    widget.chart.grab().save(str(tmp_path / "chart.png"))

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDate,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -29,12 +31,19 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QTableView,
+    QTabWidget,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -43,8 +52,11 @@ from app.domain.clock import Clock
 from app.domain.durations import format_duration, format_hm
 from app.domain.events import DEFAULT_KEY_LOOKS, Key
 from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
+from app.exports import report_rows, save_csv
 from app.sync.stream import StreamClient
+from app.ui.chart import DailyChart
 from app.ui.dayview import DayDialog
+from app.ui.signin import Background
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -340,6 +352,56 @@ class AgentFilter(QSortFilterProxyModel):
         return not self.search or self.search.casefold() in row.name.casefold()
 
 
+def _as_date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class ExportDialog(QDialog):
+    """A period and a grain for the plateau's export.
+
+    Signals:
+        chosen(date, date, str): from, to (included), by.
+    """
+
+    chosen = Signal(object, object, str)
+
+    def __init__(self, now_ms: int, zone: ZoneInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Export"))
+        today = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone).date()
+        self.first = QDateEdit(QDate(today.year, today.month, 1))
+        self.last = QDateEdit(QDate(today.year, today.month, today.day))
+        for edit in (self.first, self.last):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd/MM/yyyy")
+        self.by = QComboBox()
+        for text, value in (
+            (self.tr("One line per agent"), "agent"),
+            (self.tr("One line per activity"), "activity"),
+            (self.tr("One line per day"), "day"),
+            (self.tr("Agent × day × activity"), "detail"),
+        ):
+            self.by.addItem(text, value)
+        form = QFormLayout(self)
+        form.addRow(self.tr("From"), self.first)
+        form.addRow(self.tr("To (included)"), self.last)
+        form.addRow(self.tr("Lines"), self.by)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def accept(self) -> None:
+        first = _as_date(self.first.date())
+        last = _as_date(self.last.date())
+        if last < first:
+            first, last = last, first
+        super().accept()
+        self.chosen.emit(first, last, self.by.currentData())
+
+
 class Panel(QWidget):
     """The live panel window.
 
@@ -348,6 +410,7 @@ class Panel(QWidget):
     """
 
     threshold_crossed = Signal(str)
+    exported = Signal(str)
 
     def __init__(self, clock: Clock, *, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -416,6 +479,11 @@ class Panel(QWidget):
         filters.addWidget(self.plateau_filter, 1)
         filters.addWidget(self.alerts)
         filters.addWidget(self.wallboard_button)
+        self.export_button = QToolButton()
+        self.export_button.setText(self.tr("Export…"))
+        self.export_button.setToolTip(self.tr("The plateau's indicators over a period, as CSV"))
+        self.export_button.clicked.connect(self.ask_export)
+        filters.addWidget(self.export_button)
         self.filters_box = QWidget()
         self.filters_box.setLayout(filters)
 
@@ -442,10 +510,18 @@ class Panel(QWidget):
         self.table.activated.connect(self._open_day)  # Enter or double-click
         self.table.setAccessibleName(self.tr("Agents of the plateau"))
 
+        self.chart = DailyChart()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, self.tr("Agents"))
+        self.tabs.addTab(self.chart, self.tr("Last 14 days"))
+        self.tabs.currentChanged.connect(lambda index: self.load_chart() if index == 1 else None)
         layout = QVBoxLayout(self)
         layout.addLayout(counters_row)
         layout.addWidget(self.filters_box)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tabs, 1)
+        self.server: str | None = None
+        self.token: str | None = None
+        self._tasks: list[Background] = []
 
         self.search.textChanged.connect(lambda text: self.proxy.set(search=text))
         self.activity_filter.currentIndexChanged.connect(
@@ -473,6 +549,7 @@ class Panel(QWidget):
 
     def connect_stream(self, server: str, token: str) -> StreamLink:
         """Follow the live stream of `server` with this lead's token."""
+        self.server, self.token = server, token
         self.link = StreamLink(server, token, self, prepare=self._prepare)
         self.link.message.connect(self.on_message)
         self.link.state.connect(self.set_live_state)
@@ -541,6 +618,9 @@ class Panel(QWidget):
         self._soon.stop()
         if self.link is not None:
             self.link.stop()
+        for task in self._tasks:
+            task.join(30)
+        self._tasks = []
 
     def closeEvent(self, event: Any) -> None:
         self.stop()
@@ -702,6 +782,80 @@ class Panel(QWidget):
             self.showFullScreen()
         else:
             self.showNormal()
+
+    # -- reports: the chart and the export -------------------------------------------------
+
+    def _background(self, call: Callable[[], Any]) -> Background:
+        self._tasks = [t for t in self._tasks if t.is_alive()]
+        task = Background(call, self)
+        self._tasks.append(task)
+        return task.start()
+
+    def load_chart(self, days: int = 14) -> Background | None:
+        """The plateau's last `days` days, from the report (off the UI thread)."""
+        if self.server is None or self.token is None:
+            return None
+        server, token = self.server, self.token
+        last = datetime.fromtimestamp(self.now_ms() / 1000, UTC).astimezone(self.zone).date()
+        first = last - timedelta(days=days - 1)
+        plateau = self.plateau_filter.currentData() or None
+        self.chart.show_message(self.tr("Loading…"))
+        task = self._background(
+            lambda: report_rows(server, token, first=first, last=last, by="day", plateau=plateau)
+        )
+        task.finished.connect(lambda rows, error: self._chart_loaded(rows, error, (first, last)))
+        return task
+
+    def _chart_loaded(self, rows: Any, error: Any, days: tuple[date, date]) -> None:
+        if error is not None:
+            self.chart.show_message(str(error))
+            return
+        plateau = self.plateau_filter.currentData() or next(iter(self.model.plateaux), "")
+        labels: dict[Key | None, str] = {None: self.tr("Unclassified")}
+        for key, label in self.key_labels(plateau).items():
+            labels[key] = label
+        info = self.model.plateaux.get(plateau)
+        self.chart.set_rows(
+            rows, labels=labels, colours=dict(info.colours) if info else {}, days=days
+        )
+
+    def ask_export(self) -> ExportDialog:
+        dialog = ExportDialog(self.now_ms(), self.zone, self)
+        dialog.chosen.connect(self._choose_file)
+        self._dialogs = [d for d in self._dialogs if d.isVisible()]
+        self._dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def _choose_file(self, first: date, last: date, by: str) -> None:
+        suggested = Path.home() / f"bandeau-{first.isoformat()}-{last.isoformat()}.csv"
+        path, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Export"), str(suggested), self.tr("CSV files (*.csv)")
+        )
+        if path:
+            self.export_csv(Path(path), first, last, by)
+
+    def export_csv(self, path: Path, first: date, last: date, by: str) -> Background | None:
+        """Write the report to `path` (off the UI thread), then say how it went."""
+        if self.server is None or self.token is None:
+            return None
+        server, token = self.server, self.token
+        plateau = self.plateau_filter.currentData() or None
+        task = self._background(
+            lambda: save_csv(server, token, path, first=first, last=last, by=by, plateau=plateau)
+        )
+        task.finished.connect(self._exported)
+        return task
+
+    def _exported(self, path: Any, error: Any) -> None:
+        text = (
+            self.tr("Export failed: %1").replace("%1", str(error))
+            if error is not None
+            else self.tr("Exported to %1").replace("%1", str(path))
+        )
+        self.export_button.setToolTip(text)
+        QToolTip.showText(self.export_button.mapToGlobal(self.export_button.rect().center()), text)
+        self.exported.emit(text)
 
     def open_day(self, login: str) -> DayDialog:
         """The agent's day, as the agent sees it on their bar."""

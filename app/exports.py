@@ -1,0 +1,77 @@
+"""Fetching reports from the store for the desktop app: the panel's Export and chart, the
+agent's "my month". Blocking (network): never on the UI thread."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TIMEOUT_S = 60.0
+
+
+class ExportFailed(Exception):
+    """The report could not be had or written; the message says why, for a person."""
+
+
+def fetch_report(
+    server: str,
+    token: str,
+    *,
+    first: date,
+    last: date,
+    by: str = "agent",
+    fmt: str = "json",
+    plateau: str | None = None,
+    french: bool = True,
+) -> bytes:
+    params: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "by": by,
+        "format": fmt,
+    }
+    if plateau:
+        params["plateau"] = plateau
+    if fmt == "csv" and french:  # Excel with French settings
+        params |= {"separator": ";", "decimal_comma": "true"}
+    try:
+        reply = httpx.get(
+            f"{server.rstrip('/')}/v1/report",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=TIMEOUT_S,
+        )
+    except httpx.HTTPError as exc:
+        raise ExportFailed(f"cannot reach {server}: {type(exc).__name__}") from None
+    if reply.status_code != 200:
+        try:
+            why = reply.json().get("error", reply.status_code)
+        except ValueError:
+            why = reply.status_code
+        raise ExportFailed(f"the server refused the report: {why}")
+    return reply.content
+
+
+def report_rows(server: str, token: str, **kwargs: Any) -> list[dict[str, Any]]:
+    body = fetch_report(server, token, fmt="json", **kwargs)
+    try:
+        rows = httpx.Response(200, content=body).json()["rows"]
+    except (ValueError, KeyError):
+        raise ExportFailed("the server's answer is not understood") from None
+    return list(rows)
+
+
+def save_csv(server: str, token: str, path: Path, **kwargs: Any) -> Path:
+    """Fetch the CSV and write it to `path` (whole or not at all)."""
+    content = fetch_report(server, token, fmt="csv", **kwargs)
+    partial = path.with_name(path.name + ".part")
+    try:
+        partial.write_bytes(content)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ExportFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
