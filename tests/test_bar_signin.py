@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import keyring
@@ -206,3 +207,22 @@ def test_a_lead_opens_the_panel_from_the_bar(qtbot: QtBot, bar: Bar, live_server
     qtbot.waitUntil(lambda: panel.live_state == "live", timeout=WAIT_MS)
     assert sorted(panel.model.agents) == ["lea", "marie", "paul"]
     panel.close()
+
+
+def test_an_agent_exports_their_month(
+    qtbot: QtBot, bar: Bar, live_server: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in_as(qtbot, bar, live_server.base_url, "marie")
+    bar.press(Key.PAUSE)
+    qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
+    bar._update_actions()
+    assert bar.month_action.isVisible()
+    target = tmp_path / "mon-mois.csv"
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *_a, **_k: (str(target), "")
+    )
+    with qtbot.waitSignal(bar.month_exported, timeout=WAIT_MS):
+        bar.month_action.trigger()
+    lines = target.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("day;")
+    assert len(lines) >= 2  # the day of the clicks, her own figures only

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from app.config import Settings
 from app.domain.durations import format_duration, format_hm
 from app.domain.events import DEFAULT_KEY_LOOKS, InvalidEvent, Key, parse_key
 from app.domain.placement import Rect, place_bar
+from app.domain.totals import local_day
 from app.journal import JournalError
 from app.recording import Outcome, Recorder
 from app.ui.dayview import DayDialog
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from app.account import KeyLook
     from app.sync.worker import SyncStatus
     from app.ui.panel import Panel, StreamLink
-    from app.ui.signin import AccountControl
+    from app.ui.signin import AccountControl, Background
     from app.ui.sync_link import SyncLink
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class Bar(QWidget):
     problem_changed = Signal(str)
     quit_confirmed = Signal()
     account_changed = Signal()
+    month_exported = Signal(str)
 
     def __init__(
         self,
@@ -141,6 +144,7 @@ class Bar(QWidget):
         self.coverage_label.hide()
         self.coverage: dict[str, dict[str, int]] = {}
         self._coverage_link: StreamLink | None = None
+        self._exports: list[Background] = []
         self._panel: Panel | None = None
         self.activity = QComboBox()
         self.activity.setObjectName("Activity")
@@ -301,11 +305,14 @@ class Bar(QWidget):
         self.account_action.triggered.connect(self._account_action)
         self.panel_action = QAction(self)
         self.panel_action.triggered.connect(self.show_panel)
+        self.month_action = QAction(self)
+        self.month_action.triggered.connect(self.ask_month_export)
         self.quit_action = QAction(self)
         self.quit_action.triggered.connect(self.request_quit)
         self.menu = QMenu(self)
         self.menu.addAction(self.show_action)
         self.menu.addAction(self.day_action)
+        self.menu.addAction(self.month_action)
         self.menu.addAction(self.panel_action)
         self.menu.addAction(self.end_action)
         self.menu.addSeparator()
@@ -324,10 +331,51 @@ class Bar(QWidget):
         self.account_action.setEnabled(self.ready)
         self.panel_action.setText(self.tr("Plateau panel"))
         self.panel_action.setVisible(self.is_lead())
+        self.month_action.setText(self.tr("Export my month…"))
+        self.month_action.setVisible(bool(self.ready and self.sync.active))
         if self.ready and self.sync.active:
             self.account_action.setText(self.tr("Sign out (%1)").replace("%1", self.recorder.agent))
         else:
             self.account_action.setText(self.tr("Sign in…"))
+
+    def ask_month_export(self) -> None:
+        """The agent's own figures this month, day by day, as CSV (their data, GDPR)."""
+        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
+
+        first, _last = self._month(self.recorder.clock.now_ms())
+        suggested = Path.home() / f"bandeau-{self.recorder.agent}-{first:%Y-%m}.csv"
+        path, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Export my month"), str(suggested), self.tr("CSV files (*.csv)")
+        )
+        if path:
+            self.export_month(Path(path))
+
+    def _month(self, now_ms: int) -> tuple[date, date]:
+        day = local_day(now_ms, self.recorder.clock.zone())
+        return day.replace(day=1), day
+
+    def export_month(self, path: Path) -> Background | None:
+        """Write this month's report (by day) to `path`, off the UI thread."""
+        from app.exports import save_csv  # noqa: PLC0415
+        from app.ui.signin import Background  # noqa: PLC0415
+
+        account, token = self.sync.account, self.sync.token
+        if account is None or token is None:
+            return None
+        first, last = self._month(self.recorder.clock.now_ms())
+        task = Background(
+            lambda: save_csv(account.server, token, path, first=first, last=last, by="day"),
+            self,
+        )
+        task.finished.connect(self._month_exported)
+        self._exports = [t for t in self._exports if t.is_alive()] + [task]
+        return task.start()
+
+    def _month_exported(self, path: Any, error: Any) -> None:
+        if error is not None:
+            self.show_problem(self.tr("Export"), str(error))
+        else:
+            self.month_exported.emit(str(path))
 
     def is_lead(self) -> bool:
         """Signed in as a lead (or an admin): the panel is theirs to open."""
@@ -954,6 +1002,8 @@ class Bar(QWidget):
         ends); closing is then plain closing."""
         self._stopped = True
         self._timer.stop()
+        for task in self._exports:
+            task.join(30)
         if self.ready:
             self.accounts.stop()
             self.sync.close()

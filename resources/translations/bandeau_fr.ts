@@ -105,12 +105,28 @@
         <translation>Panneau du plateau</translation>
     </message>
     <message>
+        <source>Export my month…</source>
+        <translation>Exporter mon mois…</translation>
+    </message>
+    <message>
         <source>Sign out (%1)</source>
         <translation>Se déconnecter (%1)</translation>
     </message>
     <message>
         <source>Sign in…</source>
         <translation>Se connecter…</translation>
+    </message>
+    <message>
+        <source>Export my month</source>
+        <translation>Exporter mon mois</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>Fichiers CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
     </message>
     <message>
         <source>%1 of the %2 colleagues on shift on %3 are in production right now</source>
@@ -291,6 +307,17 @@
     </message>
 </context>
 <context>
+    <name>DailyChart</name>
+    <message>
+        <source>Hours per day and key</source>
+        <translation>Heures par jour et par touche</translation>
+    </message>
+    <message>
+        <source>No time recorded over these days.</source>
+        <translation>Aucun temps enregistré sur ces jours.</translation>
+    </message>
+</context>
+<context>
     <name>DayDialog</name>
     <message>
         <source>My day</source>
@@ -346,6 +373,41 @@
     </message>
 </context>
 <context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>One line per agent</source>
+        <translation>Une ligne par agent</translation>
+    </message>
+    <message>
+        <source>One line per activity</source>
+        <translation>Une ligne par activité</translation>
+    </message>
+    <message>
+        <source>One line per day</source>
+        <translation>Une ligne par jour</translation>
+    </message>
+    <message>
+        <source>Agent × day × activity</source>
+        <translation>Agent × jour × activité</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>Du</translation>
+    </message>
+    <message>
+        <source>To (included)</source>
+        <translation>Au (inclus)</translation>
+    </message>
+    <message>
+        <source>Lines</source>
+        <translation>Lignes</translation>
+    </message>
+</context>
+<context>
     <name>NoteDialog</name>
     <message>
         <source>Note</source>
@@ -395,8 +457,24 @@
         <translation>Plein écran, grands caractères, pour un téléviseur (F11)</translation>
     </message>
     <message>
+        <source>Export…</source>
+        <translation>Exporter…</translation>
+    </message>
+    <message>
+        <source>The plateau&apos;s indicators over a period, as CSV</source>
+        <translation>Les indicateurs du plateau sur une période, en CSV</translation>
+    </message>
+    <message>
         <source>Agents of the plateau</source>
         <translation>Agents du plateau</translation>
+    </message>
+    <message>
+        <source>Agents</source>
+        <translation>Agents</translation>
+    </message>
+    <message>
+        <source>Last 14 days</source>
+        <translation>14 derniers jours</translation>
     </message>
     <message>
         <source>● Live</source>
@@ -489,6 +567,26 @@
     <message>
         <source>All plateaux</source>
         <translation>Tous les plateaux</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>Fichiers CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>L’export a échoué : %1</translation>
+    </message>
+    <message>
+        <source>Exported to %1</source>
+        <translation>Exporté dans %1</translation>
     </message>
     <message>
         <source>Day of %1</source>
