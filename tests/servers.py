@@ -122,3 +122,10 @@ def stop_server(served: Served) -> int:
             served.drain.join(timeout=30)
         if served.proc.stderr is not None:
             served.proc.stderr.close()
+
+
+def auth(client: Any, login: str) -> dict[str, str]:
+    """The Authorization header of `login`, signed in through a test client."""
+    reply = client.post("/v1/signin", json={"login": login, "password": PASSWORD})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['token']}"}

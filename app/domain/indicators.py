@@ -28,6 +28,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from app.domain.events import Key, Kind
 
 DEFAULT_GRACE_MS = 2 * 60_000
+# Less than this between two stretches of pause (a correction meeting a click, each with its
+# own clock correction) does not make two pauses.
+PAUSE_GAP_MS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +259,9 @@ class Indicators:
 def indicators(spans: Sequence[Span], *, pause_threshold_ms: int) -> dict[str | None, Indicators]:
     """Per activity (None: no activity), the figures of these stretches (one day's).
 
-    A pause is a run of pause stretches with no gap, whatever the activity switches within
-    it; it counts for the activity it began on, and its time over the threshold too.
+    A pause is a run of pause stretches with no gap (under a second), whatever the activity
+    switches within it; it counts for the activity it began on, and its time over the
+    threshold too.
     """
     per: dict[str | None, Indicators] = {}
     corrections: dict[str | None, set[str]] = {}
@@ -288,12 +292,12 @@ def indicators(spans: Sequence[Span], *, pause_threshold_ms: int) -> dict[str | 
         if span.corrected_by is not None:
             corrections.setdefault(span.activity, set()).add(span.corrected_by)
         if span.key is Key.PAUSE:
-            if run_start is None or run_end != span.start_ms:
+            if run_start is None or run_end is None or span.start_ms - run_end > PAUSE_GAP_MS:
                 close_run()
                 run_start = (span.start_ms, span.activity)
             run_ms += span.ms
             run_end = span.end_ms
-        else:
+        elif span.ms > PAUSE_GAP_MS:
             close_run()
     close_run()
     for activity, uuids in corrections.items():

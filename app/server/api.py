@@ -28,7 +28,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.server import auth, directory, export, heartbeats, ingest, live, migrate, reports
+from app.server import (
+    auth,
+    corrections,
+    directory,
+    export,
+    heartbeats,
+    ingest,
+    live,
+    migrate,
+    reports,
+)
 from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import DirectoryError
@@ -378,6 +388,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         separator: str = ",",
         decimal_comma: bool = False,
         day_starts_at: str = "00:00",
+        original: bool = False,
     ) -> Response:
         """Indicators over a period. An agent gets their own (their "my month" export), a
         lead their plateaux', an admin anyone's."""
@@ -419,6 +430,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                     now_ms=_now_ms(),
                     plateau_ids=plateau_ids,
                     person_ids=person_ids,
+                    original=original,
                 ),
                 by,
             )
@@ -432,6 +444,55 @@ def create_app(config: ServerConfig) -> FastAPI:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+    @app.post("/v1/corrections")
+    async def post_correction(request: Request, engine: EngineDep, person: PersonDep) -> Response:
+        """A correction of an agent's time, with a reason (see app.server.corrections)."""
+        body = await json_body(request)
+        try:
+            fix = corrections.parse(body)
+            stored = await run_in_threadpool(
+                corrections.record, engine, person, fix, now_ms=_now_ms()
+            )
+        except corrections.CorrectionRefused as exc:
+            raise ApiError(exc.status, str(exc), exc.field) from None
+        return json_response(stored)
+
+    @app.get("/v1/corrections")
+    def list_corrections(
+        engine: EngineDep,
+        person: PersonDep,
+        agent: str | None = None,
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+    ) -> Response:
+        """The audit trail: an agent sees the corrections of their own time, a lead those
+        of their plateaux, an admin all."""
+        start = end = None
+        if from_ or to:
+            try:
+                period = reports.parse_period(from_ or to or "", to or from_ or "", config.zone)
+            except DirectoryError as exc:
+                raise ApiError(422, str(exc), "from") from None
+            start, end = period.bounds()
+        with engine.connect() as conn:
+            person_ids = None
+            if agent is not None:
+                try:
+                    person_ids = [directory.person_id(conn, agent)]
+                except DirectoryError as exc:
+                    raise ApiError(422, str(exc), "agent") from None
+            plateau_ids = None
+            if person.role == "agent":
+                if agent not in (None, person.login):
+                    raise ApiError(403, "an agent sees the corrections of their own time", "agent")
+                person_ids = [person.id]
+            elif person.role == "lead":
+                plateau_ids = list(person.plateau_ids)
+            rows = corrections.audit(
+                conn, person_ids=person_ids, plateau_ids=plateau_ids, start_ms=start, end_ms=end
+            )
+        return json_response({"corrections": rows})
 
     @app.get("/v1/stream")
     async def stream(request: Request, engine: EngineDep, person: PersonDep) -> Response:

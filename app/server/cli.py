@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--day-starts-at", default="00:00", metavar="HH:MM", help="for night shifts, e.g. 06:00"
     )
     report.add_argument("--output", type=Path, help="write to this file (default: stdout)")
+    report.add_argument(
+        "--original", action="store_true", help="as recorded, without the corrections"
+    )
     events = command("events", "stored events")
     esub = events.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = command("export", "print stored events as JSON lines (corrected times, UTC)", esub)
@@ -373,7 +376,11 @@ def _report(args: argparse.Namespace, engine: Any) -> int:
         plateau = d.plateau_id(conn, args.plateau)
     rows = reports.roll_up(
         reports.compute(
-            engine, period=period, now_ms=time.time_ns() // 1_000_000, plateau_ids=[plateau]
+            engine,
+            period=period,
+            now_ms=time.time_ns() // 1_000_000,
+            plateau_ids=[plateau],
+            original=args.original,
         ),
         args.by,
     )

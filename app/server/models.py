@@ -125,6 +125,27 @@ Index("events_person_time", events.c.person_id, events.c.corrected_at)
 Index("events_plateau_time", events.c.plateau_id, events.c.corrected_at)
 Index("events_received", events.c.received_at)  # the live stream's change feed
 
+corrections = Table(
+    "corrections",
+    metadata,
+    # A range of an agent's time re-labelled (key, activity) or taken out of the shift, with
+    # an author and a reason. Append-only: the events it supersedes stay as they were.
+    Column("id", Integer, primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("start_at", BigInteger, nullable=False),
+    Column("end_at", BigInteger, nullable=False),
+    Column("key", String(16)),
+    Column("activity_id", Integer, ForeignKey("activities.id")),
+    Column("off_shift", Boolean, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("made_at", BigInteger, nullable=False),
+    CheckConstraint("end_at > start_at", name="corrections_range"),
+    CheckConstraint("key IS NULL OR key IN ('production', 'pause', 'off')", name="corrections_key"),
+)
+Index("corrections_person_time", corrections.c.person_id, corrections.c.start_at)
+
 presence = Table(
     "presence",
     metadata,

@@ -21,10 +21,12 @@ from app.domain.indicators import (
     Indicators,
     Record,
     by_day,
+    corrected,
     day_bounds,
     indicators,
     timeline,
 )
+from app.server import corrections
 from app.server import models as m
 from app.server.directory import DirectoryError
 
@@ -52,8 +54,10 @@ def compute(
     now_ms: int,
     plateau_ids: Iterable[int] | None = None,
     person_ids: Iterable[int] | None = None,
+    original: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per agent × day × activity (the finest grain), each with its figures."""
+    """One row per agent × day × activity (the finest grain), each with its figures —
+    with the corrections applied, or as `original`ly recorded."""
     start, end = period.bounds()
     e, p, a = m.events, m.people, m.activities
     with engine.connect() as conn:
@@ -100,6 +104,7 @@ def compute(
                 e.c.corrected_at < end,
             )
         )
+        fixes = {} if original else corrections.for_people(conn, people, start - LOOKBACK_MS, end)
         kinds = {k.value: k for k in Kind}
         keys = {k.value: k for k in Key} | {None: None}
         for pid, uuid, device, seq, kind, key, at, activity in conn.execution_options(
@@ -110,6 +115,8 @@ def compute(
     for pid, (login, name) in sorted(people.items(), key=lambda item: item[1][0]):
         threshold_ms = int(thresholds.get(pid) or m.DEFAULT_PAUSE_THRESHOLD_S) * 1000
         spans = timeline(records[pid], now_ms=min(now_ms, end), last_sign_ms=last_seen.get(pid))
+        if fixes.get(pid):
+            spans = corrected(spans, fixes[pid])
         theirs = 0
         for day, day_spans in sorted(by_day(spans, period.zone, period.day_starts_at).items()):
             if not period.first <= day <= period.last:

@@ -7,11 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.server import migrate
+from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
+from app.server.directory import NewPerson, add_person
+from app.server.security import hash_password
 from tests.pg import NoPostgres, PgCluster, remove_cluster, start_cluster
+from tests.servers import PASSWORD, seed
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +49,17 @@ def store(store_url: str) -> Iterator[Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[TestClient]:
+    """The app on a seeded store (plus an admin, "root"), through Starlette's test client."""
+    seed(store_url)
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        add_person(
+            conn, NewPerson("root", "Admin", "admin", ()), password_hash=hash_password(PASSWORD)
+        )
+    engine.dispose()
+    with TestClient(create_app(ServerConfig(store_url))) as test_client:
+        yield test_client

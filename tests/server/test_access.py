@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
-from app.server.directory import NewPerson, add_person, disable_person
-from app.server.security import hash_password
-from tests.servers import PASSWORD, seed, wire_event
+from app.server.directory import disable_person
+from tests.servers import auth, wire_event
 
 ENDPOINTS = [
     ("get", "/v1/version"),
@@ -26,25 +23,6 @@ ENDPOINTS = [
     ("get", "/v1/report?from=2026-11-26&to=2026-11-27"),
     ("get", "/v1/stream"),
 ]
-
-
-@pytest.fixture
-def client(store_url: str) -> Iterator[TestClient]:
-    seed(store_url)
-    engine = make_engine(store_url)
-    with engine.begin() as conn:
-        add_person(
-            conn, NewPerson("root", "Admin", "admin", ()), password_hash=hash_password(PASSWORD)
-        )
-    engine.dispose()
-    with TestClient(create_app(ServerConfig(store_url))) as test_client:
-        yield test_client
-
-
-def auth(client: TestClient, login: str) -> dict[str, str]:
-    reply = client.post("/v1/signin", json={"login": login, "password": PASSWORD})
-    assert reply.status_code == 200, reply.text
-    return {"Authorization": f"Bearer {reply.json()['token']}"}
 
 
 def send(client: TestClient, login: str, headers: dict[str, str], activity: str) -> str:
