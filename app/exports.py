@@ -1,5 +1,5 @@
-"""Fetching reports from the store for the desktop app: the panel's Export and chart, the
-agent's "my month". Blocking (network): never on the UI thread."""
+"""Talking to the store for the desktop app: the panel's Export and chart, the agent's
+"my month", corrections. Blocking (network): never on the UI thread."""
 
 from __future__ import annotations
 
@@ -75,3 +75,24 @@ def save_csv(server: str, token: str, path: Path, **kwargs: Any) -> Path:
         partial.unlink(missing_ok=True)
         raise ExportFailed(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
+
+
+def post_correction(server: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Send a correction (see app.server.corrections); the stored row, or ExportFailed with
+    the server's reason."""
+    try:
+        reply = httpx.post(
+            f"{server.rstrip('/')}/v1/corrections",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=TIMEOUT_S,
+        )
+    except httpx.HTTPError as exc:
+        raise ExportFailed(f"cannot reach {server}: {type(exc).__name__}") from None
+    try:
+        data = reply.json()
+    except ValueError:
+        raise ExportFailed(f"the server refused ({reply.status_code})") from None
+    if reply.status_code != 200:
+        raise ExportFailed(str(data.get("error", reply.status_code)))
+    return dict(data)

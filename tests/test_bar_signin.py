@@ -226,3 +226,49 @@ def test_an_agent_exports_their_month(
     lines = target.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
     assert lines[0].startswith("day;")
     assert len(lines) >= 2  # the day of the clicks, her own figures only
+
+
+def test_an_agent_corrects_their_time_from_my_day(
+    qtbot: QtBot, journal: Journal, live_server: Served
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtCore import QTime
+
+    from app.domain.clock import SystemClock
+
+    # The store judges "the past" and "the last 7 days" by its own clock: a real one here.
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    if (now - timedelta(minutes=30)).date() != now.date():
+        pytest.skip("too close to midnight for a correction within today")
+    recorder = Recorder(
+        journal, SystemClock("Europe/Paris"), agent="poste-12", activities=["Général"]
+    )
+    recorder.start()
+    bar = Bar(recorder, Settings())
+    qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
+    bar.show()
+    sign_in_as(qtbot, bar, live_server.base_url, "marie")
+    day = bar.show_day()
+    assert day.correct_button.isVisible()
+    day.correct_button.click()
+    fixing = day.correction
+    assert fixing is not None
+    fixing.what.setCurrentIndex(fixing.what.findData("pause"))
+    start, end = now - timedelta(minutes=20), now - timedelta(minutes=10)
+    fixing.start.setTime(QTime(start.hour, start.minute))
+    fixing.end.setTime(QTime(end.hour, end.minute))
+    fixing.buttons.accepted.emit()  # no reason: said in the dialog, nothing sent
+    assert "why" in fixing.message.text() and fixing.isVisible()
+    fixing.reason.setText("j'étais en pause")
+    with qtbot.waitSignal(bar.corrected, timeout=WAIT_MS) as sent:
+        fixing.buttons.accepted.emit()
+    assert sent.args[0]["author"] == "marie" and sent.args[0]["reason"] == "j'étais en pause"
+    trail = httpx.get(
+        f"{live_server.base_url}/v1/corrections",
+        headers={"Authorization": f"Bearer {bar.sync.token}"},
+    ).json()["corrections"]
+    assert [c["key"] for c in trail] == ["pause"]
+    day.close()
+    bar.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 from pytestqt.qtbot import QtBot
 
 from app.domain.clock import FakeClock
@@ -308,3 +308,26 @@ def test_export_and_chart(
     assert seconds[Key.PAUSE] > 0 and seconds[Key.OFF] > 0
     assert "Formation" in widget.chart.toolTip()  # the plateau's label for "off"
     widget.chart.grab().save(str(tmp_path / "chart.png"))
+
+
+def test_a_lead_corrects_an_agents_time_from_the_panel(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]
+) -> None:
+    widget, _clock, _floor = panel
+    day = widget.open_day("marie")
+    assert day.correct_button.isVisible()
+    day.correct_button.click()
+    fixing = day.correction
+    assert fixing is not None
+    start = datetime.fromtimestamp((now_ms() - 40 * MIN) / 1000, widget.zone)
+    end = datetime.fromtimestamp((now_ms() - 30 * MIN) / 1000, widget.zone)
+    if start.date() != end.date() or end.date() != datetime.now(widget.zone).date():
+        pytest.skip("too close to midnight for a correction within today")
+    fixing.start.setTime(QTime(start.hour, start.minute))
+    fixing.end.setTime(QTime(end.hour, end.minute))
+    fixing.what.setCurrentIndex(fixing.what.findData("off"))
+    fixing.reason.setText("formation oubliée")
+    with qtbot.waitSignal(widget.corrected, timeout=WAIT_MS) as sent:
+        fixing.buttons.accepted.emit()
+    assert (sent.args[0]["agent"], sent.args[0]["author"]) == ("marie", "lea")
+    day.close()

@@ -41,7 +41,7 @@ from app.domain.placement import Rect, place_bar
 from app.domain.totals import local_day
 from app.journal import JournalError
 from app.recording import Outcome, Recorder
-from app.ui.dayview import DayDialog
+from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.dialogs import NoteDialog, SettingsDialog
 from app.ui.i18n import Translations, choose_language
 from app.ui.keybutton import KeyButton
@@ -79,6 +79,7 @@ class Bar(QWidget):
     quit_confirmed = Signal()
     account_changed = Signal()
     month_exported = Signal(str)
+    corrected = Signal(object)
 
     def __init__(
         self,
@@ -491,6 +492,18 @@ class Bar(QWidget):
             colours={key: look.colour for key, look in looks.items()},
             zone=self.recorder.clock.zone(),
         )
+        if self.sync.account is not None and self.sync.token is not None:
+            offer_corrections(
+                dialog,
+                agent=self.recorder.agent,
+                server=self.sync.account.server,
+                token=self.sync.token,
+                now_ms=now,
+                day=day,
+                labels=self.key_labels(),
+                zone=self.recorder.clock.zone(),
+                on_done=self.corrected.emit,
+            )
         self.keep_dialog(dialog)
         dialog.open()
         return dialog

@@ -4,18 +4,24 @@ lead (from a panel row): same numbers, same code (app.domain.totals)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid as uuidlib
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTime, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
+    QTimeEdit,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -171,6 +177,15 @@ class DayDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.correct_button = buttons.addButton(
+            self.tr("Correct…"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.correct_button.setToolTip(
+            self.tr("Fix a forgotten click, with a reason: the correction is kept and visible")
+        )
+        self.correct_button.hide()  # shown where the store can take corrections
+        self.correction: CorrectionDialog | None = None
+        self.tasks: list[Any] = []  # corrections being sent (joined when the dialog closes)
         layout.addWidget(self.title)
         layout.addWidget(self.strip)
         layout.addWidget(self.totals)
@@ -213,6 +228,11 @@ class DayDialog(QDialog):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
 
+    def done(self, result: int) -> None:
+        for task in self.tasks:
+            task.join(30)
+        super().done(result)
+
     def _per_activity(self, stretches: list[Interval], labels: dict[Key, str]) -> None:
         per: dict[str, dict[Key | None, int]] = {}
         for s in stretches:
@@ -247,3 +267,133 @@ class DayDialog(QDialog):
             Kind.CLOCK_JUMP: self.tr("PC clock changed"),
         }
         return names.get(ev.kind, ev.kind.value)
+
+
+class CorrectionDialog(QDialog):
+    """“I was on pause since 10:15”: a range of the day, what it really was, and why.
+
+    Signals:
+        submitted(dict): the correction's body for POST /v1/corrections.
+    """
+
+    submitted = Signal(dict)
+
+    def __init__(
+        self,
+        agent: str,
+        *,
+        day: tuple[int, int],
+        now_ms: int,
+        labels: dict[Key, str],
+        zone: tzinfo,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Correct my time") if parent is None else self.tr("Correct"))
+        self.agent, self.day, self.zone = agent, day, zone
+        now_local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone)
+        self.start = QTimeEdit(QTime(max(now_local.hour - 1, 0), 0))
+        self.end = QTimeEdit(QTime(now_local.hour, now_local.minute))
+        for edit in (self.start, self.end):
+            edit.setDisplayFormat("HH:mm")
+        self.what = QComboBox()
+        for key in Key:
+            self.what.addItem(labels[key], key.value)
+        self.what.addItem(self.tr("Not working (shift had ended)"), "off_shift")
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(200)
+        self.reason.setPlaceholderText(self.tr("Why (required), e.g. forgot to click Pause"))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("SignInMessage")
+        form = QFormLayout(self)
+        form.addRow(self.tr("From"), self.start)
+        form.addRow(self.tr("To"), self.end)
+        form.addRow(self.tr("It was"), self.what)
+        form.addRow(self.tr("Reason"), self.reason)
+        form.addRow(self.message)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def _at(self, value: QTime) -> int:
+        local = datetime.fromtimestamp(self.day[0] / 1000, UTC).astimezone(self.zone)
+        moment = local.replace(hour=value.hour(), minute=value.minute(), second=0, microsecond=0)
+        return int(moment.timestamp() * 1000)
+
+    def _submit(self) -> None:
+        if not self.reason.text().strip():
+            self.show_error(self.tr("A correction always says why."))
+            return
+        start, end = self._at(self.start.time()), self._at(self.end.time())
+        if end <= start:
+            self.show_error(self.tr("The end must come after the start."))
+            return
+        what = self.what.currentData()
+        self.buttons.setEnabled(False)
+        self.submitted.emit(
+            {
+                "uuid": str(uuidlib.uuid4()),
+                "agent": self.agent,
+                "from_ms": start,
+                "to_ms": end,
+                "key": None if what == "off_shift" else what,
+                "off_shift": what == "off_shift",
+                "reason": self.reason.text().strip(),
+            }
+        )
+
+    def show_error(self, text: str) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(text)
+        self.message.setProperty("error", True)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+
+def offer_corrections(
+    dialog: DayDialog,
+    *,
+    agent: str,
+    server: str,
+    token: str,
+    now_ms: int,
+    day: tuple[int, int],
+    labels: dict[Key, str],
+    zone: tzinfo,
+    on_done: Callable[[dict[str, Any]], None] = lambda _row: None,
+) -> None:
+    """Show the day view's "Correct…" button: a correction dialog whose sending happens off
+    the UI thread, and whose refusal (with the server's reason) stays in the dialog."""
+    from app.exports import post_correction  # noqa: PLC0415 - loads httpx
+    from app.ui.signin import Background  # noqa: PLC0415
+
+    def open_dialog() -> CorrectionDialog:
+        fixing = CorrectionDialog(
+            agent, day=day, now_ms=now_ms, labels=labels, zone=zone, parent=dialog
+        )
+        dialog.correction = fixing
+
+        def send(body: dict[str, Any]) -> None:
+            task = Background(lambda: post_correction(server, token, body), fixing)
+            dialog.tasks.append(task)
+
+            def done(row: Any, error: Any) -> None:
+                if error is not None:
+                    fixing.show_error(str(error))
+                    return
+                fixing.accept()
+                on_done(row)
+
+            task.finished.connect(done)
+            task.start()
+
+        fixing.submitted.connect(send)
+        fixing.open()
+        return fixing
+
+    dialog.correct_button.clicked.connect(open_dialog)
+    dialog.correct_button.show()

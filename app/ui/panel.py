@@ -55,7 +55,7 @@ from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
 from app.exports import report_rows, save_csv
 from app.sync.stream import StreamClient
 from app.ui.chart import DailyChart
-from app.ui.dayview import DayDialog
+from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.signin import Background
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 
@@ -411,6 +411,7 @@ class Panel(QWidget):
 
     threshold_crossed = Signal(str)
     exported = Signal(str)
+    corrected = Signal(object)
 
     def __init__(self, clock: Clock, *, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -873,6 +874,18 @@ class Panel(QWidget):
             zone=self.zone,
             title=agent.name,
         )
+        if self.server is not None and self.token is not None:
+            offer_corrections(
+                dialog,
+                agent=login,
+                server=self.server,
+                token=self.token,
+                now_ms=self.now_ms(),
+                day=(self.model.day_start_ms, self.model.day_end_ms),
+                labels=self.key_labels(plateau),
+                zone=self.zone,
+                on_done=self.corrected.emit,
+            )
         self._dialogs = [d for d in self._dialogs if d.isVisible()]
         self._dialogs.append(dialog)
         dialog.open()

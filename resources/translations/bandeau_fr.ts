@@ -307,6 +307,49 @@
     </message>
 </context>
 <context>
+    <name>CorrectionDialog</name>
+    <message>
+        <source>Correct my time</source>
+        <translation>Corriger mon temps</translation>
+    </message>
+    <message>
+        <source>Correct</source>
+        <translation>Corriger</translation>
+    </message>
+    <message>
+        <source>Not working (shift had ended)</source>
+        <translation>Hors service (le service était fini)</translation>
+    </message>
+    <message>
+        <source>Why (required), e.g. forgot to click Pause</source>
+        <translation>Pourquoi (obligatoire), par ex. oubli de cliquer Pause</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>Du</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>À</translation>
+    </message>
+    <message>
+        <source>It was</source>
+        <translation>C’était</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Motif</translation>
+    </message>
+    <message>
+        <source>A correction always says why.</source>
+        <translation>Une correction dit toujours pourquoi.</translation>
+    </message>
+    <message>
+        <source>The end must come after the start.</source>
+        <translation>La fin doit venir après le début.</translation>
+    </message>
+</context>
+<context>
     <name>DailyChart</name>
     <message>
         <source>Hours per day and key</source>
@@ -338,6 +381,14 @@
     <message>
         <source>Note</source>
         <translation>Note</translation>
+    </message>
+    <message>
+        <source>Correct…</source>
+        <translation>Corriger…</translation>
+    </message>
+    <message>
+        <source>Fix a forgotten click, with a reason: the correction is kept and visible</source>
+        <translation>Rattraper un clic oublié, avec un motif : la correction est gardée et visible</translation>
     </message>
     <message>
         <source>Unclassified</source>
