@@ -578,47 +578,8 @@ def create_app(config: ServerConfig) -> FastAPI:
 def _me(engine: Engine, person: ingest.Person) -> dict[str, Any]:
     """Who the person is, and their plateaux' activities, keys and thresholds."""
     with engine.connect() as conn:
-        plateaux = (
-            conn.execute(
-                select(m.plateaux)
-                .where(m.plateaux.c.id.in_(person.plateau_ids))
-                .order_by(m.plateaux.c.name)
-            )
-            .mappings()
-            .all()
-        )
-        keys = (
-            conn.execute(
-                select(m.plateau_keys).where(m.plateau_keys.c.plateau_id.in_(person.plateau_ids))
-            )
-            .mappings()
-            .all()
-        )
-        acts = (
-            conn.execute(
-                select(m.activities)
-                .where(
-                    m.activities.c.plateau_id.in_(person.plateau_ids),
-                    m.activities.c.active.is_(True),
-                )
-                .order_by(m.activities.c.name)
-            )
-            .mappings()
-            .all()
-        )
+        plateaux = directory.describe_plateaux(conn, person.plateau_ids)
     return {
         "person": {"login": person.login, "name": person.name, "role": person.role},
-        "plateaux": [
-            {
-                "name": p["name"],
-                "pause_threshold_s": p["pause_threshold_s"],
-                "keys": {
-                    k["key"]: {"label": k["label"], "colour": k["colour"]}
-                    for k in keys
-                    if k["plateau_id"] == p["id"]
-                },
-                "activities": [a["name"] for a in acts if a["plateau_id"] == p["id"]],
-            }
-            for p in plateaux
-        ],
+        "plateaux": plateaux,
     }

@@ -336,3 +336,36 @@ def parse_people_csv(lines: Iterable[str]) -> list[NewPerson]:
     if problems:
         raise DirectoryError("\n".join(problems))
     return people
+
+
+def describe_plateaux(conn: Connection, plateau_ids: Iterable[int] | None) -> list[dict[str, Any]]:
+    """Plateaux (all, or these) as the bars and panels read them: name, pause threshold, the
+    keys' labels and colours, the active activities."""
+    query = select(m.plateaux).order_by(m.plateaux.c.name)
+    if plateau_ids is not None:
+        query = query.where(m.plateaux.c.id.in_(list(plateau_ids)))
+    plateaux = list(conn.execute(query).mappings())
+    ids = [p["id"] for p in plateaux]
+    keys = list(
+        conn.execute(select(m.plateau_keys).where(m.plateau_keys.c.plateau_id.in_(ids))).mappings()
+    )
+    acts = list(
+        conn.execute(
+            select(m.activities)
+            .where(m.activities.c.plateau_id.in_(ids), m.activities.c.active.is_(True))
+            .order_by(m.activities.c.name)
+        ).mappings()
+    )
+    return [
+        {
+            "name": p["name"],
+            "pause_threshold_s": p["pause_threshold_s"],
+            "keys": {
+                k["key"]: {"label": k["label"], "colour": k["colour"]}
+                for k in keys
+                if k["plateau_id"] == p["id"]
+            },
+            "activities": [a["name"] for a in acts if a["plateau_id"] == p["id"]],
+        }
+        for p in plateaux
+    ]

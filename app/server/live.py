@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from app.server import models as m
+from app.server.directory import describe_plateaux
 from app.server.ingest import Person
 
 log = logging.getLogger(__name__)
@@ -138,19 +139,7 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
                 )
             plateaux_q = plateaux_q.where(m.plateaux.c.id.in_(visible))
         plateaux = list(conn.execute(plateaux_q).mappings())
-        plateau_ids = [p["id"] for p in plateaux]
-        keys = list(
-            conn.execute(
-                select(m.plateau_keys).where(m.plateau_keys.c.plateau_id.in_(plateau_ids))
-            ).mappings()
-        )
-        acts = list(
-            conn.execute(
-                select(m.activities)
-                .where(m.activities.c.plateau_id.in_(plateau_ids), m.activities.c.active)
-                .order_by(m.activities.c.name)
-            ).mappings()
-        )
+        described = describe_plateaux(conn, [p["id"] for p in plateaux])
         members = list(
             conn.execute(
                 select(m.people.c.id, m.people.c.login, m.people.c.name, m.people.c.role)
@@ -199,19 +188,7 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
         "day_start_ms": start,
         "day_end_ms": end,
         "zone": zone.key,
-        "plateaux": [
-            {
-                "name": p["name"],
-                "pause_threshold_s": p["pause_threshold_s"],
-                "keys": {
-                    k["key"]: {"label": k["label"], "colour": k["colour"]}
-                    for k in keys
-                    if k["plateau_id"] == p["id"]
-                },
-                "activities": [a["name"] for a in acts if a["plateau_id"] == p["id"]],
-            }
-            for p in plateaux
-        ],
+        "plateaux": described,
         "agents": list(people.values()),
     }
 
