@@ -33,6 +33,22 @@ def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
         pause.wait(0.05)
 
 
+def signin(data: Path, server: str, *extra: str, password: str = PASSWORD) -> Any:
+    """`bandeau signin` as marie, the password on standard input."""
+    return run(
+        "--data-dir",
+        str(data),
+        "signin",
+        "--server",
+        server,
+        "--login",
+        "marie",
+        "--password-stdin",
+        *extra,
+        input_text=password + "\n",
+    )
+
+
 def server_events(seeded_url: str) -> list[tuple[str, str | None]]:
     engine = make_engine(seeded_url)
     with engine.connect() as conn:
@@ -55,17 +71,7 @@ def test_sign_in_sync_and_sign_out_without_a_keyring(
         assert run("--data-dir", str(data), "key", "off").returncode == 0  # local only
         # Child processes have no keyring here (headless Linux): the running bar keeps the
         # token for this session.
-        done = run(
-            "--data-dir",
-            str(data),
-            "signin",
-            "--server",
-            live_server.base_url,
-            "--login",
-            "marie",
-            "--password-stdin",
-            input_text=PASSWORD + "\n",
-        )
+        done = signin(data, live_server.base_url)
         assert done.returncode == 0, done.stderr
         assert "signed in as marie" in done.stdout
         assert "no keyring" in done.stdout
@@ -105,18 +111,7 @@ def test_events_from_before_sign_in_are_sent_when_the_agent_chooses(
         bar.wait_ready()
         for key in ("production", "pause"):
             assert run("--data-dir", str(data), "key", key).returncode == 0  # local only
-        done = run(
-            "--data-dir",
-            str(data),
-            "signin",
-            "--server",
-            live_server.base_url,
-            "--login",
-            "marie",
-            "--password-stdin",
-            "--send-local-events",
-            input_text=PASSWORD + "\n",
-        )
+        done = signin(data, live_server.base_url, "--send-local-events")
         assert done.returncode == 0, done.stderr
         assert "3 event(s) recorded before sign-in will be sent as marie's" in done.stdout
         wait_until(
@@ -150,56 +145,16 @@ def test_events_from_before_sign_in_are_sent_when_the_agent_chooses(
 
 def test_wrong_password_and_unreachable_server(tmp_path: Path, live_server: Served) -> None:
     data = tmp_path / "bar"
-    wrong = run(
-        "--data-dir",
-        str(data),
-        "signin",
-        "--server",
-        live_server.base_url,
-        "--login",
-        "marie",
-        "--password-stdin",
-        input_text="not it\n",
-    )
+    wrong = signin(data, live_server.base_url, password="not it")
     assert wrong.returncode == 1
     assert "wrong login or password" in wrong.stderr
-    nowhere = run(
-        "--data-dir",
-        str(data),
-        "signin",
-        "--server",
-        "http://127.0.0.1:9",
-        "--login",
-        "marie",
-        "--password-stdin",
-        input_text=PASSWORD + "\n",
-    )
+    nowhere = signin(data, "http://127.0.0.1:9")
     assert nowhere.returncode == 1
     assert "cannot reach" in nowhere.stderr
-    bad = run(
-        "--data-dir",
-        str(data),
-        "signin",
-        "--server",
-        "bandeau.example",
-        "--login",
-        "marie",
-        "--password-stdin",
-        input_text=PASSWORD + "\n",
-    )
+    bad = signin(data, "bandeau.example")
     assert bad.returncode == 2
     assert "https://" in bad.stderr
-    no_bar = run(
-        "--data-dir",
-        str(data),
-        "signin",
-        "--server",
-        live_server.base_url,
-        "--login",
-        "marie",
-        "--password-stdin",
-        input_text=PASSWORD + "\n",
-    )
+    no_bar = signin(data, live_server.base_url)
     assert no_bar.returncode == 1  # no keyring and no bar: nowhere to keep the token
     assert "Start the bar" in no_bar.stderr
     assert PASSWORD not in no_bar.stderr + no_bar.stdout
