@@ -37,22 +37,7 @@ def fetch_report(
         params["plateau"] = plateau
     if fmt == "csv" and french:  # Excel with French settings
         params |= {"separator": ";", "decimal_comma": "true"}
-    try:
-        reply = httpx.get(
-            f"{server.rstrip('/')}/v1/report",
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=TIMEOUT_S,
-        )
-    except httpx.HTTPError as exc:
-        raise ExportFailed(f"cannot reach {server}: {type(exc).__name__}") from None
-    if reply.status_code != 200:
-        try:
-            why = reply.json().get("error", reply.status_code)
-        except ValueError:
-            why = reply.status_code
-        raise ExportFailed(f"the server refused the report: {why}")
-    return reply.content
+    return _call("GET", server, "/v1/report", token, params=params).content
 
 
 def report_rows(server: str, token: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -80,19 +65,25 @@ def save_csv(server: str, token: str, path: Path, **kwargs: Any) -> Path:
 def post_correction(server: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
     """Send a correction (see app.server.corrections); the stored row, or ExportFailed with
     the server's reason."""
+    return dict(_call("POST", server, "/v1/corrections", token, json=body).json())
+
+
+def _call(method: str, server: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+    """One authenticated call; ExportFailed with the server's own reason when refused."""
     try:
-        reply = httpx.post(
-            f"{server.rstrip('/')}/v1/corrections",
-            json=body,
+        reply = httpx.request(
+            method,
+            f"{server.rstrip('/')}{path}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=TIMEOUT_S,
+            **kwargs,
         )
     except httpx.HTTPError as exc:
         raise ExportFailed(f"cannot reach {server}: {type(exc).__name__}") from None
-    try:
-        data = reply.json()
-    except ValueError:
-        raise ExportFailed(f"the server refused ({reply.status_code})") from None
     if reply.status_code != 200:
-        raise ExportFailed(str(data.get("error", reply.status_code)))
-    return dict(data)
+        try:
+            why = reply.json().get("error", reply.status_code)
+        except ValueError:
+            why = reply.status_code
+        raise ExportFailed(f"the server refused: {why}")
+    return reply
