@@ -190,3 +190,10 @@ def test_the_day_strip_and_the_totals_agree(
     assert sum(i.duration_ms for i in strip if i.key is None) == figures.unclassified_ms
     assert all(DAY <= i.start_ms < i.end_ms <= DAY + 24 * H for i in strip)
     assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(strip))
+
+
+def test_names_sort_as_people_read_them() -> None:
+    from app.ui.panel import _sortable
+
+    names = ["Zoé", "Émilie", "Farid", "élodie", "Ève"]
+    assert sorted(names, key=_sortable) == ["élodie", "Émilie", "Ève", "Farid", "Zoé"]

@@ -6,6 +6,7 @@ this module shows them, filters and sorts them, and opens a row's day view.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -77,6 +78,13 @@ _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _GREY = QColor("#78909c")
 _FADED = (Freshness.STALE, Freshness.OFFLINE, Freshness.ENDED)
 _FRESH_ORDER = {f: n for n, f in enumerate(Freshness)}
+
+
+@lru_cache(maxsize=4096)
+def _sortable(text: str) -> str:
+    """Émilie between Élodie and Farid, not after Zoé: accents do not move a name."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=64)
@@ -229,11 +237,11 @@ class AgentTable(QAbstractTableModel):
             "" if share is None else f"{share:.0%}",
         ]
         sort_keys = [
-            row.name.casefold(),
+            _sortable(row.name),
             _STATUS_ORDER[row.status],
             row.time_in_status_ms,
-            activity.casefold(),
-            note.casefold(),
+            _sortable(activity),
+            _sortable(note),
             _FRESH_ORDER[row.freshness],
             by_key[Key.PRODUCTION],
             by_key[Key.PAUSE],
