@@ -100,14 +100,14 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     panel.resize(1180, 560)
     panel.show()
     panel.connect_stream(server.base_url, token)
+    from PySide6.QtCore import QEventLoop
+
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(panel.model.agents) < 14:
-        app.processEvents()
-        time.sleep(0.05)
-    end = time.monotonic() + 3
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    end = time.monotonic() + 3  # a few live seconds, so that the times tick
     while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.05)
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     panel.refresh()
     app.processEvents()
     panel.grab().save(str(out / "panel-fr.png"))

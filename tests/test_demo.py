@@ -7,27 +7,17 @@ import signal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from app.server import models as m
-from app.server.db import default_url, make_engine
+from app.server.db import default_url
 from tests.processes import BarProcess, run
-from tests.test_signin import wait_until
+from tests.test_signin import server_events, wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def stored_keys(store_dir: Path) -> dict[str, list[str | None]]:
-    engine = make_engine(default_url(store_dir))
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(m.people.c.login, m.events.c.key)
-            .join(m.people, m.people.c.id == m.events.c.person_id)
-            .order_by(m.events.c.id)
-        ).all()
-    engine.dispose()
     found: dict[str, list[str | None]] = {}
-    for login, key in rows:
+    for login, key in server_events(default_url(store_dir)):
         found.setdefault(login, []).append(key)
     return found
 
