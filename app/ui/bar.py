@@ -50,9 +50,10 @@ from app.ui.theme import KEY_STYLES, tinted_pixmap
 if TYPE_CHECKING:
     from app.account import KeyLook
     from app.sync.worker import SyncStatus
-    from app.ui.panel import Panel, StreamLink
-    from app.ui.signin import AccountControl, Background
+    from app.ui.panel import Panel
+    from app.ui.signin import AccountControl
     from app.ui.sync_link import SyncLink
+    from app.ui.threads import Background, StreamLink
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +359,7 @@ class Bar(QWidget):
     def export_month(self, path: Path) -> Background | None:
         """Write this month's report (by day) to `path`, off the UI thread."""
         from app.exports import save_csv  # noqa: PLC0415
-        from app.ui.signin import Background  # noqa: PLC0415
+        from app.ui.threads import Background  # noqa: PLC0415
 
         account, token = self.sync.account, self.sync.token
         if account is None or token is None:
@@ -403,7 +404,7 @@ class Bar(QWidget):
 
     def follow_coverage(self, server: str | None, token: str | None) -> None:
         """Listen to this agent's stream for the floor's coverage (None: stop)."""
-        from app.ui.panel import StreamLink  # noqa: PLC0415
+        from app.ui.threads import StreamLink  # noqa: PLC0415
 
         if self._coverage_link is not None:
             self._coverage_link.stop()

@@ -369,7 +369,7 @@ def offer_corrections(
     """Show the day view's "Correct…" button: a correction dialog whose sending happens off
     the UI thread, and whose refusal (with the server's reason) stays in the dialog."""
     from app.exports import post_correction  # noqa: PLC0415 - loads httpx
-    from app.ui.signin import Background  # noqa: PLC0415
+    from app.ui.threads import Background  # noqa: PLC0415
 
     def open_dialog() -> CorrectionDialog:
         fixing = CorrectionDialog(

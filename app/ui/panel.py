@@ -54,11 +54,10 @@ from app.domain.durations import format_duration, format_hm
 from app.domain.events import DEFAULT_KEY_LOOKS, Key
 from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
 from app.exports import report_rows, save_csv
-from app.sync.stream import StreamClient
 from app.ui.chart import DailyChart
 from app.ui.dayview import DayDialog, offer_corrections
-from app.ui.signin import Background
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
+from app.ui.threads import Background, StreamLink
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -93,40 +92,6 @@ def _colour(name: str) -> QColor:
 
 
 _BACKGROUNDS = {Level.OVER: QColor(OVER_COLOUR), Level.WAY_OVER: QColor(WAY_OVER_COLOUR)}
-
-
-class StreamLink(QObject):
-    """The stream's thread, its messages brought to the UI thread as signals."""
-
-    message = Signal(str, object)
-    state = Signal(str, str)
-
-    def __init__(
-        self,
-        server: str,
-        token: str,
-        parent: QObject | None = None,
-        *,
-        prepare: Callable[[str, Any], Any] | None = None,
-    ) -> None:
-        """`prepare(kind, data)` runs on the stream's thread before a message is handed to
-        the UI thread: the heavy work of a snapshot is done there."""
-        super().__init__(parent)
-        self._prepare = prepare
-        self.client = StreamClient(
-            server, token, on_message=self._on_message, on_state=self.state.emit
-        )
-
-    def _on_message(self, kind: str, data: Any) -> None:
-        if self._prepare is not None:
-            data = self._prepare(kind, data)
-        self.message.emit(kind, data)
-
-    def start(self) -> None:
-        self.client.start()
-
-    def stop(self) -> None:
-        self.client.stop()
 
 
 @dataclass(frozen=True, slots=True)

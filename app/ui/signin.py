@@ -7,8 +7,6 @@ dialog stays responsive and says what is happening.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,50 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.journal import JournalError
+from app.ui.threads import Background
 
 if TYPE_CHECKING:
     from app.account import Account, SignedIn
     from app.ui.bar import Bar
-
-
-class Background(QObject):
-    """One blocking call on a thread of its own.
-
-    Signals:
-        finished(object, object): (result, None) or (None, the exception), on the thread of
-            this object's owner (the UI thread).
-    """
-
-    finished = Signal(object, object)
-
-    def __init__(self, call: Callable[[], Any], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._call = call
-        self._thread = threading.Thread(target=self._run, name="bandeau-background", daemon=True)
-
-    def start(self) -> Background:
-        self._thread.start()
-        return self
-
-    def join(self, timeout_s: float) -> None:
-        if self._thread.ident is not None:
-            self._thread.join(timeout_s)
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        try:
-            result = self._call()
-        except Exception as exc:  # handed to the UI thread, which says what went wrong
-            self._emit(None, exc)
-        else:
-            self._emit(result, None)
-
-    def _emit(self, result: object, error: object) -> None:
-        # RuntimeError: the owner is gone (the bar quit meanwhile): nobody to tell.
-        with contextlib.suppress(RuntimeError):
-            self.finished.emit(result, error)
 
 
 class SignInDialog(QDialog):
