@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from app.domain.events import DEFAULT_KEY_LOOKS, Key
+from app.domain.events import DEFAULT_KEY_LOOKS, Key, is_colour
 
 if TYPE_CHECKING:
     from app.journal import Journal, LocalClaim
@@ -117,9 +116,6 @@ def profile_activities(me: dict[str, Any] | None) -> list[str]:
     return names
 
 
-_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
 def profile_key_styles(me: dict[str, Any] | None, activity: str | None) -> dict[str, KeyLook]:
     """The labels and colours the plateau of `activity` gives its keys (the first plateau's
     when the activity is in none); what the profile says badly is left at the default, and
@@ -137,7 +133,7 @@ def profile_key_styles(me: dict[str, Any] | None, activity: str | None) -> dict[
         given_label, given_colour = look.get("label"), look.get("colour")
         if isinstance(given_label, str) and given_label.strip():
             label = given_label.strip()
-        if isinstance(given_colour, str) and _COLOUR.fullmatch(given_colour):
+        if isinstance(given_colour, str) and is_colour(given_colour):
             colour = given_colour.lower()
         looks[key] = KeyLook(label, colour)
     return looks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +25,14 @@ DEFAULT_KEY_LOOKS: dict[Key, tuple[str, str]] = {
     Key.PAUSE: ("Pause", "#c77800"),
     Key.OFF: ("Hors production", "#1a73e8"),
 }
+
+
+def is_colour(text: str) -> bool:
+    """A key colour as plateaux set them: #rrggbb."""
+    return _COLOUR.fullmatch(text) is not None
+
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class Kind(StrEnum):

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from app.domain.events import is_colour
 from app.server import models as m
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -79,7 +80,6 @@ def add_plateau(
     return new_id
 
 
-_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_KEY_LABEL = 24  # it must fit on a key of the bar
 
 
@@ -104,7 +104,7 @@ def set_plateau(
             value = raw.strip()
             if field == "label" and not 0 < len(value) <= MAX_KEY_LABEL:
                 raise DirectoryError(f"label of {key}: 1 to {MAX_KEY_LABEL} characters")
-            if field == "colour" and not _COLOUR.fullmatch(value):
+            if field == "colour" and not is_colour(value):
                 raise DirectoryError(f"colour of {key}: {value!r} is not like #1e8e3e")
             changes.setdefault(key, {})[field] = value.lower() if field == "colour" else value
     if pause_threshold_s is not None:
