@@ -22,8 +22,10 @@ Pure Python (no Qt, SQL or HTTP). The rules, in order:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 
 from app.domain.events import Key, Kind
 
@@ -33,9 +35,9 @@ DEFAULT_GRACE_MS = 2 * 60_000
 PAUSE_GAP_MS = 1_000
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """An event as the indicators read it (times are the store's corrected times)."""
+class Record(NamedTuple):
+    """An event as the indicators read it (times are the store's corrected times). A tuple:
+    a month's report makes hundreds of thousands of them."""
 
     uuid: str
     device_id: str
@@ -64,8 +66,7 @@ class Correction:
     off_shift: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A stretch of time in one status and activity."""
 
     start_ms: int
@@ -87,14 +88,20 @@ def _ordered(records: Iterable[Record]) -> list[tuple[int, Record]]:
         by_device.setdefault(record.device_id, []).append(record)
     merged: list[tuple[int, str, int, Record]] = []
     for device, mine in by_device.items():
-        mine.sort(key=lambda r: (r.seq, r.at_ms))
-        floor = None
+        mine.sort(key=_device_order)
+        floor = mine[0].at_ms
         for record in mine:
-            at = record.at_ms if floor is None else max(record.at_ms, floor)
+            at = record.at_ms
+            at = max(at, floor)
             floor = at
             merged.append((at, device, record.seq, record))
-    merged.sort(key=lambda m: (m[0], m[1], m[2]))
-    return [(at, record) for at, _d, _s, record in merged]
+    merged.sort(key=_merge_order)
+    return [(m[0], m[3]) for m in merged]
+
+
+_device_order = attrgetter("seq", "at_ms")
+_merge_order = itemgetter(0, 1, 2)
+_STATE_KINDS = frozenset((Kind.SHIFT_START, Kind.STATUS, Kind.ACTIVITY, Kind.SHIFT_END))
 
 
 def timeline(
@@ -105,50 +112,71 @@ def timeline(
     grace_ms: int = DEFAULT_GRACE_MS,
 ) -> list[Span]:
     """The agent's stretches, before corrections (rules 1–3)."""
+    spans, _tail = timeline_and_tail(
+        records, now_ms=now_ms, last_sign_ms=last_sign_ms, grace_ms=grace_ms
+    )
+    return spans
+
+
+def timeline_and_tail(
+    records: Iterable[Record],
+    *,
+    now_ms: int,
+    last_sign_ms: int | None = None,
+    grace_ms: int = DEFAULT_GRACE_MS,
+) -> tuple[list[Span], int | None]:
+    """The stretches, and when the shift still open at the end began to run unended (None:
+    the last shift ended). Only time from then on depends on `now_ms` and the last sign of
+    life: every stretch before it is settled until new events or corrections come."""
     spans: list[Span] = []
     in_shift, key, activity, since = False, None, None, 0
     last_seen = None
-    for at, record in _ordered(records):
-        last_seen = at if last_seen is None else max(last_seen, at)
-        if record.kind not in (Kind.SHIFT_START, Kind.STATUS, Kind.ACTIVITY, Kind.SHIFT_END):
+    for at, record in _ordered(records):  # in time order: `at` never goes back
+        last_seen = at
+        kind = record.kind
+        if kind not in _STATE_KINDS:
             continue
         if in_shift and at > since:
             spans.append(Span(since, at, key, activity))
-        if record.kind is Kind.SHIFT_START:
+        if kind is Kind.STATUS:
+            in_shift, key, activity = True, record.key, record.activity or activity
+        elif kind is Kind.SHIFT_START:
             if not in_shift:
                 key = None  # a second PC's shift start does not reset a shift in progress
             in_shift, activity = True, record.activity or activity
-        elif record.kind is Kind.STATUS:
-            in_shift, key, activity = True, record.key, record.activity or activity
-        elif record.kind is Kind.ACTIVITY:
+        elif kind is Kind.ACTIVITY:
             activity = record.activity or activity
         else:
             in_shift, key = False, None
-        since = max(since, at)
-    if in_shift:
-        signs = [t for t in (last_sign_ms, last_seen) if t is not None]
-        end = min(now_ms, max(signs) + grace_ms) if signs else now_ms
-        if end > since:
-            spans.append(Span(since, end, key, activity))
-    return _merged(spans)
+        since = at
+    if not in_shift:
+        return _merged(spans), None
+    signs = [t for t in (last_sign_ms, last_seen) if t is not None]
+    end = min(now_ms, max(signs) + grace_ms) if signs else now_ms
+    if end > since:
+        spans.append(Span(since, end, key, activity))
+    return _merged(spans), since
 
 
 def _merged(spans: list[Span]) -> list[Span]:
     """Neighbouring stretches with the same status, activity and correction become one."""
     out: list[Span] = []
+    last = None
     for span in spans:
-        if span.ms <= 0:
+        if span.end_ms <= span.start_ms:
             continue
-        last = out[-1] if out else None
         if (
             last is not None
             and last.end_ms == span.start_ms
-            and (last.key, last.activity, last.corrected_by)
-            == (span.key, span.activity, span.corrected_by)
+            and last.key is span.key
+            and last.activity == span.activity
+            and last.corrected_by == span.corrected_by
         ):
-            out[-1] = replace(last, end_ms=span.end_ms)
+            last = Span(last.start_ms, span.end_ms, last.key, last.activity, last.corrected_by)
+            out[-1] = last
         else:
             out.append(span)
+            last = span
     return out
 
 
@@ -166,13 +194,13 @@ def corrected(spans: Sequence[Span], corrections: Iterable[Correction]) -> list[
                 updated.append(span)
                 continue
             if span.start_ms < lo:
-                updated.append(replace(span, end_ms=lo))
+                updated.append(span._replace(end_ms=lo))
             if not fix.off_shift:
                 updated.append(
                     Span(lo, hi, fix.key, fix.activity or span.activity, corrected_by=fix.uuid)
                 )
             if hi < span.end_ms:
-                updated.append(replace(span, start_ms=hi))
+                updated.append(span._replace(start_ms=hi))
         result = updated
     return _merged(result)
 
@@ -206,7 +234,7 @@ def by_day(
                 days.setdefault(day, []).append(span)
                 break
             end = min(span.end_ms, hi)
-            days.setdefault(day, []).append(replace(span, start_ms=start, end_ms=end))
+            days.setdefault(day, []).append(span._replace(start_ms=start, end_ms=end))
             start = end
     return days
 
@@ -223,7 +251,7 @@ class Indicators:
     longest_pause_ms: int = 0
     over_threshold_ms: int = 0
     corrections: int = 0
-    pause_lengths: list[int] = field(default_factory=list, repr=False)
+    pause_total_ms: int = 0  # for the average: pauses are added up, never listed
 
     @property
     def presence_ms(self) -> int:
@@ -241,7 +269,7 @@ class Indicators:
 
     @property
     def average_pause_ms(self) -> int | None:
-        return sum(self.pause_lengths) // len(self.pause_lengths) if self.pause_lengths else None
+        return self.pause_total_ms // self.pauses if self.pauses else None
 
     def add(self, other: Indicators) -> None:
         """Roll another's figures into these (a plateau, a period)."""
@@ -250,7 +278,7 @@ class Indicators:
         self.off_ms += other.off_ms
         self.unclassified_ms += other.unclassified_ms
         self.pauses += other.pauses
-        self.pause_lengths += other.pause_lengths
+        self.pause_total_ms += other.pause_total_ms
         self.longest_pause_ms = max(self.longest_pause_ms, other.longest_pause_ms)
         self.over_threshold_ms += other.over_threshold_ms
         self.corrections += other.corrections
@@ -265,41 +293,40 @@ def indicators(spans: Sequence[Span], *, pause_threshold_ms: int) -> dict[str | 
     """
     per: dict[str | None, Indicators] = {}
     corrections: dict[str | None, set[str]] = {}
-    run_start: tuple[int, str | None] | None = None
-    run_ms, run_end = 0, None
-
-    def close_run() -> None:
-        nonlocal run_start, run_ms
-        if run_start is None:
-            return
-        figures = per.setdefault(run_start[1], Indicators())
-        figures.pauses += 1
-        figures.pause_lengths.append(run_ms)
-        figures.longest_pause_ms = max(figures.longest_pause_ms, run_ms)
-        figures.over_threshold_ms += max(run_ms - pause_threshold_ms, 0)
-        run_start, run_ms = None, 0
-
+    runs: list[list[Any]] = []  # [activity it began on, ms], one per pause
+    run: list[Any] | None = None
+    run_end = 0
     for span in spans:
-        figures = per.setdefault(span.activity, Indicators())
-        if span.key is Key.PRODUCTION:
-            figures.production_ms += span.ms
-        elif span.key is Key.PAUSE:
-            figures.pause_ms += span.ms
-        elif span.key is Key.OFF:
-            figures.off_ms += span.ms
-        else:
-            figures.unclassified_ms += span.ms
-        if span.corrected_by is not None:
-            corrections.setdefault(span.activity, set()).add(span.corrected_by)
-        if span.key is Key.PAUSE:
-            if run_start is None or run_end is None or span.start_ms - run_end > PAUSE_GAP_MS:
-                close_run()
-                run_start = (span.start_ms, span.activity)
-            run_ms += span.ms
+        ms = span.end_ms - span.start_ms
+        activity, key = span.activity, span.key
+        figures = per.get(activity)
+        if figures is None:
+            figures = per[activity] = Indicators()
+        if key is Key.PAUSE:
+            figures.pause_ms += ms
+            if run is None or span.start_ms - run_end > PAUSE_GAP_MS:
+                run = [activity, 0]
+                runs.append(run)
+            run[1] += ms
             run_end = span.end_ms
-        elif span.ms > PAUSE_GAP_MS:
-            close_run()
-    close_run()
+        else:
+            if key is Key.PRODUCTION:
+                figures.production_ms += ms
+            elif key is Key.OFF:
+                figures.off_ms += ms
+            else:
+                figures.unclassified_ms += ms
+            if ms > PAUSE_GAP_MS:
+                run = None
+        if span.corrected_by is not None:
+            corrections.setdefault(activity, set()).add(span.corrected_by)
+    for activity, ms in runs:
+        figures = per[activity]
+        figures.pauses += 1
+        figures.pause_total_ms += ms
+        figures.longest_pause_ms = max(figures.longest_pause_ms, ms)
+        if ms > pause_threshold_ms:
+            figures.over_threshold_ms += ms - pause_threshold_ms
     for activity, uuids in corrections.items():
         per[activity].corrections = len(uuids)
     return per
