@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -145,6 +146,34 @@ corrections = Table(
     CheckConstraint("key IS NULL OR key IN ('production', 'pause', 'off')", name="corrections_key"),
 )
 Index("corrections_person_time", corrections.c.person_id, corrections.c.start_at)
+Index("corrections_made", corrections.c.made_at)  # what changed since a report's last look
+
+day_figures = Table(
+    "day_figures",
+    metadata,
+    # A cache, never the truth: one agent's figures for one settled site day (per activity,
+    # as JSON), kept so that a month's report does not walk the month's events again. Rows
+    # are dropped when events or corrections touching that day (or before it) come in; any
+    # of them can be deleted at any time. `view` names how the day was cut and read: time
+    # zone, day start, corrected or original.
+    Column("view", String(80), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("pause_threshold_s", Integer, nullable=False),
+    Column("figures", Text, nullable=False),
+)
+
+figure_marks = Table(
+    "figure_marks",
+    metadata,
+    # Per view: the newest event and correction that the cached days already account for,
+    # and when that was checked (PostgreSQL may commit ids out of order: a look-back on the
+    # receive time catches those).
+    Column("view", String(80), primary_key=True),
+    Column("event_id", BigInteger, nullable=False),
+    Column("correction_id", Integer, nullable=False),
+    Column("checked_at", BigInteger, nullable=False),
+)
 
 presence = Table(
     "presence",

@@ -14,7 +14,7 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from app.domain.events import Key, Kind
 from app.domain.indicators import (
@@ -24,9 +24,9 @@ from app.domain.indicators import (
     corrected,
     day_bounds,
     indicators,
-    timeline,
+    timeline_and_tail,
 )
-from app.server import corrections
+from app.server import corrections, figures
 from app.server import models as m
 from app.server.directory import DirectoryError
 
@@ -55,81 +55,164 @@ def compute(
     plateau_ids: Iterable[int] | None = None,
     person_ids: Iterable[int] | None = None,
     original: bool = False,
+    cache: bool = True,
 ) -> list[dict[str, Any]]:
     """One row per agent × day × activity (the finest grain), each with its figures —
-    with the corrections applied, or as `original`ly recorded."""
-    start, end = period.bounds()
-    e, p, a = m.events, m.people, m.activities
+    with the corrections applied, or as `original`ly recorded.
+
+    Settled days come from the day-figures cache when it has them (app.server.figures);
+    the others are computed from the events and kept for next time. `cache=False` computes
+    everything from the events and keeps nothing."""
+    end = period.bounds()[1]
+    zone, starts = period.zone, period.day_starts_at
+    days = [period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1)]
     with engine.connect() as conn:
-        who = select(p.c.id, p.c.login, p.c.name).where(p.c.disabled.is_(False))
-        if plateau_ids is not None:
-            members = select(m.memberships.c.person_id).where(
-                m.memberships.c.plateau_id.in_(list(plateau_ids))
-            )
-            who = who.where(p.c.id.in_(members))
-        if person_ids is not None:
-            who = who.where(p.c.id.in_(list(person_ids)))
-        people = {row.id: (row.login, row.name) for row in conn.execute(who)}
-        thresholds = dict(
-            conn.execute(
-                select(m.memberships.c.person_id, func.min(m.plateaux.c.pause_threshold_s))
-                .join(m.plateaux, m.plateaux.c.id == m.memberships.c.plateau_id)
-                .where(m.memberships.c.person_id.in_(list(people)))
-                .group_by(m.memberships.c.person_id)
-            ).all()
-        )
-        last_seen = dict(
-            conn.execute(
-                select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at))
-                .where(m.presence.c.person_id.in_(list(people)))
-                .group_by(m.presence.c.person_id)
-            ).all()
-        )
-        records: dict[int, list[Record]] = {pid: [] for pid in people}
-        query = (
-            select(
-                e.c.person_id,
-                e.c.uuid,
-                e.c.device_id,
-                e.c.seq,
-                e.c.kind,
-                e.c.key,
-                e.c.corrected_at,
-                a.c.name,
-            )
-            .outerjoin(a, a.c.id == e.c.activity_id)
-            .where(
-                e.c.person_id.in_(list(people)),
-                e.c.corrected_at >= start - LOOKBACK_MS,
-                e.c.corrected_at < end,
-            )
-        )
-        fixes = {} if original else corrections.for_people(conn, people, start - LOOKBACK_MS, end)
-        kinds = {k.value: k for k in Kind}
-        keys = {k.value: k for k in Key} | {None: None}
-        for pid, uuid, device, seq, kind, key, at, activity in conn.execution_options(
-            yield_per=5000
-        ).execute(query):
-            records[pid].append(Record(uuid, device, seq, kinds[kind], at, keys[key], activity))
+        people, thresholds, last_seen = _people(conn, plateau_ids, person_ids)
+    view = figures.view_name(zone, starts, original)
+    cached: dict[tuple[int, date], tuple[int, dict[str | None, Indicators]]] = {}
+    mark = None
+    # The cache only holds days that are over: a report of today alone need not look at it.
+    if cache and people and day_bounds(period.first, zone, starts)[1] <= now_ms:
+        with engine.begin() as conn:
+            mark = figures.refresh(conn, view, zone, starts, now_ms)
+            cached = figures.load(conn, view, list(people), period.first, period.last)
+    threshold_s = {pid: int(thresholds.get(pid) or m.DEFAULT_PAUSE_THRESHOLD_S) for pid in people}
+    # Per person, the first day of the period to compute: from there on, every day is.
+    compute_from: dict[int, date] = {}
+    for pid in people:
+        for day in days:
+            hit = cached.get((pid, day))
+            if hit is None or hit[0] != threshold_s[pid]:
+                compute_from[pid] = day
+                break
+    computed = _from_events(
+        engine,
+        period,
+        now_ms=now_ms,
+        compute_from=compute_from,
+        last_seen=last_seen,
+        threshold_s=threshold_s,
+        original=original,
+    )
+    keep: list[tuple[int, date, int, dict[str | None, Indicators]]] = []
     rows: list[dict[str, Any]] = []
     for pid, (login, name) in sorted(people.items(), key=lambda item: item[1][0]):
-        threshold_ms = int(thresholds.get(pid) or m.DEFAULT_PAUSE_THRESHOLD_S) * 1000
-        spans = timeline(records[pid], now_ms=min(now_ms, end), last_sign_ms=last_seen.get(pid))
-        if fixes.get(pid):
-            spans = corrected(spans, fixes[pid])
         theirs = 0
-        for day, day_spans in sorted(by_day(spans, period.zone, period.day_starts_at).items()):
-            if not period.first <= day <= period.last:
-                continue
-            per = indicators(day_spans, pause_threshold_ms=threshold_ms)
-            for activity, figures in sorted(per.items(), key=lambda kv: kv[0] or ""):
+        fresh, settled_before = computed.get(pid, ({}, end))
+        for day in days:
+            if pid in compute_from and day >= compute_from[pid]:
+                per = fresh.get(day, {})
+                if mark is not None and day_bounds(day, zone, starts)[1] <= settled_before:
+                    keep.append((pid, day, threshold_s[pid], per))
+            else:
+                per = cached[(pid, day)][1]
+            for activity, figures_ in sorted(per.items(), key=lambda kv: kv[0] or ""):
                 rows.append(
-                    {"agent": login, "name": name, "day": day, "activity": activity, "f": figures}
+                    {"agent": login, "name": name, "day": day, "activity": activity, "f": figures_}
                 )
                 theirs += 1
         if not theirs:  # nobody disappears from a report: a row of zeros, in the agent view
             rows.append({"agent": login, "name": name, "day": None, "activity": None, "f": None})
+    if mark is not None and keep:
+        with engine.begin() as conn:
+            figures.store(conn, view, mark, keep, zone=zone, day_starts_at=starts)
     return rows
+
+
+def _people(
+    conn: Connection, plateau_ids: Iterable[int] | None, person_ids: Iterable[int] | None
+) -> tuple[dict[int, tuple[str, str]], dict[int, int], dict[int, int]]:
+    """Who is in the report (login, name), their pause threshold, their last sign of life."""
+    p = m.people
+    who = select(p.c.id, p.c.login, p.c.name).where(p.c.disabled.is_(False))
+    if plateau_ids is not None:
+        members = select(m.memberships.c.person_id).where(
+            m.memberships.c.plateau_id.in_(list(plateau_ids))
+        )
+        who = who.where(p.c.id.in_(members))
+    if person_ids is not None:
+        who = who.where(p.c.id.in_(list(person_ids)))
+    people = {row.id: (row.login, row.name) for row in conn.execute(who)}
+    thresholds = dict(
+        conn.execute(
+            select(m.memberships.c.person_id, func.min(m.plateaux.c.pause_threshold_s))
+            .join(m.plateaux, m.plateaux.c.id == m.memberships.c.plateau_id)
+            .where(m.memberships.c.person_id.in_(list(people)))
+            .group_by(m.memberships.c.person_id)
+        ).all()
+    )
+    last_seen = dict(
+        conn.execute(
+            select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at))
+            .where(m.presence.c.person_id.in_(list(people)))
+            .group_by(m.presence.c.person_id)
+        ).all()
+    )
+    return people, thresholds, last_seen
+
+
+def _from_events(
+    engine: Engine,
+    period: Period,
+    *,
+    now_ms: int,
+    compute_from: dict[int, date],
+    last_seen: dict[int, int],
+    threshold_s: dict[int, int],
+    original: bool,
+) -> dict[int, tuple[dict[date, dict[str | None, Indicators]], int]]:
+    """Per person, the figures of each day from `compute_from[person]` to the period's end,
+    and until when they are settled (the start of a shift still running unended, or the
+    period's end)."""
+    if not compute_from:
+        return {}
+    _, end = period.bounds()
+    zone, starts = period.zone, period.day_starts_at
+    window = min(day_bounds(day, zone, starts)[0] for day in compute_from.values())
+    window -= LOOKBACK_MS
+    e = m.events
+    records: dict[int, list[Record]] = {pid: [] for pid in compute_from}
+    query = select(
+        e.c.person_id,
+        e.c.uuid,
+        e.c.device_id,
+        e.c.seq,
+        e.c.kind,
+        e.c.key,
+        e.c.corrected_at,
+        e.c.activity_id,
+    ).where(
+        e.c.person_id.in_(list(compute_from)),
+        e.c.corrected_at >= window,
+        e.c.corrected_at < end,
+    )
+    kinds = {k.value: k for k in Kind}
+    keys = {k.value: k for k in Key} | {None: None}
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(m.activities.c.id, m.activities.c.name)).all())
+        names[None] = None
+        fixes = {} if original else corrections.for_people(conn, compute_from, window, end)
+        result = conn.execution_options(yield_per=5000).execute(query)
+        for chunk in result.partitions():
+            for pid, uuid, device, seq, kind, key, at, activity in chunk:
+                records[pid].append(
+                    Record(uuid, device, seq, kinds[kind], at, keys[key], names[activity])
+                )
+    out: dict[int, tuple[dict[date, dict[str | None, Indicators]], int]] = {}
+    for pid, first in compute_from.items():
+        spans, tail = timeline_and_tail(
+            records[pid], now_ms=min(now_ms, end), last_sign_ms=last_seen.get(pid)
+        )
+        if fixes.get(pid):
+            spans = corrected(spans, fixes[pid])
+        threshold_ms = threshold_s[pid] * 1000
+        per_day = {
+            day: indicators(day_spans, pause_threshold_ms=threshold_ms)
+            for day, day_spans in by_day(spans, zone, starts).items()
+            if first <= day <= period.last
+        }
+        out[pid] = (per_day, min(now_ms, end if tail is None else tail))
+    return out
 
 
 def roll_up(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:

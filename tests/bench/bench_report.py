@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 
 from app.server import migrate
 from app.server import models as m
@@ -118,6 +118,46 @@ def fill(url: str, agents: int, days: list[date]) -> int:
     return total
 
 
+def late_day(engine: Engine, day: date, agents: int) -> None:
+    """A second PC of one agent, offline since `day`, sends that day's clicks at last."""
+    with engine.begin() as conn:
+        person, plateau, activity = conn.execute(
+            select(m.events.c.person_id, m.events.c.plateau_id, m.events.c.activity_id).where(
+                m.events.c.person_id
+                == select(m.people.c.id)
+                .where(m.people.c.login == f"a{agents // 2:03d}")
+                .scalar_subquery()
+            )
+        ).first() or (0, 0, 0)
+        device, at = str(uuid.uuid4()), Period(day, day, PARIS).bounds()[0] + 12 * 3600_000
+        now = time.time_ns() // 1_000_000
+        conn.execute(
+            insert(m.events),
+            [
+                {
+                    "uuid": str(uuid.uuid4()),
+                    "device_id": device,
+                    "seq": n + 1,
+                    "person_id": person,
+                    "plateau_id": plateau,
+                    "activity_id": activity,
+                    "kind": "status",
+                    "key": "pause" if n % 2 else "off",
+                    "client_at": at + n * 60_000,
+                    "received_at": now,
+                    "corrected_at": at + n * 60_000,
+                    "clock_offset_ms": 0,
+                    "tz_name": "Europe/Paris",
+                    "utc_offset_s": 3600,
+                    "monotonic_ms": n,
+                    "clock_jump_ms": None,
+                    "note": None,
+                }
+                for n in range(10)
+            ],
+        )
+
+
 def run_on(name: str, url: str, agents: int, days: list[date]) -> None:
     print(f"{name}:")
     started = time.perf_counter()
@@ -133,14 +173,21 @@ def run_on(name: str, url: str, agents: int, days: list[date]) -> None:
         ).scalar_one()
     now = time.time_ns() // 1_000_000
     month = Period(days[0], days[-1], PARIS)
-    timings = []
-    for _ in range(3):
+
+    def month_report() -> float:
         t = time.perf_counter()
         rows = roll_up(compute(engine, period=month, now_ms=now, plateau_ids=[big]), "agent")
-        timings.append(time.perf_counter() - t)
-    assert len(rows) == agents
-    best = min(timings)
-    show(f"month report, {agents} agents × {len(days)} days", f"{best:.2f} s", "≤ 2 s", best <= 2)
+        assert len(rows) == agents
+        return time.perf_counter() - t
+
+    label = f"month report, {agents} agents × {len(days)} days"
+    cold = month_report()  # nothing kept yet: every day computed from the events
+    show(f"{label}, first ever", f"{cold:.2f} s", "≤ 2 s", cold <= 2)
+    warm = min(month_report() for _ in range(3))  # the settled days come from the store
+    show(f"{label}, days kept", f"{warm:.2f} s", "≤ 2 s", warm <= 2)
+    late_day(engine, days[len(days) // 2], agents)
+    late = month_report()  # one agent's PC synced a mid-month day: their days from it redone
+    show(f"{label}, after a late sync", f"{late:.2f} s", "≤ 2 s", late <= 2)
     today = Period(date.today(), date.today(), PARIS)
     timings = []
     for _ in range(5):

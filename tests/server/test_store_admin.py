@@ -49,6 +49,8 @@ def test_migrations_build_exactly_the_models(store: Engine) -> None:
     for table in m.metadata.sorted_tables:
         columns = {c["name"] for c in found.get_columns(table.name)}
         assert columns == {c.name for c in table.columns}, table.name
+        indexes = {i["name"] for i in found.get_indexes(table.name)}
+        assert {i.name for i in table.indexes} <= indexes, table.name
     assert set(found.get_table_names()) == {t.name for t in m.metadata.sorted_tables} | {
         "alembic_version"
     }
