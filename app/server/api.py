@@ -57,6 +57,8 @@ class ServerConfig:
     zone: str = "Europe/Paris"  # the site's time zone: what "today" means on the panel
     live_poll_s: float = live.POLL_S
     keepalive_s: float = 15.0
+    keep_days: int = 62  # the settled days worked out ahead of reports (0: none)
+    keep_every_s: float = 600.0
 
 
 class ApiError(Exception):
@@ -179,8 +181,17 @@ def create_app(config: ServerConfig) -> FastAPI:
         hub = live.LiveHub(engine, poll_s=config.live_poll_s)
         hub.start()
         app.state.hub = hub
+        keeper = None
+        if config.keep_days > 0:
+            keeper = reports.DayKeeper(
+                engine, ZoneInfo(config.zone), days=config.keep_days, every_s=config.keep_every_s
+            )
+            keeper.start()
+        app.state.keeper = keeper
         yield
         await hub.stop()
+        if keeper is not None:
+            await run_in_threadpool(keeper.stop)
         engine.dispose()
 
     app = FastAPI(
@@ -456,6 +467,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             )
         except corrections.CorrectionRefused as exc:
             raise ApiError(exc.status, str(exc), exc.field) from None
+        request.app.state.hub.wake()  # the panels and the agent's bar show it at once
         return json_response(stored)
 
     @app.get("/v1/corrections")

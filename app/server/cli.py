@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often an idle live stream says it is alive (and rechecks its token)",
     )
+    serve.add_argument(
+        "--keep-days",
+        type=int,
+        default=62,
+        metavar="DAYS",
+        help="work out this many past days' figures ahead of reports, every 10 minutes "
+        "(0: only when a report asks)",
+    )
 
     plateau = command("plateau", "plateaux")
     psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -325,6 +333,8 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
 
     if not 0.1 <= args.stream_keepalive <= 300:
         return _fail("--stream-keepalive: from 0.1 to 300 seconds", EXIT_USAGE)
+    if not 0 <= args.keep_days <= 400:
+        return _fail("--keep-days: from 0 to 400", EXIT_USAGE)
     try:
         ZoneInfo(args.tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -353,7 +363,11 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
     config = uvicorn.Config(
         create_app(
             ServerConfig(
-                url, migrate_on_start=False, zone=args.tz, keepalive_s=args.stream_keepalive
+                url,
+                migrate_on_start=False,
+                zone=args.tz,
+                keepalive_s=args.stream_keepalive,
+                keep_days=args.keep_days,
             )
         ),
         log_level="warning",

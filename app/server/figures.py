@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time, tzinfo
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.indicators import Indicators, day_of
@@ -59,9 +60,11 @@ def refresh(conn: Connection, view: str, zone: tzinfo, day_starts_at: time, now_
             marks.c.view == view
         )
     ).first()
-    if seen is None:
+    if seen is None:  # a first look (another process may be having it at the same time)
         conn.execute(delete(m.day_figures).where(m.day_figures.c.view == view))
-        conn.execute(insert(marks).values(view=view, **_values(top)))
+        conn.execute(
+            _dialect(conn).insert(marks).values(view=view, **_values(top)).on_conflict_do_nothing()
+        )
         return top
     cuts: dict[date, list[int]] = {}  # from which day on, whose days go
     for person_id, first in changes(conn, Mark(*seen)).items():
@@ -157,9 +160,12 @@ def store(
     ]
     if not rows:
         return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(m.day_figures).on_conflict_do_nothing(), rows)
+    conn.execute(_dialect(conn).insert(m.day_figures).on_conflict_do_nothing(), rows)
     return len(rows)
+
+
+def _dialect(conn: Connection) -> Any:
+    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 _FIELDS = tuple(field.name for field in fields(Indicators))

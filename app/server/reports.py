@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from time import time_ns
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,12 +26,15 @@ from app.domain.indicators import (
     by_day,
     corrected,
     day_bounds,
+    day_of,
     indicators,
     timeline_and_tail,
 )
 from app.server import corrections, figures
 from app.server import models as m
 from app.server.directory import DirectoryError
+
+log = logging.getLogger(__name__)
 
 BY = ("agent", "activity", "day", "detail")
 LOOKBACK_MS = 36 * 3600 * 1000  # a shift still open when the period begins
@@ -333,3 +339,67 @@ def parse_period(first: str, last: str, zone: str, day_starts_at: str = "00:00")
     except ValueError:
         raise DirectoryError("the day start is like 06:00") from None
     return Period(start, end, tz, starts)
+
+
+class DayKeeper:
+    """A server's background thread that works out each settled day ahead of the reports
+    (app.server.figures): the first month report after a day ends reads kept days rather
+    than walking the month's events. Every `every_s`, the last `days` site days up to
+    yesterday, for everyone, a few people at a time (the requests keep their share of the
+    interpreter)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        zone: ZoneInfo,
+        *,
+        days: int = 62,
+        every_s: float = 600.0,
+        group: int = 25,
+        clock: Callable[[], int] = lambda: time_ns() // 1_000_000,
+    ) -> None:
+        self.engine, self.zone, self.days, self.every_s, self.group = (
+            engine,
+            zone,
+            days,
+            every_s,
+            group,
+        )
+        self.clock = clock
+        self.rounds = 0  # finished rounds (tests wait on it)
+        self.done = threading.Event()  # set at the end of each round
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bandeau-day-keeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(30)
+
+    def keep_once(self) -> None:
+        """One round: every person's settled days of the window, kept."""
+        now = self.clock()
+        today = day_of(now, self.zone)
+        period = Period(today - timedelta(days=self.days), today - timedelta(days=1), self.zone)
+        with self.engine.connect() as conn:
+            people = list(
+                conn.execute(select(m.people.c.id).where(m.people.c.disabled.is_(False))).scalars()
+            )
+        for n in range(0, len(people), self.group):
+            if self._stop.is_set():
+                return
+            compute(self.engine, period=period, now_ms=now, person_ids=people[n : n + self.group])
+            self._stop.wait(0.01)  # let the requests in
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.keep_once()
+            except Exception:  # the store may be away for a while: try again next round
+                log.exception("keeping the days' figures failed")
+            self.rounds += 1
+            self.done.set()
+            self._stop.wait(self.every_s)
