@@ -74,6 +74,7 @@ def main() -> None:
 def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     """The panel, a day view and the wallboard, from the demo's store and simulator."""
     import time
+    import uuid as uuidlib
 
     from app.demo import ACTIVITIES, LEAD, EmbeddedServer, prepare_store
     from app.domain.clock import SystemClock
@@ -112,6 +113,23 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     app.processEvents()
     panel.grab().save(str(out / "panel-fr.png"))
     busiest = max(panel.model.agents.values(), key=lambda a: len(a.events))
+    # The lead re-labels 20 minutes of that agent's morning: the day view shows it corrected.
+    middle = busiest.events[len(busiest.events) // 3].occurred_at_ms
+    httpx.post(
+        f"{server.base_url}/v1/corrections",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "uuid": str(uuidlib.uuid4()),
+            "agent": busiest.login,
+            "from_ms": middle,
+            "to_ms": min(middle + 20 * 60_000, time.time_ns() // 1_000_000),
+            "key": "off",
+            "reason": "formation produit, clic oublié",
+        },
+    ).raise_for_status()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not busiest.corrections:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     day = panel.open_day(busiest.login)
     app.processEvents()
     day.grab().save(str(out / "day-fr.png"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -308,6 +309,44 @@ def histories(draw: st.DrawFn) -> list[Record]:
 NOW = DAY0 + 80 * H
 
 
+@st.composite
+def corrections_drawn(draw: st.DrawFn) -> list[Correction]:
+    fixes = draw(
+        st.lists(
+            st.tuples(
+                st.integers(min_value=0, max_value=80 * H),
+                st.integers(min_value=1, max_value=6 * H),
+                st.sampled_from([None, *Key]),
+                st.sampled_from([None, "A1", "A3"]),
+                st.booleans(),
+            ),
+            max_size=4,
+        )
+    )
+    return [
+        Correction(f"c{n}", DAY0 + s, DAY0 + s + length, key, "lea", "x", n, act, off)
+        for n, (s, length, key, act, off) in enumerate(fixes)
+    ]
+
+
+def as_event(r: Record) -> Any:
+    from app.domain.events import Event
+
+    return Event(
+        device_id=r.device_id,
+        agent="marie",
+        kind=r.kind,
+        occurred_at_ms=r.at_ms,
+        tz_name="Europe/Paris",
+        utc_offset_s=3600,
+        monotonic_ms=0,
+        activity=r.activity,
+        key=r.key,
+        uuid=r.uuid,
+        seq=r.seq,
+    )
+
+
 @settings(max_examples=200)
 @given(histories(), st.randoms(use_true_random=False))
 def test_shuffled_and_repeated_events_give_the_same_figures(
@@ -412,3 +451,34 @@ def test_the_bar_and_the_panel_count_as_the_reports_do(records: list[Record]) ->
             bar.by_key[Key.OFF],
         )
         assert report.unclassified_ms == bar.unclassified_ms
+
+
+@settings(max_examples=200)
+@given(histories(), corrections_drawn())
+def test_corrected_time_on_the_bar_and_the_panel_is_the_reports(
+    records: list[Record], corrections: list[Correction]
+) -> None:
+    """With corrections too: the bar's totals, the day view's strip and per-activity table,
+    and the panel's row (app.domain.totals.apply_corrections) equal the report's figures
+    (app.domain.indicators.corrected), day by day and activity by activity."""
+    from app.domain.totals import apply_corrections, intervals, totals_of
+
+    one_pc = [r for r in records if r.device_id == "pc-a"]
+    events = [as_event(r) for r in sorted(one_pc, key=lambda r: r.seq)]
+    spans = corrected(timeline(one_pc, now_ms=NOW, last_sign_ms=NOW), corrections)
+    for day, day_spans in by_day(spans, PARIS).items():
+        start, end = day_bounds(day, PARIS)
+        stretches = apply_corrections(intervals(events, start, end, NOW), corrections)
+        bar = totals_of(stretches)
+        per = indicators(day_spans, pause_threshold_ms=THRESHOLD)
+        report = total(per)
+        assert (report.production_ms, report.pause_ms, report.off_ms) == (
+            bar.by_key[Key.PRODUCTION],
+            bar.by_key[Key.PAUSE],
+            bar.by_key[Key.OFF],
+        )
+        assert report.unclassified_ms == bar.unclassified_ms
+        for activity, figures in per.items():
+            mine = [s for s in stretches if s.activity == activity]
+            assert figures.presence_ms == sum(s.duration_ms for s in mine)
+            assert figures.corrections == len({s.corrected_by for s in mine} - {None})

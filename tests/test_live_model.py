@@ -197,3 +197,57 @@ def test_names_sort_as_people_read_them() -> None:
 
     names = ["Zoé", "Émilie", "Farid", "élodie", "Ève"]
     assert sorted(names, key=_sortable) == ["élodie", "Émilie", "Ève", "Farid", "Zoé"]
+
+
+def test_corrections_from_the_snapshot_and_the_stream_change_the_totals() -> None:
+    now = DAY + 11 * H + 6 * MIN
+    model = plateau(now)
+    before = model.row("marie", now).today
+    fix = {
+        "uuid": "c1",
+        "agent": "marie",
+        "author": "lea",
+        "from_ms": DAY + 10 * H,
+        "to_ms": DAY + 10 * H + 30 * MIN,
+        "key": "off",
+        "activity": None,
+        "off_shift": False,
+        "reason": "formation",
+        "made_at_ms": now,
+    }
+    assert model.add_corrections([fix]) == {"marie"}
+    assert model.add_corrections([fix]) == set()  # once
+    after = model.row("marie", now).today
+    assert after.by_key[Key.OFF] == 30 * MIN
+    assert after.by_key[Key.PRODUCTION] == before.by_key[Key.PRODUCTION] - 30 * MIN
+    assert after.presence_ms == before.presence_ms
+    # A new connection's snapshot carries it too.
+    data = snapshot(
+        [
+            {
+                "login": "marie",
+                "name": "Marie",
+                "events": marie_events(),
+                "corrections": [fix],
+                "last_seen_ms": now,
+            }
+        ],
+        now,
+    )
+    again = PlateauLive()
+    again.load_snapshot(data, local_now_ms=now)
+    assert again.row("marie", now).today == after
+    # Taken out of the shift: that time is not counted at all.
+    gone = {**fix, "uuid": "c2", "off_shift": True, "made_at_ms": now + 1}
+    model.add_corrections([gone])
+    assert model.row("marie", now).today.presence_ms == before.presence_ms - 30 * MIN
+
+
+def test_a_silent_pc_stops_counting_where_the_reports_do() -> None:
+    """No heartbeat nor event for an hour: the row's totals stop at the last sign of life
+    plus the reports' grace, and do not run on to now."""
+    last = DAY + 11 * H + 5 * MIN + 30_000
+    model = plateau(last)
+    later = model.row("marie", last + 60 * MIN).today
+    assert later.by_key[Key.PAUSE] == (last + 2 * MIN) - (DAY + 11 * H)
+    assert model.row("marie", last + 60 * MIN).freshness is Freshness.OFFLINE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -331,3 +333,60 @@ def test_a_lead_corrects_an_agents_time_from_the_panel(
         fixing.buttons.accepted.emit()
     assert (sent.args[0]["agent"], sent.args[0]["author"]) == ("marie", "lea")
     day.close()
+
+
+def test_every_surface_counts_a_corrected_day_alike(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau], served: Served
+) -> None:
+    """Marie's day, corrected by her lead through the API: the panel's row (the correction
+    comes by the stream), the day view, the report's JSON and its CSV give the same seconds."""
+    widget, clock, floor = panel
+    now = clock.now_ms() + widget.model.server_offset_ms
+    day = datetime.fromtimestamp(now / 1000, widget.zone).date()
+    if datetime.fromtimestamp((now - 31 * MIN) / 1000, widget.zone).date() != day:
+        pytest.skip("too close to midnight: the shift began yesterday")
+    floor.click("marie", "shift_end", now - 2 * MIN)  # nothing ticks: every figure is settled
+    lea = {"Authorization": f"Bearer {floor.token('lea')}"}
+    fix = {
+        "uuid": "00000000-0000-4000-8000-00000000c0de",
+        "agent": "marie",
+        "from_ms": now - 20 * MIN,
+        "to_ms": now - 15 * MIN,
+        "key": "off",
+        "reason": "formation oubliée",
+    }
+    reply = httpx.post(f"{served.base_url}/v1/corrections", headers=lea, json=fix)
+    assert reply.status_code == 200, reply.text
+    qtbot.waitUntil(
+        lambda: (
+            bool(widget.model.agents["marie"].corrections)
+            and not widget.model.row("marie", now).state.open
+        ),
+        timeout=WAIT_MS,
+    )
+    row = widget.model.row("marie", now).today
+    dialog = widget.open_day("marie")
+    assert dialog.figures == row
+    assert "formation oubliée" in dialog.fixes.text() and dialog.fixes.isVisible()
+    assert row.by_key[Key.OFF] == 5 * MIN  # 5 minutes of production re-labelled
+
+    params = {"from": day.isoformat(), "to": day.isoformat(), "agent": "marie"}
+    report = httpx.get(f"{served.base_url}/v1/report", headers=lea, params=params).json()
+    (marie,) = report["rows"]
+    expected = {
+        "production_s": row.by_key[Key.PRODUCTION] // 1000,
+        "pause_s": row.by_key[Key.PAUSE] // 1000,
+        "off_s": row.by_key[Key.OFF] // 1000,
+        "unclassified_s": row.unclassified_ms // 1000,
+        "presence_s": row.presence_ms // 1000,
+    }
+    assert {k: marie[k] for k in expected} == expected
+    assert marie["corrections"] == 1
+    text = httpx.get(
+        f"{served.base_url}/v1/report",
+        headers=lea,
+        params={**params, "format": "csv", "separator": ";"},
+    ).text
+    (line,) = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")
+    assert {k: int(line[k]) for k in expected} == expected
+    dialog.close()

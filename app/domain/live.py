@@ -1,9 +1,11 @@
 """The live panel's model: a plateau's agents as the stream tells them (pure Python).
 
 The panel and the bar's day view compute what they show with the same functions
-(`ShiftState.replay`, `totals`) from the same events: an agent sees their day as their lead
-does. Times are the store's (clock-corrected); `now_ms` passed in is the panel's clock already
-set to the server's (`PlateauLive.server_offset_ms`).
+(`ShiftState.replay`, `totals`, `apply_corrections`) from the same events and corrections: an
+agent sees their day as their lead does, and as the reports count it (corrections applied; a
+shift whose PC went silent stops counting at its last sign of life plus the same grace).
+Times are the store's (clock-corrected); `now_ms` passed in is the panel's clock already set to
+the server's (`PlateauLive.server_offset_ms`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.events import Event, Key, Kind
+from app.domain.indicators import DEFAULT_GRACE_MS, Correction
 from app.domain.shift import ShiftState
-from app.domain.totals import RunningTotals, Totals
+from app.domain.totals import RunningTotals, Totals, apply_corrections, intervals, totals_of
 
 _KEYS = frozenset(k.value for k in Key)
 STALE_AFTER_MS = 60_000
@@ -60,6 +63,7 @@ class AgentLive:
     plateaux: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     last_seen_ms: int | None = None
+    corrections: dict[str, Correction] = field(default_factory=dict)  # by uuid
     version: int = 0  # bumped by each new event: what was derived from the events is stale
     _uuids: set[str] = field(default_factory=set)
     _order: list[tuple[int, str, int]] = field(default_factory=list)
@@ -130,6 +134,22 @@ def event_from_wire(data: dict[str, Any]) -> Event:
     )
 
 
+def correction_from_wire(data: dict[str, Any]) -> Correction:
+    """A correction as the stream and the audit trail carry it (app.server.corrections)."""
+    key = data.get("key")
+    return Correction(
+        uuid=str(data["uuid"]),
+        start_ms=int(data["from_ms"]),
+        end_ms=int(data["to_ms"]),
+        key=Key(key) if key else None,
+        author=str(data.get("author") or ""),
+        reason=str(data.get("reason") or ""),
+        made_at_ms=int(data.get("made_at_ms") or 0),
+        activity=data.get("activity"),
+        off_shift=bool(data.get("off_shift")),
+    )
+
+
 class PlateauLive:
     """The agents a stream shows, kept up to date by its messages."""
 
@@ -169,6 +189,8 @@ class PlateauLive:
             )
             for e in a.get("events", []):
                 agent.add(event_from_wire(e))
+            for c in a.get("corrections", []):
+                agent.corrections[str(c["uuid"])] = correction_from_wire(c)
             self.agents[agent.login] = agent
 
     def add_events(self, events: Iterable[dict[str, Any]]) -> set[str]:
@@ -182,6 +204,33 @@ class PlateauLive:
             if agent.add(event_from_wire(data)):
                 changed.add(login)
         return changed
+
+    def add_corrections(self, fixes: Iterable[dict[str, Any]]) -> set[str]:
+        """New corrections (repeats ignored); the logins whose rows changed."""
+        changed = set()
+        for data in fixes:
+            agent = self.agents.get(str(data.get("agent")))
+            if agent is None or str(data["uuid"]) in agent.corrections:
+                continue
+            agent.corrections[str(data["uuid"])] = correction_from_wire(data)
+            changed.add(agent.login)
+        return changed
+
+    def fixes_today(self, login: str) -> list[Correction]:
+        """The agent's corrections that touch today."""
+        return [
+            c
+            for c in self.agents[login].corrections.values()
+            if c.end_ms > self.day_start_ms and c.start_ms < self.day_end_ms
+        ]
+
+    def counted_until(self, login: str, now_ms: int) -> int:
+        """Until when the agent's open shift counts: now, or — their PC silent — their last
+        sign of life plus the grace the reports give (app.domain.indicators, rule 3)."""
+        agent = self.agents[login]
+        last_event = agent.events[-1].occurred_at_ms if agent.events else None
+        signs = [t for t in (agent.last_seen_ms, last_event) if t is not None]
+        return min(now_ms, max(signs) + DEFAULT_GRACE_MS) if signs else now_ms
 
     def add_presence(self, beats: Iterable[dict[str, Any]]) -> set[str]:
         changed = set()
@@ -234,6 +283,13 @@ class PlateauLive:
                 None,
             )
             note = current.note if current is not None else None
+        until = self.counted_until(login, now_ms)
+        fixes = self.fixes_today(login)
+        if fixes:
+            day = intervals(agent.events, self.day_start_ms, self.day_end_ms, until)
+            today = totals_of(apply_corrections(day, fixes))
+        else:
+            today = running.at(until)
         return AgentRow(
             login=agent.login,
             name=agent.name,
@@ -241,7 +297,7 @@ class PlateauLive:
             state=state,
             freshness=freshness,
             time_in_status_ms=in_status,
-            today=running.at(now_ms),
+            today=today,
             note=note,
             level=level,
             last_sign_ms=last_sign,

@@ -6,11 +6,12 @@ clipped to the window; the time from a shift start to the first key is unclassif
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from app.domain.events import Event, Key, Kind
+from app.domain.indicators import Correction
 
 
 @dataclass(slots=True)
@@ -98,13 +99,15 @@ class RunningTotals:
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """A stretch of the day in one status: `key` None is unclassified."""
+    """A stretch of the day in one status: `key` None is unclassified. A corrected stretch
+    carries the correction's uuid, and its reason as the note."""
 
     start_ms: int
     end_ms: int
     key: Key | None
     activity: str | None
     note: str | None
+    corrected_by: str | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -127,7 +130,7 @@ def intervals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) 
         if event.kind is Kind.ACTIVITY:
             at = max(event.occurred_at_ms, since)
             close(at)
-            since, activity = at, event.activity
+            since, activity = at, event.activity or activity
             continue
         if event.kind not in (Kind.SHIFT_START, Kind.STATUS, Kind.SHIFT_END):
             continue
@@ -135,8 +138,9 @@ def intervals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) 
         close(at)
         since = at
         if event.kind is Kind.SHIFT_START:
-            if not in_shift:  # a second PC's shift start continues the shift
-                in_shift, key, activity, note = True, None, event.activity, None
+            if not in_shift:  # a second PC's shift start continues the shift (on its activity)
+                in_shift, key, note = True, None, None
+            activity = event.activity or activity
         elif event.kind is Kind.STATUS:
             in_shift, key, note = True, event.key, event.note
             activity = event.activity or activity
@@ -144,3 +148,37 @@ def intervals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) 
             in_shift, key, note = False, None, None
     close(max(now_ms, since))
     return out
+
+
+def apply_corrections(stretches: Sequence[Interval], fixes: Iterable[Correction]) -> list[Interval]:
+    """The stretches with corrections applied by the reports' rule (app.domain.indicators:
+    inside the shift only, never adding time, the latest made winning): the bar, the day view
+    and the panel show the time the reports count."""
+    result = list(stretches)
+    for fix in sorted(fixes, key=lambda c: (c.made_at_ms, c.uuid)):
+        updated: list[Interval] = []
+        for s in result:
+            lo, hi = max(s.start_ms, fix.start_ms), min(s.end_ms, fix.end_ms)
+            if hi <= lo:
+                updated.append(s)
+                continue
+            if s.start_ms < lo:
+                updated.append(replace(s, end_ms=lo))
+            if not fix.off_shift:
+                activity = fix.activity or s.activity
+                updated.append(Interval(lo, hi, fix.key, activity, fix.reason, fix.uuid))
+            if hi < s.end_ms:
+                updated.append(replace(s, start_ms=hi))
+        result = updated
+    return result
+
+
+def totals_of(stretches: Iterable[Interval]) -> Totals:
+    """Time per key over these stretches."""
+    result = Totals()
+    for s in stretches:
+        if s.key is None:
+            result.unclassified_ms += s.duration_ms
+        else:
+            result.by_key[s.key] += s.duration_ms
+    return result

@@ -157,6 +157,7 @@ def audit(
     start_ms: int | None = None,
     end_ms: int | None = None,
     uuids: Iterable[str] | None = None,
+    made_since: int | None = None,
 ) -> list[dict[str, Any]]:
     """The audit trail: who corrected whose time, when, what and why, oldest first."""
     c, agent, author, a = m.corrections, aliased(m.people), aliased(m.people), m.activities
@@ -189,6 +190,8 @@ def audit(
         query = query.where(and_(c.c.end_at > start_ms, c.c.start_at < end_ms))
     if uuids is not None:
         query = query.where(c.c.uuid.in_(list(uuids)))
+    if made_since is not None:
+        query = query.where(c.c.made_at >= made_since)
     return [
         {
             "uuid": row.uuid,

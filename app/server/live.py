@@ -8,8 +8,8 @@ Who sees what (enforced here, for every message):
 - an admin: everyone.
 
 Each server process runs one `LiveHub`: one poll of the database every `poll_s` for events
-received and heartbeats seen since the last poll (with a look-back, as transactions may
-commit out of order), fanned out to the streams it serves.
+received, heartbeats seen and corrections made since the last poll (with a look-back, as
+transactions may commit out of order), fanned out to the streams it serves.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from app.server import models as m
+from app.server.corrections import audit
 from app.server.directory import describe_plateaux
 from app.server.ingest import Person
 
@@ -183,6 +184,9 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
         )
         for person_id, last_seen in seen:
             people[person_id]["last_seen_ms"] = last_seen
+        by_login = {person["login"]: person for person in people.values()}
+        for fix in audit(conn, person_ids=ids, start_ms=start - HISTORY_MS, end_ms=end):
+            by_login[fix["agent"]].setdefault("corrections", []).append(fix)
     return {
         "server_now_ms": now_ms,
         "day_start_ms": start,
@@ -199,6 +203,7 @@ class Change:
 
     events: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
     presence: list[tuple[int, str, int, int]] = field(default_factory=list)
+    corrections: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     memberships: dict[int, frozenset[int]] = field(default_factory=dict)
     logins: dict[int, str] = field(default_factory=dict)
 
@@ -216,7 +221,18 @@ def changes(engine: Engine, since_ms: int) -> Change:
             (r.person_id, r.device_id, r.last_seen_at, r.pending)
             for r in _presence(conn, None, since_ms)
         ]
+        fixes = audit(conn, made_since=since_ms)
+        if fixes:
+            ids = dict(
+                conn.execute(
+                    select(m.people.c.login, m.people.c.id).where(
+                        m.people.c.login.in_({fix["agent"] for fix in fixes})
+                    )
+                ).all()
+            )
+            found.corrections = [(ids[fix["agent"]], fix) for fix in fixes]
         who = {p for p, _pl, _e in found.events} | {p for p, *_ in found.presence}
+        who |= {p for p, _fix in found.corrections}
         if who:
             for person_id, plateau_id in conn.execute(
                 select(m.memberships.c.person_id, m.memberships.c.plateau_id).where(
@@ -359,9 +375,15 @@ class LiveHub:
                 continue
             self._seen[key] = started
             fresh_presence.append((person_id, last_seen, pending))
+        fresh_fixes = []
+        for person_id, fix in found.corrections:
+            if fix["uuid"] in self._seen:
+                continue
+            self._seen[fix["uuid"]] = started
+            fresh_fixes.append((person_id, fix))
         cutoff = started - 2 * LOOKBACK_MS
         self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
-        if not (fresh_events or fresh_presence):
+        if not (fresh_events or fresh_presence or fresh_fixes):
             return
         touched_plateaux: set[int] = set()
         for sub in list(self.subscribers):
@@ -379,6 +401,13 @@ class LiveHub:
             ]
             if beats:
                 sub.put("presence", {"presence": beats})
+            fixes = [
+                fix
+                for person_id, fix in fresh_fixes
+                if sub.scope.sees(person_id, found.memberships.get(person_id, frozenset()))
+            ]
+            if fixes:
+                sub.put("corrections", {"corrections": fixes})
         for _person_id, plateau_id, _e in fresh_events:
             touched_plateaux.add(plateau_id)
         await self._send_coverage(touched_plateaux, started)

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.durations import format_duration
 from app.domain.events import Event, Key, Kind
-from app.domain.totals import Interval, Totals, intervals, totals
+from app.domain.indicators import Correction
+from app.domain.totals import Interval, Totals, apply_corrections, intervals, totals_of
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 
 HOUR_MS = 3_600_000
@@ -109,6 +110,9 @@ class TimelineStrip(QWidget):
                 p.fillRect(rect, QBrush(QColor("#ffffff"), Qt.BrushStyle.BDiagPattern))
             elif stretch.key is Key.PAUSE:
                 p.fillRect(rect, QBrush(QColor(0, 0, 0, 60), Qt.BrushStyle.Dense6Pattern))
+            if stretch.corrected_by is not None:  # corrected: a dashed frame, and said on hover
+                p.setPen(QPen(QColor("#263238"), 1.5, Qt.PenStyle.DashLine))
+                p.drawRect(rect.adjusted(0.75, 0.75, -0.75, -0.75))
         p.setPen(QPen(QColor("#546e7a"), 1))
         start, end = self.view
         hour = start
@@ -139,7 +143,9 @@ class TimelineStrip(QWidget):
         )
         if stretch.activity:
             text += f" — {stretch.activity}"
-        if stretch.note:
+        if stretch.corrected_by is not None:
+            text += "\n" + self.tr("Corrected: %1").replace("%1", stretch.note or "")
+        elif stretch.note:
             text += f"\n“{stretch.note}”"
         return text
 
@@ -165,6 +171,10 @@ class DayDialog(QDialog):
         self.strip = TimelineStrip()
         self.totals = QLabel()
         self.totals.setTextFormat(Qt.TextFormat.PlainText)
+        self.fixes = QLabel()  # the corrections of this day: who, when, what, why
+        self.fixes.setTextFormat(Qt.TextFormat.PlainText)
+        self.fixes.setWordWrap(True)
+        self.fixes.setObjectName("DayCorrections")
         self.activities = QTableWidget(0, 5)
         self.activities.verticalHeader().setVisible(False)
         self.activities.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -189,6 +199,7 @@ class DayDialog(QDialog):
         layout.addWidget(self.title)
         layout.addWidget(self.strip)
         layout.addWidget(self.totals)
+        layout.addWidget(self.fixes)
         layout.addWidget(self.activities)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
@@ -204,13 +215,16 @@ class DayDialog(QDialog):
         colours: dict[Key, str] | None = None,
         zone: tzinfo,
         title: str = "",
+        corrections: Sequence[Correction] = (),
     ) -> None:
-        """Show `events` (one agent's, oldest first) for the local day `day` as of now."""
+        """Show `events` (one agent's, oldest first) for the local day `day` as of now, with
+        `corrections` applied as the reports apply them."""
         self.title.setText(title)
         self.title.setVisible(bool(title))
-        stretches = intervals(events, day[0], day[1], now_ms)
-        self.figures = totals(events, day[0], day[1], now_ms)
+        stretches = apply_corrections(intervals(events, day[0], day[1], now_ms), corrections)
+        self.figures = totals_of(stretches)
         self.strip.set_day(stretches, day=day, labels=labels, colours=colours or {}, zone=zone)
+        self._show_fixes([c for c in corrections if c.end_ms > day[0] and c.start_ms < day[1]])
         figures = self.figures
         lines = [f"{labels[k]} : {format_duration(figures.by_key[k])}" for k in Key]
         lines.append(self.tr("Unclassified") + f" : {format_duration(figures.unclassified_ms)}")
@@ -227,6 +241,28 @@ class DayDialog(QDialog):
             ):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+
+    def _show_fixes(self, fixes: list[Correction]) -> None:
+        lines = []
+        for fix in sorted(fixes, key=lambda c: (c.start_ms, c.made_at_ms)):
+            if fix.off_shift:
+                what = self.tr("not worked")
+            elif fix.key is None:
+                what = self.tr("Unclassified")
+            else:
+                what = self.strip.labels.get(fix.key, fix.key.value)
+            line = self.tr("Corrected %1–%2 → %3 by %4: “%5”")
+            for mark, value in (
+                ("%1", _clock(fix.start_ms, self.strip.zone)),
+                ("%2", _clock(fix.end_ms, self.strip.zone)),
+                ("%3", what + (f" ({fix.activity})" if fix.activity else "")),
+                ("%4", fix.author),
+                ("%5", fix.reason),
+            ):
+                line = line.replace(mark, value)
+            lines.append(line)
+        self.fixes.setText("\n".join(lines))
+        self.fixes.setVisible(bool(lines))
 
     def done(self, result: int) -> None:
         for task in self.tasks:
@@ -365,9 +401,12 @@ def offer_corrections(
     labels: dict[Key, str],
     zone: tzinfo,
     on_done: Callable[[dict[str, Any]], None] = lambda _row: None,
+    keep: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
     """Show the day view's "Correct…" button: a correction dialog whose sending happens off
-    the UI thread, and whose refusal (with the server's reason) stays in the dialog."""
+    the UI thread, and whose refusal (with the server's reason) stays in the dialog. With
+    `keep`, a correction the store cannot take now (unreachable) is kept to be sent later:
+    `keep(body)` stores it and returns the row to show meanwhile."""
     from app.exports import post_correction  # noqa: PLC0415 - loads httpx
     from app.ui.threads import Background  # noqa: PLC0415
 
@@ -382,7 +421,9 @@ def offer_corrections(
             dialog.tasks.append(task)
 
             def done(row: Any, error: Any) -> None:
-                if error is not None:
+                if error is not None and keep is not None and getattr(error, "unreachable", False):
+                    row = keep(body)  # sent by the sync when the store is back
+                elif error is not None:
                     fixing.show_error(str(error))
                     return
                 fixing.accept()

@@ -560,6 +560,8 @@ class Panel(QWidget):
             self._dirty |= self.model.add_events(data.get("events", []))
         elif kind == "presence":
             self._dirty |= self.model.add_presence(data.get("presence", []))
+        elif kind == "corrections":
+            self._dirty |= self.model.add_corrections(data.get("corrections", []))
         else:
             return
         if self._dirty and not self._soon.isActive():
@@ -841,11 +843,12 @@ class Panel(QWidget):
         dialog.show_day(
             agent.events,
             day=(self.model.day_start_ms, self.model.day_end_ms),
-            now_ms=self.now_ms(),
+            now_ms=self.model.counted_until(login, self.now_ms()),
             labels=self.key_labels(plateau),
             colours=dict(info.colours) if info else {},
             zone=self.zone,
             title=agent.name,
+            corrections=self.model.fixes_today(login),
         )
         if self.server is not None and self.token is not None:
             offer_corrections(
@@ -857,12 +860,32 @@ class Panel(QWidget):
                 day=(self.model.day_start_ms, self.model.day_end_ms),
                 labels=self.key_labels(plateau),
                 zone=self.zone,
-                on_done=self.corrected.emit,
+                on_done=lambda row: self._corrected_here(login, row, dialog),
             )
         self._dialogs = [d for d in self._dialogs if d.isVisible()]
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
+
+    def _corrected_here(self, login: str, row: dict[str, Any], dialog: DayDialog) -> None:
+        """A correction just made from this panel: shown at once (the stream brings it too)."""
+        self._dirty |= self.model.add_corrections([row])
+        self.refresh()
+        if dialog.isVisible() and login in self.model.agents:
+            agent = self.model.agents[login]
+            plateau = agent.plateaux[0] if agent.plateaux else ""
+            info = self.model.plateaux.get(plateau)
+            dialog.show_day(
+                agent.events,
+                day=(self.model.day_start_ms, self.model.day_end_ms),
+                now_ms=self.model.counted_until(login, self.now_ms()),
+                labels=self.key_labels(plateau),
+                colours=dict(info.colours) if info else {},
+                zone=self.zone,
+                title=agent.name,
+                corrections=self.model.fixes_today(login),
+            )
+        self.corrected.emit(row)
 
     def _open_day(self, index: QModelIndex) -> None:
         row: AgentRow = self.proxy.data(index, ROW_ROLE)

@@ -35,6 +35,13 @@ class SyncLink(QObject):
     def active(self) -> bool:
         return self._worker is not None
 
+    @property
+    def clock_offset_ms(self) -> int:
+        """The store's clock minus this PC's, as last measured (0 before any exchange)."""
+        worker = self._worker
+        offset = worker.offsets.offset_ms if worker is not None else None
+        return offset or 0
+
     def start(self, account: Account, token: str, claim: LocalClaim | None = None) -> None:
         """Sync this journal to `account` from now on; the agent becomes its login. `claim`:
         the events recorded before sign-in that the agent chose to send as theirs."""
