@@ -13,7 +13,12 @@ TIMEOUT_S = 60.0
 
 
 class ExportFailed(Exception):
-    """The report could not be had or written; the message says why, for a person."""
+    """The report could not be had or written; the message says why, for a person.
+    `unreachable`: the store did not answer (network, or busy) — trying later may work."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def fetch_report(
@@ -79,7 +84,11 @@ def _call(method: str, server: str, path: str, token: str, **kwargs: Any) -> htt
             **kwargs,
         )
     except httpx.HTTPError as exc:
-        raise ExportFailed(f"cannot reach {server}: {type(exc).__name__}") from None
+        raise ExportFailed(
+            f"cannot reach {server}: {type(exc).__name__}", unreachable=True
+        ) from None
+    if reply.status_code == 429 or reply.status_code >= 500:
+        raise ExportFailed(f"the server is busy ({reply.status_code})", unreachable=True)
     if reply.status_code != 200:
         try:
             why = reply.json().get("error", reply.status_code)

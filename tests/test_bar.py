@@ -145,6 +145,43 @@ def test_todays_totals_under_the_keys(bar: Bar, clock: FakeClock) -> None:
     assert "Production 2:13:00" in bar.time_label.toolTip()
 
 
+def test_corrections_of_my_time_show_in_my_totals_and_my_day(bar: Bar, clock: FakeClock) -> None:
+    """A correction of the agent's time (from their stream, in the store's clock) counts on
+    the bar and in "Ma journée" as it does in the reports."""
+    start = clock.now_ms()
+    bar.press(Key.PRODUCTION)
+    clock.advance(2 * 3_600_000)
+    bar.press(Key.PAUSE)
+    clock.advance(15 * 60_000)
+    fix = {
+        "uuid": "c1",
+        "agent": bar.recorder.agent,
+        "author": "lea",
+        "from_ms": start + 3_600_000,
+        "to_ms": start + 3_600_000 + 30 * 60_000,
+        "key": "off",
+        "activity": None,
+        "off_shift": False,
+        "reason": "formation",
+        "made_at_ms": clock.now_ms(),
+    }
+    bar._on_stream("corrections", {"corrections": [fix]})
+    bar.tick()
+    assert bar.keys[Key.PRODUCTION].total == "1:30"
+    assert bar.keys[Key.OFF].total == "0:30"
+    assert bar.keys[Key.PAUSE].total == "0:15"
+    day = bar.show_day()
+    assert day.figures == bar.today()
+    assert "formation" in day.fixes.text()
+    day.close()
+    # Someone else's correction on the same stream (it never comes, but) changes nothing.
+    bar._on_stream("corrections", {"corrections": [{**fix, "uuid": "c2", "agent": "paul"}]})
+    assert bar.keys[Key.OFF].total == "0:30"
+    # A new connection's snapshot replaces what was known.
+    bar._on_stream("snapshot", {"agents": [{"login": bar.recorder.agent, "corrections": []}]})
+    assert bar.keys[Key.OFF].total == "0:00"
+
+
 def test_totals_can_be_hidden(qtbot: QtBot, journal: Journal, clock: FakeClock) -> None:
     settings = Settings()
     settings.values["ui.show_totals"] = False

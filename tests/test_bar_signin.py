@@ -265,6 +265,8 @@ def test_an_agent_corrects_their_time_from_my_day(
     with qtbot.waitSignal(bar.corrected, timeout=WAIT_MS) as sent:
         fixing.buttons.accepted.emit()
     assert sent.args[0]["author"] == "marie" and sent.args[0]["reason"] == "j'étais en pause"
+    assert sent.args[0]["uuid"] in bar.fixes  # counted at once, listed in the day view
+    assert day.fixes.isVisible() and "j'étais en pause" in day.fixes.text()
     trail = httpx.get(
         f"{live_server.base_url}/v1/corrections",
         headers={"Authorization": f"Bearer {bar.sync.token}"},
@@ -272,3 +274,95 @@ def test_an_agent_corrects_their_time_from_my_day(
     assert [c["key"] for c in trail] == ["pause"]
     day.close()
     bar.stop()
+
+
+def test_a_correction_made_while_the_store_is_away_is_kept_and_sent_later(
+    qtbot: QtBot, journal: Journal, seeded_url: str
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtCore import QTime
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.domain.clock import SystemClock
+    from tests.servers import start_server, stop_server
+
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    if (now - timedelta(minutes=30)).date() != now.date():
+        pytest.skip("too close to midnight for a correction within today")
+    served = start_server(seeded_url)
+    port = served.base_url.rsplit(":", 1)[1]
+    recorder = Recorder(
+        journal, SystemClock("Europe/Paris"), agent="poste-12", activities=["Général"]
+    )
+    recorder.start()
+    bar = Bar(recorder, Settings())
+    qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
+    bar.show()
+    again = None
+    try:
+        sign_in_as(qtbot, bar, served.base_url, "marie")
+        stop_server(served)  # the store goes away
+        day = bar.show_day()
+        day.correct_button.click()
+        fixing = day.correction
+        assert fixing is not None
+        fixing.what.setCurrentIndex(fixing.what.findData("pause"))
+        start, end = now - timedelta(minutes=20), now - timedelta(minutes=10)
+        fixing.start.setTime(QTime(start.hour, start.minute))
+        fixing.end.setTime(QTime(end.hour, end.minute))
+        fixing.reason.setText("pause oubliée")
+        with qtbot.waitSignal(bar.corrected, timeout=WAIT_MS) as sent:
+            fixing.buttons.accepted.emit()
+        uuid = sent.args[0]["uuid"]
+        assert [c["uuid"] for c in journal.queued_corrections()] == [uuid]
+        assert uuid in bar.fixes and "pause oubliée" in day.fixes.text()
+        told = [d for d in bar._dialogs if isinstance(d, QMessageBox) and d.isVisible()]
+        assert told and "kept on this computer" in told[-1].text()
+        day.close()
+
+        # One the store will refuse (older than the agent's 7 days), queued behind it.
+        old = int((now - timedelta(days=10)).timestamp() * 1000)
+        journal.queue_correction(
+            {
+                **{k: v for k, v in sent.args[0].items() if k in ("agent", "key", "off_shift")},
+                "uuid": "00000000-0000-4000-8000-0000000000f1",
+                "from_ms": old,
+                "to_ms": old + 60_000,
+                "reason": "trop tard",
+            }
+        )
+        bar.add_fixes(
+            [
+                {
+                    "uuid": "00000000-0000-4000-8000-0000000000f1",
+                    "agent": "marie",
+                    "from_ms": old,
+                    "to_ms": old + 60_000,
+                    "reason": "trop tard",
+                }
+            ]
+        )
+
+        again = start_server(seeded_url, "--port", port)  # the store is back
+        bar.sync.kick()
+        qtbot.waitUntil(lambda: journal.queued_corrections() == [], timeout=WAIT_MS)
+        trail = httpx.get(
+            f"{again.base_url}/v1/corrections",
+            headers={"Authorization": f"Bearer {bar.sync.token}"},
+        ).json()["corrections"]
+        assert [(c["uuid"], c["author"]) for c in trail] == [(uuid, "marie")]
+        # The refused one is uncounted and said, with the server's reason.
+        qtbot.waitUntil(
+            lambda: "00000000-0000-4000-8000-0000000000f1" not in bar.fixes, timeout=WAIT_MS
+        )
+        assert journal.refused_corrections() == []
+        said = [d.text() for d in bar._dialogs if isinstance(d, QMessageBox) and d.isVisible()]
+        assert any("refused" in text for text in said), said
+        assert uuid in bar.fixes
+    finally:
+        bar.stop()
+        stop_server(served)
+        if again is not None:
+            stop_server(again)

@@ -318,3 +318,22 @@ def test_unwritable_folder(tmp_path: Path) -> None:
     blocker.write_text("I am a file, not a folder")
     with pytest.raises(JournalError, match="cannot create the folder"):
         Journal(blocker / "sub" / "journal.sqlite3")
+
+
+def test_corrections_kept_offline_until_settled(journal: Journal) -> None:
+    first = {"uuid": "u1", "agent": "marie", "from_ms": 1, "to_ms": 2, "reason": "pause oubliée"}
+    second = {**first, "uuid": "u2"}
+    journal.queue_correction(first)
+    journal.queue_correction(second)
+    journal.queue_correction(first)  # the same again: still one
+    assert [c["uuid"] for c in journal.queued_corrections()] == ["u1", "u2"]
+    journal.settle_correction("u1")
+    journal.settle_correction("u2", refused="older than 7 days")
+    assert journal.queued_corrections() == []
+    assert journal.refused_corrections() == [{**second, "refused": "older than 7 days"}]
+    journal.forget_refused("u2")
+    assert journal.refused_corrections() == []
+    # A damaged value is skipped (and logged), never fatal; the others are read.
+    journal.set_state("correction:bad", "{not json")
+    journal.queue_correction(second)
+    assert [c["uuid"] for c in journal.queued_corrections()] == ["u2"]

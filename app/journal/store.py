@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import sys
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Engine,
     and_,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -336,6 +338,64 @@ class Journal:
                 "updated_at = excluded.updated_at",
                 (name, value, _now_ms()),
             )
+
+    # Corrections the agent made while the store could not be reached: kept here (one state
+    # row each, so that the bar adding one and the sync worker settling another never
+    # overwrite each other) until the worker has sent them.
+    _QUEUED, _REFUSED = "correction:", "correction-refused:"
+
+    def queue_correction(self, body: dict[str, Any]) -> None:
+        """Keep a correction (the body of POST /v1/corrections) to send when the store is
+        back; the same uuid again keeps its first place in the queue."""
+        with self._tx() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO NOTHING",
+                (self._QUEUED + str(body["uuid"]), json.dumps(body, ensure_ascii=False), _now_ms()),
+            )
+
+    def queued_corrections(self) -> list[dict[str, Any]]:
+        return self._named(self._QUEUED)
+
+    def settle_correction(self, uuid: str, refused: str | None = None) -> None:
+        """The store took it — or refused it (`refused`: why), which the bar then tells."""
+        with self._tx() as conn:
+            body = conn.execute(
+                select(schema.state.c.value).where(schema.state.c.name == self._QUEUED + uuid)
+            ).scalar_one_or_none()
+            conn.execute(delete(schema.state).where(schema.state.c.name == self._QUEUED + uuid))
+            if refused is not None and body is not None:
+                kept = {**json.loads(body), "refused": refused}
+                conn.execute(
+                    insert(schema.state).values(
+                        name=self._REFUSED + uuid,
+                        value=json.dumps(kept, ensure_ascii=False),
+                        updated_at=_now_ms(),
+                    )
+                )
+
+    def refused_corrections(self) -> list[dict[str, Any]]:
+        """Queued corrections the store refused, each with `refused` (the reason)."""
+        return self._named(self._REFUSED)
+
+    def forget_refused(self, uuid: str) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(schema.state).where(schema.state.c.name == self._REFUSED + uuid))
+
+    def _named(self, prefix: str) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            values = conn.execute(
+                select(schema.state.c.value)
+                .where(schema.state.c.name.startswith(prefix, autoescape=True))
+                .order_by(schema.state.c.updated_at, schema.state.c.name)
+            ).scalars()
+            found = []
+            for value in values:
+                try:
+                    found.append(dict(json.loads(value)))
+                except (ValueError, TypeError):
+                    log.warning("a kept correction could not be read: %.80s", value)
+            return found
 
     # -- reading -------------------------------------------------------------------------
 

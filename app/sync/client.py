@@ -81,6 +81,31 @@ class SyncClient:
         )
         return exchange
 
+    def post_correction(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Send a correction kept while the store was away: the stored row. A refusal (the
+        store says why) is a SyncError with retry False; the same uuid twice is stored once."""
+        try:
+            reply = self._http.post("/v1/corrections", json=body)
+        except httpx.HTTPError as exc:
+            raise SyncError(f"{type(exc).__name__}: {exc}") from exc
+        if reply.status_code == 401:
+            raise SyncError(
+                "the server no longer accepts this sign-in", retry=False, signed_out=True
+            )
+        if reply.status_code == 429 or reply.status_code >= 500:
+            raise SyncError(
+                f"server answered {reply.status_code}",
+                retry_after_s=_retry_after(reply.headers.get("Retry-After")),
+            )
+        try:
+            data = reply.json()
+        except ValueError as exc:
+            raise SyncError(f"the server's answer is not understood: {exc}") from exc
+        if reply.status_code != 200 or not isinstance(data, dict):
+            why = data.get("error") if isinstance(data, dict) else None
+            raise SyncError(str(why or f"refused ({reply.status_code})"), retry=False)
+        return data
+
     def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], Exchange]:
         t1 = self._clock.now_ms()
         body = {**body, "sent_at_ms": t1}

@@ -6,7 +6,8 @@
 - network errors, timeouts, 5xx and 429 are retried with full-jitter backoff (capped), so
   that the queue drains by itself when the network comes back — never "offline until
   restart";
-- a heartbeat (last seen, current state, pending count) every `heartbeat_s`.
+- a heartbeat (last seen, current state, pending count) every `heartbeat_s`;
+- the corrections the agent made while the store could not be reached (kept in the journal).
 It never touches Qt: the bar learns of changes through `on_status`.
 """
 
@@ -137,6 +138,7 @@ class SyncWorker(threading.Thread):
             delay = self._interval_s
             try:
                 self._drain()
+                self._send_corrections()
                 self._heartbeat_if_due()
                 self._backoff.reset()
                 self._offline_since = None
@@ -177,6 +179,24 @@ class SyncWorker(threading.Thread):
                     self.journal.quarantine(uuid, str(rejection.get("reason", "refused")))
             if len(batch) < BATCH:
                 return
+
+    def _send_corrections(self) -> None:
+        """Corrections the agent made while the store was away, oldest first."""
+        for body in self.journal.queued_corrections():
+            if self._stopping.is_set():
+                return
+            if body.get("agent") != self.agent:
+                continue  # someone else's, made on this PC: it waits for their sign-in
+            uuid = str(body.get("uuid", ""))
+            try:
+                self.client.post_correction(body)
+            except SyncError as exc:
+                if exc.retry or exc.signed_out:
+                    raise
+                log.warning("sync: correction %s refused: %s", uuid, exc)
+                self.journal.settle_correction(uuid, refused=str(exc))
+                continue
+            self.journal.settle_correction(uuid)
 
     def _heartbeat_if_due(self) -> None:
         mono = self.clock.monotonic_ms()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,10 @@ from PySide6.QtWidgets import (
 from app.config import Settings
 from app.domain.durations import format_duration, format_hm
 from app.domain.events import DEFAULT_KEY_LOOKS, InvalidEvent, Key, parse_key
+from app.domain.indicators import Correction
+from app.domain.live import correction_from_wire
 from app.domain.placement import Rect, place_bar
-from app.domain.totals import local_day
+from app.domain.totals import Totals, apply_corrections, intervals, local_day, totals_of
 from app.journal import JournalError
 from app.recording import Outcome, Recorder
 from app.ui.dayview import DayDialog, offer_corrections
@@ -146,6 +149,8 @@ class Bar(QWidget):
         self.coverage_label.hide()
         self.coverage: dict[str, dict[str, int]] = {}
         self._coverage_link: StreamLink | None = None
+        # The corrections of the agent's time, from their stream (in the store's clock).
+        self.fixes: dict[str, Correction] = {}
         self._exports: list[Background] = []
         self._panel: Panel | None = None
         self.activity = QComboBox()
@@ -411,8 +416,11 @@ class Bar(QWidget):
             self._coverage_link = None
         self.coverage = {}
         self._show_coverage()
+        self.fixes = {}  # whoever signs in next sees their own corrections only
         if server is None or token is None:
+            self._update_times()
             return
+        self._load_queued_fixes()
         link = StreamLink(server, token, self)
         link.message.connect(self._on_stream)
         link.state.connect(self._on_stream_state)
@@ -423,6 +431,43 @@ class Bar(QWidget):
         if kind == "coverage" and isinstance(data.get("activities"), dict):
             self.coverage = data["activities"]
             self._show_coverage()
+        elif kind == "snapshot":
+            mine = [a for a in data.get("agents", []) if a.get("login") == self.recorder.agent]
+            self.fixes = {}
+            self.add_fixes(mine[0].get("corrections", []) if mine else [])
+            self._load_queued_fixes()  # not in the store yet: counted all the same
+        elif kind == "corrections":
+            self.add_fixes(data.get("corrections", []))
+
+    def add_fixes(self, fixes: list[dict[str, Any]]) -> None:
+        """Corrections of this agent's time (from the stream, or just made here): the totals
+        and "Ma journée" show the time as the reports count it."""
+        for data in fixes:
+            if data.get("agent") in (None, self.recorder.agent):
+                fix = correction_from_wire(data)
+                self.fixes[fix.uuid] = fix
+        self._update_times()
+
+    def _fixes_today(self, day: tuple[int, int]) -> list[Correction]:
+        """Today's corrections, moved to this PC's clock (the journal's times are its own)."""
+        offset = self.sync.clock_offset_ms
+        return [
+            replace(fix, start_ms=fix.start_ms - offset, end_ms=fix.end_ms - offset)
+            for fix in self.fixes.values()
+            if fix.end_ms - offset > day[0] and fix.start_ms - offset < day[1]
+        ]
+
+    def today(self) -> Totals:
+        """Today's time per key: the recorder's running totals, or — when some of today's
+        time was corrected — the day's stretches with the corrections applied."""
+        if not self.fixes:
+            return self.recorder.today()
+        now = self.recorder.clock.now_ms()
+        day, events = self.recorder.day_events(now)
+        fixes = self._fixes_today(day)
+        if not fixes:
+            return self.recorder.today()
+        return totals_of(apply_corrections(intervals(events, day[0], day[1], now), fixes))
 
     def _on_stream_state(self, state: str, _detail: str) -> None:
         if state != "live":  # offline: say nothing rather than something stale
@@ -492,6 +537,7 @@ class Bar(QWidget):
             labels=self.key_labels(),
             colours={key: look.colour for key, look in looks.items()},
             zone=self.recorder.clock.zone(),
+            corrections=self._fixes_today(day),
         )
         if self.sync.account is not None and self.sync.token is not None:
             offer_corrections(
@@ -503,11 +549,85 @@ class Bar(QWidget):
                 day=day,
                 labels=self.key_labels(),
                 zone=self.recorder.clock.zone(),
-                on_done=self.corrected.emit,
+                on_done=lambda row: self._corrected_here(row, dialog),
+                keep=self._keep_correction,
             )
         self.keep_dialog(dialog)
         dialog.open()
         return dialog
+
+    def _keep_correction(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The store cannot be reached: the correction waits in the journal and the sync
+        sends it when the store is back; it counts here meanwhile."""
+        self.recorder.journal.queue_correction(body)
+        self.sync.kick()
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Bandeau",
+            self.tr(
+                "The server cannot be reached: your correction is kept on this computer, "
+                "counted already, and will be sent by itself when the server is back."
+            ),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        self.keep_dialog(box)
+        box.open()
+        return self._queued_row(body)
+
+    def _queued_row(self, body: dict[str, Any]) -> dict[str, Any]:
+        made = self.recorder.clock.now_ms() + self.sync.clock_offset_ms
+        return {"author": self.recorder.agent, "made_at_ms": made, **body}
+
+    def _load_queued_fixes(self) -> None:
+        """Corrections still waiting in the journal (made offline, before a restart)."""
+        try:
+            queued = self.recorder.journal.queued_corrections()
+        except JournalError as exc:
+            log.warning("queued corrections: %s", exc)
+            return
+        self.add_fixes([self._queued_row(body) for body in queued])
+
+    def _tell_refused_fixes(self) -> None:
+        """Corrections kept offline that the store then refused: uncounted, and said."""
+        try:
+            refused = self.recorder.journal.refused_corrections()
+        except JournalError as exc:
+            log.warning("refused corrections: %s", exc)
+            return
+        for body in refused:
+            uuid = str(body.get("uuid", ""))
+            self.fixes.pop(uuid, None)
+            self.recorder.journal.forget_refused(uuid)
+            text = self.tr("A correction made while offline was refused by the server: %1")
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Bandeau",
+                text.replace("%1", str(body.get("refused", ""))),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            self.keep_dialog(box)
+            box.open()
+        if refused:
+            self._update_times()
+
+    def _corrected_here(self, row: dict[str, Any], dialog: DayDialog) -> None:
+        """A correction the agent just made: counted at once (the stream brings it too)."""
+        self.add_fixes([row])
+        if dialog.isVisible():
+            now = self.recorder.clock.now_ms()
+            day, events = self.recorder.day_events(now)
+            dialog.show_day(
+                events,
+                day=day,
+                now_ms=now,
+                labels=self.key_labels(),
+                colours={key: look.colour for key, look in self._plateau_looks().items()},
+                zone=self.recorder.clock.zone(),
+                corrections=self._fixes_today(day),
+            )
+        self.corrected.emit(row)
 
     def show_settings(self) -> SettingsDialog | None:
         if self.config_file is None:
@@ -871,7 +991,7 @@ class Bar(QWidget):
         text = format_duration(self.recorder.elapsed_ms()) if state.open else "–"
         if self.time_label.text() != text:
             self.time_label.setText(text)
-        today = self.recorder.today()
+        today = self.today()
         show = self.settings.flag("ui.show_totals")
         for key, button in self.keys.items():
             button.set_total(format_hm(today.by_key[key]) if show else "")
@@ -911,6 +1031,7 @@ class Bar(QWidget):
         if not (self.ready and self.sync.active):
             return  # a report queued before a sign-out: the bar is local-only now
         self._sync_status = status
+        self._tell_refused_fixes()
         if status.state == "signed_out":
             text = self.tr("⚠ Signed out")
             tip = self.tr(

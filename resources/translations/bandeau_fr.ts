@@ -137,6 +137,14 @@
         <translation>%1 avec une note…</translation>
     </message>
     <message>
+        <source>The server cannot be reached: your correction is kept on this computer, counted already, and will be sent by itself when the server is back.</source>
+        <translation>Le serveur est injoignable : votre correction est gardée sur cet ordinateur, déjà comptée, et sera envoyée d’elle-même quand le serveur sera de retour.</translation>
+    </message>
+    <message>
+        <source>A correction made while offline was refused by the server: %1</source>
+        <translation>Une correction faite hors ligne a été refusée par le serveur : %1</translation>
+    </message>
+    <message>
         <source>Not recorded</source>
         <translation>Non enregistré</translation>
     </message>
@@ -397,6 +405,14 @@
     <message>
         <source>Presence</source>
         <translation>Présence</translation>
+    </message>
+    <message>
+        <source>not worked</source>
+        <translation>non travaillé</translation>
+    </message>
+    <message>
+        <source>Corrected %1–%2 → %3 by %4: “%5”</source>
+        <translation>Corrigé %1–%2 → %3 par %4 : « %5 »</translation>
     </message>
     <message>
         <source>(no activity)</source>
@@ -730,6 +746,10 @@
     <message>
         <source>Unclassified</source>
         <translation>Non classé</translation>
+    </message>
+    <message>
+        <source>Corrected: %1</source>
+        <translation>Corrigé : %1</translation>
     </message>
 </context>
 </TS>

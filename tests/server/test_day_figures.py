@@ -15,7 +15,7 @@ from app.server import auth, corrections, heartbeats, ingest
 from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import set_plateau
-from app.server.reports import Period, compute
+from app.server.reports import DayKeeper, Period, compute
 from tests.server.test_reports import at
 from tests.servers import PASSWORD, seed, wire_event
 
@@ -254,3 +254,24 @@ def _person_id(engine: Engine, login: str) -> int:
         return int(
             conn.execute(select(m.people.c.id).where(m.people.c.login == login)).scalar_one()
         )
+
+
+def test_the_day_keeper_works_the_days_out_ahead_of_reports(store_url: str) -> None:
+    seed(store_url)
+    engine = make_engine(store_url)
+    rng = random.Random(9)
+    steps = [step for n in range(10) for step in a_day(rng, date(2026, 10, 5) + timedelta(n))]
+    send(engine, "marie", str(uuid.uuid4()), steps)
+    keeper = DayKeeper(engine, PARIS, days=62, every_s=3600, group=2, clock=lambda: LATER)
+    keeper.start()
+    try:
+        assert keeper.done.wait(60), "the keeper's first round did not end"
+    finally:
+        keeper.stop()
+    assert not keeper._thread.is_alive()
+    assert keeper.rounds == 1
+    # Everyone's 62 days up to yesterday (20 November), kept: the month's report reads them.
+    assert cached_days(engine, "marie") == cached_days(engine, "lea") == 62
+    assert report(engine, cache=True) == report(engine, cache=False)
+    assert cached_days(engine, "marie") == 62
+    engine.dispose()
