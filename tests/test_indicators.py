@@ -171,6 +171,34 @@ def test_a_crash_with_no_shift_end_is_closed_at_the_last_sign_of_life() -> None:
     assert live[-1].end_ms == at("2026-11-27", "11:00")
 
 
+def test_a_crashed_pc_never_restarted_does_not_carry_the_shift_through_the_night() -> None:
+    """PC A dies at 15:00 (last heartbeat) in production and is never started again; the next
+    morning the agent starts on PC B. The shift ended on A at 15:02 — not at 08:00."""
+    d = (
+        Day()
+        .add("09:00", Kind.SHIFT_START)
+        .add("09:00", Kind.STATUS, Key.PRODUCTION)
+        .add("08:00", Kind.SHIFT_START, device="pc-b", day="2026-11-28")
+        .add("08:05", Kind.STATUS, Key.PRODUCTION, device="pc-b", day="2026-11-28")
+        .add("12:00", Kind.SHIFT_END, device="pc-b", day="2026-11-28")
+    )
+    heard = {"pc-a": at("2026-11-27", "15:00"), "pc-b": at("2026-11-28", "12:00")}
+    spans = timeline(d.records, now_ms=at("2026-11-28", "13:00"), device_signs=heard)
+    days = {
+        day: total(indicators(s, pause_threshold_ms=THRESHOLD))
+        for day, s in by_day(spans, PARIS).items()
+    }
+    assert minutes(days[date(2026, 11, 27)].production_ms) == 6 * 60 + 2
+    assert minutes(days[date(2026, 11, 28)].unclassified_ms) == 5
+    assert minutes(days[date(2026, 11, 28)].production_ms) == 3 * 60 + 55
+    # PC A still alive when B starts (its heartbeat says so): one shift across both, as ever.
+    alive = {"pc-a": at("2026-11-28", "08:30")}
+    carried = timeline(d.records, now_ms=at("2026-11-28", "13:00"), device_signs=alive)
+    assert [(s.start_ms, s.end_ms, s.key) for s in carried] == [
+        (at("2026-11-27", "09:00"), at("2026-11-28", "12:00"), Key.PRODUCTION)
+    ]
+
+
 def test_two_devices_at_once_make_one_timeline() -> None:
     d = (
         Day()

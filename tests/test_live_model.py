@@ -251,3 +251,32 @@ def test_a_silent_pc_stops_counting_where_the_reports_do() -> None:
     later = model.row("marie", last + 60 * MIN).today
     assert later.by_key[Key.PAUSE] == (last + 2 * MIN) - (DAY + 11 * H)
     assert model.row("marie", last + 60 * MIN).freshness is Freshness.OFFLINE
+
+
+def test_a_pc_that_crashed_yesterday_does_not_fill_the_night() -> None:
+    """Marie's PC A died yesterday at 15:00 in production and was never started again; this
+    morning she starts on PC B. The row counts from 08:00 — as the reports do."""
+    now = DAY + 9 * H
+    a, b = "pc-a", "pc-b"
+    events = [
+        {**ev(1, "marie", "shift_start", DAY - 9 * H), "device_id": a},
+        {**ev(2, "marie", "status", DAY - 9 * H, "production"), "device_id": a},
+        {**ev(3, "marie", "shift_start", DAY + 8 * H), "device_id": b, "seq": 1},
+        {**ev(4, "marie", "status", DAY + 8 * H + 5 * MIN, "production"), "device_id": b, "seq": 2},
+    ]
+    agent = {"login": "marie", "name": "Marie", "events": events, "last_seen_ms": now}
+    model = PlateauLive()
+    model.load_snapshot(
+        snapshot([{**agent, "devices": {a: DAY - 9 * H, b: now}}], now), local_now_ms=now
+    )
+    today = model.row("marie", now).today
+    assert today.by_key[Key.PRODUCTION] == 55 * MIN and today.unclassified_ms == 5 * MIN
+    stretches = model.day_stretches("marie", now)
+    assert stretches[0].start_ms == DAY + 8 * H
+    # Without word from PC A (it never sent a heartbeat), the shift is taken as carried on.
+    blind = PlateauLive()
+    blind.load_snapshot(snapshot([agent], now), local_now_ms=now)
+    assert blind.row("marie", now).today.by_key[Key.PRODUCTION] == 9 * H
+    # PC A speaks again (it was only frozen): the night was the shift's after all.
+    model.add_presence([{"agent": "marie", "device_id": a, "last_seen_ms": now}])
+    assert model.row("marie", now).today.by_key[Key.PRODUCTION] == 9 * H

@@ -11,7 +11,8 @@ Pure Python (no Qt, SQL or HTTP). The rules, in order:
    sets the status, an activity change keeps the status under another activity, a shift end
    closes it.
 3. **A shift with no end** (crash, power cut) is closed at the agent's last sign of life
-   (heartbeat or event) plus a short grace, or now if that is sooner — never left running.
+   (heartbeat or event) plus a short grace, or now if that is sooner — never left running;
+   and when another PC starts a shift while it runs on a PC silent since, there.
 4. **Corrections** re-label a range of the agent's time (key and activity) with a reason;
    they never add time outside the shift nor remove any; the latest made wins where two
    overlap. The original stretches stay available.
@@ -21,7 +22,7 @@ Pure Python (no Qt, SQL or HTTP). The rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from operator import attrgetter, itemgetter
@@ -110,10 +111,15 @@ def timeline(
     now_ms: int,
     last_sign_ms: int | None = None,
     grace_ms: int = DEFAULT_GRACE_MS,
+    device_signs: Mapping[str, int] | None = None,
 ) -> list[Span]:
     """The agent's stretches, before corrections (rules 1–3)."""
     spans, _tail = timeline_and_tail(
-        records, now_ms=now_ms, last_sign_ms=last_sign_ms, grace_ms=grace_ms
+        records,
+        now_ms=now_ms,
+        last_sign_ms=last_sign_ms,
+        grace_ms=grace_ms,
+        device_signs=device_signs,
     )
     return spans
 
@@ -124,18 +130,47 @@ def timeline_and_tail(
     now_ms: int,
     last_sign_ms: int | None = None,
     grace_ms: int = DEFAULT_GRACE_MS,
+    device_signs: Mapping[str, int] | None = None,
 ) -> tuple[list[Span], int | None]:
-    """The stretches, and when the shift still open at the end began to run unended (None:
-    the last shift ended). Only time from then on depends on `now_ms` and the last sign of
-    life: every stretch before it is settled until new events or corrections come."""
+    """The stretches, and from when they are not settled (None: all are): the start of a
+    shift still running unended at the end, or of one ended on the word of a PC's heartbeats
+    (below). Only time from then on depends on `now_ms` and the heartbeats: every stretch
+    before it stays as it is until new events or corrections come.
+
+    `device_signs`: each PC's last sign of life (its last heartbeat) where known. A shift
+    start on another PC while the shift runs on one silent since more than the grace (it
+    crashed and was never started again: its own bar would have closed the shift when
+    restarted) ends that shift there, rather than carry it through the night."""
     spans: list[Span] = []
     in_shift, key, activity, since = False, None, None, 0
     last_seen = None
+    heard = device_signs or {}
+    device_last: dict[str, int] = {}  # each PC's latest event so far
+    running_on = None  # the PC of the latest event of the running shift
+    unsettled: int | None = None  # from when heartbeats, not events, decided
     for at, record in _ordered(records):  # in time order: `at` never goes back
         last_seen = at
         kind = record.kind
+        device = record.device_id
         if kind not in _STATE_KINDS:
+            device_last[device] = at
             continue
+        if (
+            kind is Kind.SHIFT_START
+            and in_shift
+            and running_on is not None
+            and running_on != device
+            and running_on in heard
+        ):
+            gone = max(heard[running_on], device_last.get(running_on, 0)) + grace_ms
+            if gone < at:
+                if gone > since:
+                    spans.append(Span(since, gone, key, activity))
+                # Taken on the word of a heartbeat: a later one from that PC would undo it.
+                unsettled = since if unsettled is None else unsettled
+                in_shift, key, since = False, None, at
+        device_last[device] = at
+        running_on = device
         if in_shift and at > since:
             spans.append(Span(since, at, key, activity))
         if kind is Kind.STATUS:
@@ -150,12 +185,12 @@ def timeline_and_tail(
             in_shift, key = False, None
         since = at
     if not in_shift:
-        return _merged(spans), None
+        return _merged(spans), unsettled
     signs = [t for t in (last_sign_ms, last_seen) if t is not None]
     end = min(now_ms, max(signs) + grace_ms) if signs else now_ms
     if end > since:
         spans.append(Span(since, end, key, activity))
-    return _merged(spans), since
+    return _merged(spans), since if unsettled is None else min(since, unsettled)
 
 
 def _merged(spans: list[Span]) -> list[Span]:

@@ -17,9 +17,16 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.events import Event, Key, Kind
-from app.domain.indicators import DEFAULT_GRACE_MS, Correction
+from app.domain.indicators import DEFAULT_GRACE_MS, Correction, Record, corrected, timeline
 from app.domain.shift import ShiftState
-from app.domain.totals import RunningTotals, Totals, apply_corrections, intervals, totals_of
+from app.domain.totals import (
+    Interval,
+    RunningTotals,
+    Totals,
+    apply_corrections,
+    intervals,
+    totals_of,
+)
 
 _KEYS = frozenset(k.value for k in Key)
 STALE_AFTER_MS = 60_000
@@ -63,6 +70,7 @@ class AgentLive:
     plateaux: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     last_seen_ms: int | None = None
+    devices: dict[str, int] = field(default_factory=dict)  # each PC's last heartbeat
     corrections: dict[str, Correction] = field(default_factory=dict)  # by uuid
     version: int = 0  # bumped by each new event: what was derived from the events is stale
     _uuids: set[str] = field(default_factory=set)
@@ -161,6 +169,7 @@ class PlateauLive:
         self.server_offset_ms = 0  # server clock − local clock, from the snapshot
         # Per agent, what only changes with a new event: (version, state, running totals).
         self._derived: dict[str, tuple[int, ShiftState, RunningTotals]] = {}
+        self._pcs: dict[str, tuple[int, bool]] = {}  # (version, events from several PCs)
 
     def load_snapshot(self, data: dict[str, Any], *, local_now_ms: int) -> None:
         """Start again from a snapshot (after each (re)connection)."""
@@ -179,6 +188,7 @@ class PlateauLive:
             )
         self.agents = {}
         self._derived = {}
+        self._pcs = {}
         for a in data.get("agents", []):
             agent = AgentLive(
                 login=a["login"],
@@ -186,6 +196,7 @@ class PlateauLive:
                 role=a.get("role", "agent"),
                 plateaux=list(a.get("plateaux", [])),
                 last_seen_ms=a.get("last_seen_ms"),
+                devices={str(d): int(t) for d, t in (a.get("devices") or {}).items()},
             )
             for e in a.get("events", []):
                 agent.add(event_from_wire(e))
@@ -224,6 +235,45 @@ class PlateauLive:
             if c.end_ms > self.day_start_ms and c.start_ms < self.day_end_ms
         ]
 
+    def day_stretches(self, login: str, now_ms: int) -> list[Interval]:
+        """Today's stretches as the reports count them: corrections applied, a silent PC
+        stopping at its last sign of life — and, for an agent on several PCs, by the reports'
+        own timeline (a PC that crashed and was never started again does not carry the shift
+        through the night)."""
+        agent = self.agents[login]
+        start, end = self.day_start_ms, self.day_end_ms
+        until = self.counted_until(login, now_ms)
+        fixes = self.fixes_today(login)
+        if not self._several_pcs(agent):
+            return apply_corrections(intervals(agent.events, start, end, until), fixes)
+        records = [
+            Record(e.uuid, e.device_id, e.seq or 0, e.kind, e.occurred_at_ms, e.key, e.activity)
+            for e in agent.events
+        ]
+        spans = timeline(
+            records, now_ms=until, last_sign_ms=agent.last_seen_ms, device_signs=agent.devices
+        )
+        reasons = {fix.uuid: fix.reason for fix in fixes}
+        return [
+            Interval(
+                max(s.start_ms, start),
+                min(s.end_ms, end),
+                s.key,
+                s.activity,
+                reasons.get(s.corrected_by or ""),
+                s.corrected_by,
+            )
+            for s in corrected(spans, fixes)
+            if s.end_ms > start and s.start_ms < end
+        ]
+
+    def _several_pcs(self, agent: AgentLive) -> bool:
+        derived = self._pcs.get(agent.login)
+        if derived is None or derived[0] != agent.version:
+            derived = (agent.version, len({e.device_id for e in agent.events}) > 1)
+            self._pcs[agent.login] = derived
+        return derived[1]
+
     def counted_until(self, login: str, now_ms: int) -> int:
         """Until when the agent's open shift counts: now, or — their PC silent — their last
         sign of life plus the grace the reports give (app.domain.indicators, rule 3)."""
@@ -239,6 +289,10 @@ class PlateauLive:
             seen = beat.get("last_seen_ms")
             if agent is None or not isinstance(seen, int):
                 continue
+            device = beat.get("device_id")
+            if isinstance(device, str) and seen > agent.devices.get(device, 0):
+                agent.devices[device] = seen
+                changed.add(agent.login)
             if agent.last_seen_ms is None or seen > agent.last_seen_ms:
                 agent.last_seen_ms = seen
                 changed.add(agent.login)
@@ -283,13 +337,10 @@ class PlateauLive:
                 None,
             )
             note = current.note if current is not None else None
-        until = self.counted_until(login, now_ms)
-        fixes = self.fixes_today(login)
-        if fixes:
-            day = intervals(agent.events, self.day_start_ms, self.day_end_ms, until)
-            today = totals_of(apply_corrections(day, fixes))
-        else:
-            today = running.at(until)
+        if self.fixes_today(login) or self._several_pcs(agent):
+            today = totals_of(self.day_stretches(login, now_ms))
+        else:  # the common case, kept cheap: the running totals, fed once per event
+            today = running.at(self.counted_until(login, now_ms))
         return AgentRow(
             login=agent.login,
             name=agent.name,

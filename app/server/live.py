@@ -178,12 +178,14 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
         for row in rows:
             people[row.person_id]["events"].append(wire_event(row))
         seen = conn.execute(
-            select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at))
-            .where(m.presence.c.person_id.in_(ids))
-            .group_by(m.presence.c.person_id)
+            select(m.presence.c.person_id, m.presence.c.device_id, m.presence.c.last_seen_at).where(
+                m.presence.c.person_id.in_(ids)
+            )
         )
-        for person_id, last_seen in seen:
-            people[person_id]["last_seen_ms"] = last_seen
+        for person_id, device, last_seen in seen:
+            person = people[person_id]
+            person.setdefault("devices", {})[device] = last_seen
+            person["last_seen_ms"] = max(person["last_seen_ms"] or 0, last_seen)
         by_login = {person["login"]: person for person in people.values()}
         for fix in audit(conn, person_ids=ids, start_ms=start - HISTORY_MS, end_ms=end):
             by_login[fix["agent"]].setdefault("corrections", []).append(fix)
@@ -374,7 +376,7 @@ class LiveHub:
             if key in self._seen:
                 continue
             self._seen[key] = started
-            fresh_presence.append((person_id, last_seen, pending))
+            fresh_presence.append((person_id, device_id, last_seen, pending))
         fresh_fixes = []
         for person_id, fix in found.corrections:
             if fix["uuid"] in self._seen:
@@ -395,8 +397,13 @@ class LiveHub:
             if events:
                 sub.put("events", {"events": events})
             beats = [
-                {"agent": found.logins.get(person_id, ""), "last_seen_ms": seen, "pending": n}
-                for person_id, seen, n in fresh_presence
+                {
+                    "agent": found.logins.get(person_id, ""),
+                    "device_id": device_id,
+                    "last_seen_ms": seen,
+                    "pending": n,
+                }
+                for person_id, device_id, seen, n in fresh_presence
                 if sub.scope.sees(person_id, found.memberships.get(person_id, frozenset()))
             ]
             if beats:

@@ -127,8 +127,8 @@ def compute(
 
 def _people(
     conn: Connection, plateau_ids: Iterable[int] | None, person_ids: Iterable[int] | None
-) -> tuple[dict[int, tuple[str, str]], dict[int, int], dict[int, int]]:
-    """Who is in the report (login, name), their pause threshold, their last sign of life."""
+) -> tuple[dict[int, tuple[str, str]], dict[int, int], dict[int, dict[str, int]]]:
+    """Who is in the report (login, name), their pause threshold, their PCs' last heartbeats."""
     p = m.people
     who = select(p.c.id, p.c.login, p.c.name).where(p.c.disabled.is_(False))
     if plateau_ids is not None:
@@ -147,14 +147,14 @@ def _people(
             .group_by(m.memberships.c.person_id)
         ).all()
     )
-    last_seen = dict(
-        conn.execute(
-            select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at))
-            .where(m.presence.c.person_id.in_(list(people)))
-            .group_by(m.presence.c.person_id)
-        ).all()
-    )
-    return people, thresholds, last_seen
+    heard: dict[int, dict[str, int]] = {}  # per person, each PC's last heartbeat
+    for person_id, device, seen in conn.execute(
+        select(m.presence.c.person_id, m.presence.c.device_id, m.presence.c.last_seen_at).where(
+            m.presence.c.person_id.in_(list(people))
+        )
+    ):
+        heard.setdefault(person_id, {})[device] = seen
+    return people, thresholds, heard
 
 
 def _from_events(
@@ -163,7 +163,7 @@ def _from_events(
     *,
     now_ms: int,
     compute_from: dict[int, date],
-    last_seen: dict[int, int],
+    last_seen: dict[int, dict[str, int]],
     threshold_s: dict[int, int],
     original: bool,
 ) -> dict[int, tuple[dict[date, dict[str | None, Indicators]], int]]:
@@ -198,16 +198,24 @@ def _from_events(
         names = dict(conn.execute(select(m.activities.c.id, m.activities.c.name)).all())
         names[None] = None
         fixes = {} if original else corrections.for_people(conn, compute_from, window, end)
-        result = conn.execution_options(yield_per=5000).execute(query)
-        for chunk in result.partitions():
+        # A long window streams (a month is ~660,000 rows); a short one comes in one go
+        # (PostgreSQL's server-side cursor costs round trips that today's report feels).
+        streamed = end - window > 7 * 24 * 3600_000
+        reader = conn.execution_options(yield_per=5000) if streamed else conn
+        result = reader.execute(query)
+        for chunk in result.partitions(5000):
             for pid, uuid, device, seq, kind, key, at, activity in chunk:
                 records[pid].append(
                     Record(uuid, device, seq, kinds[kind], at, keys[key], names[activity])
                 )
     out: dict[int, tuple[dict[date, dict[str | None, Indicators]], int]] = {}
     for pid, first in compute_from.items():
+        heard = last_seen.get(pid, {})
         spans, tail = timeline_and_tail(
-            records[pid], now_ms=min(now_ms, end), last_sign_ms=last_seen.get(pid)
+            records[pid],
+            now_ms=min(now_ms, end),
+            last_sign_ms=max(heard.values(), default=None),
+            device_signs=heard,
         )
         if fixes.get(pid):
             spans = corrected(spans, fixes[pid])

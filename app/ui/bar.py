@@ -527,18 +527,7 @@ class Bar(QWidget):
     def show_day(self) -> DayDialog:
         """My day: the same view a lead opens from the panel, from this journal's events."""
         dialog = DayDialog(self)
-        now = self.recorder.clock.now_ms()
-        day, events = self.recorder.day_events(now)
-        looks = self._plateau_looks()
-        dialog.show_day(
-            events,
-            day=day,
-            now_ms=now,
-            labels=self.key_labels(),
-            colours={key: look.colour for key, look in looks.items()},
-            zone=self.recorder.clock.zone(),
-            corrections=self._fixes_today(day),
-        )
+        now, day = self._show_day(dialog)
         if self.sync.account is not None and self.sync.token is not None:
             offer_corrections(
                 dialog,
@@ -616,18 +605,23 @@ class Bar(QWidget):
         """A correction the agent just made: counted at once (the stream brings it too)."""
         self.add_fixes([row])
         if dialog.isVisible():
-            now = self.recorder.clock.now_ms()
-            day, events = self.recorder.day_events(now)
-            dialog.show_day(
-                events,
-                day=day,
-                now_ms=now,
-                labels=self.key_labels(),
-                colours={key: look.colour for key, look in self._plateau_looks().items()},
-                zone=self.recorder.clock.zone(),
-                corrections=self._fixes_today(day),
-            )
+            self._show_day(dialog)
         self.corrected.emit(row)
+
+    def _show_day(self, dialog: DayDialog) -> tuple[int, tuple[int, int]]:
+        """Fill the day view from this journal, corrections applied; (now, the day)."""
+        now = self.recorder.clock.now_ms()
+        day, events = self.recorder.day_events(now)
+        dialog.show_day(
+            events,
+            day=day,
+            now_ms=now,
+            labels=self.key_labels(),
+            colours={key: look.colour for key, look in self._plateau_looks().items()},
+            zone=self.recorder.clock.zone(),
+            corrections=self._fixes_today(day),
+        )
+        return now, day
 
     def show_settings(self) -> SettingsDialog | None:
         if self.config_file is None:

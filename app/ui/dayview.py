@@ -216,12 +216,15 @@ class DayDialog(QDialog):
         zone: tzinfo,
         title: str = "",
         corrections: Sequence[Correction] = (),
+        stretches: list[Interval] | None = None,
     ) -> None:
         """Show `events` (one agent's, oldest first) for the local day `day` as of now, with
-        `corrections` applied as the reports apply them."""
+        `corrections` applied as the reports apply them — or the day's `stretches` already
+        worked out that way (the panel's, app.domain.live)."""
         self.title.setText(title)
         self.title.setVisible(bool(title))
-        stretches = apply_corrections(intervals(events, day[0], day[1], now_ms), corrections)
+        if stretches is None:
+            stretches = apply_corrections(intervals(events, day[0], day[1], now_ms), corrections)
         self.figures = totals_of(stretches)
         self.strip.set_day(stretches, day=day, labels=labels, colours=colours or {}, zone=zone)
         self._show_fixes([c for c in corrections if c.end_ms > day[0] and c.start_ms < day[1]])

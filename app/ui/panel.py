@@ -837,19 +837,9 @@ class Panel(QWidget):
         """The agent's day, as the agent sees it on their bar."""
         agent = self.model.agents[login]
         plateau = agent.plateaux[0] if agent.plateaux else ""
-        info = self.model.plateaux.get(plateau)
         dialog = DayDialog(self)
         dialog.setWindowTitle(self.tr("Day of %1").replace("%1", agent.name))
-        dialog.show_day(
-            agent.events,
-            day=(self.model.day_start_ms, self.model.day_end_ms),
-            now_ms=self.model.counted_until(login, self.now_ms()),
-            labels=self.key_labels(plateau),
-            colours=dict(info.colours) if info else {},
-            zone=self.zone,
-            title=agent.name,
-            corrections=self.model.fixes_today(login),
-        )
+        self._show_day(dialog, login)
         if self.server is not None and self.token is not None:
             offer_corrections(
                 dialog,
@@ -867,24 +857,29 @@ class Panel(QWidget):
         dialog.open()
         return dialog
 
+    def _show_day(self, dialog: DayDialog, login: str) -> None:
+        """The day's stretches as the row counts them (app.domain.live.day_stretches)."""
+        agent = self.model.agents[login]
+        plateau = agent.plateaux[0] if agent.plateaux else ""
+        info = self.model.plateaux.get(plateau)
+        dialog.show_day(
+            agent.events,
+            day=(self.model.day_start_ms, self.model.day_end_ms),
+            now_ms=self.model.counted_until(login, self.now_ms()),
+            labels=self.key_labels(plateau),
+            colours=dict(info.colours) if info else {},
+            zone=self.zone,
+            title=agent.name,
+            corrections=self.model.fixes_today(login),
+            stretches=self.model.day_stretches(login, self.now_ms()),
+        )
+
     def _corrected_here(self, login: str, row: dict[str, Any], dialog: DayDialog) -> None:
         """A correction just made from this panel: shown at once (the stream brings it too)."""
         self._dirty |= self.model.add_corrections([row])
         self.refresh()
         if dialog.isVisible() and login in self.model.agents:
-            agent = self.model.agents[login]
-            plateau = agent.plateaux[0] if agent.plateaux else ""
-            info = self.model.plateaux.get(plateau)
-            dialog.show_day(
-                agent.events,
-                day=(self.model.day_start_ms, self.model.day_end_ms),
-                now_ms=self.model.counted_until(login, self.now_ms()),
-                labels=self.key_labels(plateau),
-                colours=dict(info.colours) if info else {},
-                zone=self.zone,
-                title=agent.name,
-                corrections=self.model.fixes_today(login),
-            )
+            self._show_day(dialog, login)
         self.corrected.emit(row)
 
     def _open_day(self, index: QModelIndex) -> None:

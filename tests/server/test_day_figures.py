@@ -275,3 +275,59 @@ def test_the_day_keeper_works_the_days_out_ahead_of_reports(store_url: str) -> N
     assert report(engine, cache=True) == report(engine, cache=False)
     assert cached_days(engine, "marie") == 62
     engine.dispose()
+
+
+def test_a_shift_ended_on_a_heartbeats_word_is_not_kept(store_url: str) -> None:
+    """PC A goes silent at 15:00 in production; the next morning the agent starts on PC B:
+    the shift ended on A at 15:02 — a decision a later heartbeat from A would undo, so those
+    days are computed each time, never kept."""
+    seed(store_url)
+    engine = make_engine(store_url)
+    pc_a, pc_b = str(uuid.uuid4()), str(uuid.uuid4())
+    send(
+        engine,
+        "marie",
+        pc_a,
+        [
+            (at("2026-10-02", "09:00"), "shift_start", None),
+            (at("2026-10-02", "09:00"), "status", "production"),
+        ],
+    )
+    send(
+        engine,
+        "marie",
+        pc_b,
+        [
+            (at("2026-10-03", "08:00"), "shift_start", None),
+            (at("2026-10-03", "08:05"), "status", "production"),
+            (at("2026-10-03", "12:00"), "shift_end", None),
+        ],
+    )
+    marie = _person_id(engine, "marie")
+    for device, seen in ((pc_a, at("2026-10-02", "15:00")), (pc_b, at("2026-10-03", "12:00"))):
+        heartbeats.record(
+            engine, person_id=marie, device_id=device, now_ms=seen, state="", pending=0
+        )
+    before = report(engine, cache=True)
+    by_day = {r[1]: r[3] for r in before if r[0] == "marie"}
+    assert by_day[date(2026, 10, 2)].production_ms == (6 * 60 + 2) * 60_000
+    assert by_day[date(2026, 10, 3)].production_ms == (3 * 60 + 55) * 60_000
+    with engine.connect() as conn:
+        kept = set(
+            conn.execute(
+                select(m.day_figures.c.day).where(m.day_figures.c.person_id == marie)
+            ).scalars()
+        )
+    assert date(2026, 10, 1) in kept and date(2026, 10, 2) not in kept
+    # PC A was only frozen: it speaks again. The night is the shift's after all.
+    heartbeats.record(
+        engine,
+        person_id=marie,
+        device_id=pc_a,
+        now_ms=at("2026-10-03", "09:00"),
+        state="",
+        pending=0,
+    )
+    after = report(engine, cache=True)
+    assert after == report(engine, cache=False) != before
+    engine.dispose()
