@@ -353,8 +353,9 @@ class DayKeeper:
     """A server's background thread that works out each settled day ahead of the reports
     (app.server.figures): the first month report after a day ends reads kept days rather
     than walking the month's events. Every `every_s`, the last `days` site days up to
-    yesterday, for everyone, a few people at a time (the requests keep their share of the
-    interpreter)."""
+    yesterday, for everyone — starting `start_after_s` after the server (its start-up
+    traffic first), a few people at a time with a pause between (the requests keep their
+    share of the machine)."""
 
     def __init__(
         self,
@@ -363,16 +364,13 @@ class DayKeeper:
         *,
         days: int = 62,
         every_s: float = 600.0,
-        group: int = 25,
+        start_after_s: float = 30.0,
+        group: int = 10,
+        pause_s: float = 0.1,
         clock: Callable[[], int] = lambda: time_ns() // 1_000_000,
     ) -> None:
-        self.engine, self.zone, self.days, self.every_s, self.group = (
-            engine,
-            zone,
-            days,
-            every_s,
-            group,
-        )
+        self.engine, self.zone, self.days, self.every_s = engine, zone, days, every_s
+        self.start_after_s, self.group, self.pause_s = start_after_s, group, pause_s
         self.clock = clock
         self.rounds = 0  # finished rounds (tests wait on it)
         self.done = threading.Event()  # set at the end of each round
@@ -400,9 +398,10 @@ class DayKeeper:
             if self._stop.is_set():
                 return
             compute(self.engine, period=period, now_ms=now, person_ids=people[n : n + self.group])
-            self._stop.wait(0.01)  # let the requests in
+            self._stop.wait(self.pause_s)  # let the requests in
 
     def _run(self) -> None:
+        self._stop.wait(self.start_after_s)
         while not self._stop.is_set():
             try:
                 self.keep_once()

@@ -262,7 +262,9 @@ def test_the_day_keeper_works_the_days_out_ahead_of_reports(store_url: str) -> N
     rng = random.Random(9)
     steps = [step for n in range(10) for step in a_day(rng, date(2026, 10, 5) + timedelta(n))]
     send(engine, "marie", str(uuid.uuid4()), steps)
-    keeper = DayKeeper(engine, PARIS, days=62, every_s=3600, group=2, clock=lambda: LATER)
+    keeper = DayKeeper(
+        engine, PARIS, days=62, every_s=3600, start_after_s=0, group=2, clock=lambda: LATER
+    )
     keeper.start()
     try:
         assert keeper.done.wait(60), "the keeper's first round did not end"
