@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import keyring
@@ -22,6 +24,7 @@ from app.recording import Recorder
 from app.server.db import make_engine
 from app.server.directory import set_plateau
 from app.ui.bar import Bar
+from app.ui.dayview import CorrectionDialog, DayDialog
 from app.ui.signin import SignInDialog
 from tests.servers import PASSWORD, Served
 
@@ -228,17 +231,11 @@ def test_an_agent_exports_their_month(
     assert len(lines) >= 2  # the day of the clicks, her own figures only
 
 
-def test_an_agent_corrects_their_time_from_my_day(
-    qtbot: QtBot, journal: Journal, live_server: Served
-) -> None:
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from PySide6.QtCore import QTime
-
+def real_clock_bar(qtbot: QtBot, journal: Journal) -> tuple[Bar, datetime]:
+    """A bar on the real clock: the store judges "the past" and "the last 7 days" by its
+    own."""
     from app.domain.clock import SystemClock
 
-    # The store judges "the past" and "the last 7 days" by its own clock: a real one here.
     now = datetime.now(ZoneInfo("Europe/Paris"))
     if (now - timedelta(minutes=30)).date() != now.date():
         pytest.skip("too close to midnight for a correction within today")
@@ -249,16 +246,32 @@ def test_an_agent_corrects_their_time_from_my_day(
     bar = Bar(recorder, Settings())
     qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
     bar.show()
-    sign_in_as(qtbot, bar, live_server.base_url, "marie")
-    day = bar.show_day()
+    return bar, now
+
+
+def correcting(day: DayDialog, now: datetime, key: str, reason: str) -> CorrectionDialog:
+    """The day view's correction dialog, filled in: 20 to 10 minutes ago was `key`."""
+    from PySide6.QtCore import QTime
+
     assert day.correct_button.isVisible()
     day.correct_button.click()
     fixing = day.correction
     assert fixing is not None
-    fixing.what.setCurrentIndex(fixing.what.findData("pause"))
+    fixing.what.setCurrentIndex(fixing.what.findData(key))
     start, end = now - timedelta(minutes=20), now - timedelta(minutes=10)
     fixing.start.setTime(QTime(start.hour, start.minute))
     fixing.end.setTime(QTime(end.hour, end.minute))
+    fixing.reason.setText(reason)
+    return fixing
+
+
+def test_an_agent_corrects_their_time_from_my_day(
+    qtbot: QtBot, journal: Journal, live_server: Served
+) -> None:
+    bar, now = real_clock_bar(qtbot, journal)
+    sign_in_as(qtbot, bar, live_server.base_url, "marie")
+    day = bar.show_day()
+    fixing = correcting(day, now, "pause", "")
     fixing.buttons.accepted.emit()  # no reason: said in the dialog, nothing sent
     assert "why" in fixing.message.text() and fixing.isVisible()
     fixing.reason.setText("j'étais en pause")
@@ -279,40 +292,17 @@ def test_an_agent_corrects_their_time_from_my_day(
 def test_a_correction_made_while_the_store_is_away_is_kept_and_sent_later(
     qtbot: QtBot, journal: Journal, seeded_url: str
 ) -> None:
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from PySide6.QtCore import QTime
-    from PySide6.QtWidgets import QMessageBox
-
-    from app.domain.clock import SystemClock
     from tests.servers import start_server, stop_server
 
-    now = datetime.now(ZoneInfo("Europe/Paris"))
-    if (now - timedelta(minutes=30)).date() != now.date():
-        pytest.skip("too close to midnight for a correction within today")
     served = start_server(seeded_url)
     port = served.base_url.rsplit(":", 1)[1]
-    recorder = Recorder(
-        journal, SystemClock("Europe/Paris"), agent="poste-12", activities=["Général"]
-    )
-    recorder.start()
-    bar = Bar(recorder, Settings())
-    qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
-    bar.show()
+    bar, now = real_clock_bar(qtbot, journal)
     again = None
     try:
         sign_in_as(qtbot, bar, served.base_url, "marie")
         stop_server(served)  # the store goes away
         day = bar.show_day()
-        day.correct_button.click()
-        fixing = day.correction
-        assert fixing is not None
-        fixing.what.setCurrentIndex(fixing.what.findData("pause"))
-        start, end = now - timedelta(minutes=20), now - timedelta(minutes=10)
-        fixing.start.setTime(QTime(start.hour, start.minute))
-        fixing.end.setTime(QTime(end.hour, end.minute))
-        fixing.reason.setText("pause oubliée")
+        fixing = correcting(day, now, "pause", "pause oubliée")
         with qtbot.waitSignal(bar.corrected, timeout=WAIT_MS) as sent:
             fixing.buttons.accepted.emit()
         uuid = sent.args[0]["uuid"]

@@ -448,26 +448,10 @@ def test_spans_of_nothing() -> None:
 def test_the_bar_and_the_panel_count_as_the_reports_do(records: list[Record]) -> None:
     """For one PC, the bar's running totals (also the panel's and the day view's) equal the
     report's figures, day by day."""
-    from app.domain.events import Event
     from app.domain.totals import totals
 
     one_pc = [r for r in records if r.device_id == "pc-a"]
-    events = [
-        Event(
-            device_id=r.device_id,
-            agent="marie",
-            kind=r.kind,
-            occurred_at_ms=r.at_ms,
-            tz_name="Europe/Paris",
-            utc_offset_s=3600,
-            monotonic_ms=0,
-            activity=r.activity,
-            key=r.key,
-            uuid=r.uuid,
-            seq=r.seq,
-        )
-        for r in sorted(one_pc, key=lambda r: r.seq)
-    ]
+    events = [as_event(r) for r in sorted(one_pc, key=lambda r: r.seq)]
     spans = timeline(one_pc, now_ms=NOW, last_sign_ms=NOW)
     for day, day_spans in by_day(spans, PARIS).items():
         start, end = day_bounds(day, PARIS)

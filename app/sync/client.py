@@ -81,11 +81,11 @@ class SyncClient:
         )
         return exchange
 
-    def post_correction(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Send a correction kept while the store was away: the stored row. A refusal (the
-        store says why) is a SyncError with retry False; the same uuid twice is stored once."""
+    def _send(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST; a SyncError for what no caller acts on itself: no answer (retry), a sign-in
+        no longer valid, a busy or failing server (retry, after its Retry-After)."""
         try:
-            reply = self._http.post("/v1/corrections", json=body)
+            reply = self._http.post(path, json=body)
         except httpx.HTTPError as exc:
             raise SyncError(f"{type(exc).__name__}: {exc}") from exc
         if reply.status_code == 401:
@@ -97,6 +97,12 @@ class SyncClient:
                 f"server answered {reply.status_code}",
                 retry_after_s=_retry_after(reply.headers.get("Retry-After")),
             )
+        return reply
+
+    def post_correction(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Send a correction kept while the store was away: the stored row. A refusal (the
+        store says why) is a SyncError with retry False; the same uuid twice is stored once."""
+        reply = self._send("/v1/corrections", body)
         try:
             data = reply.json()
         except ValueError as exc:
@@ -108,21 +114,8 @@ class SyncClient:
 
     def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], Exchange]:
         t1 = self._clock.now_ms()
-        body = {**body, "sent_at_ms": t1}
-        try:
-            reply = self._http.post(path, json=body)
-        except httpx.HTTPError as exc:
-            raise SyncError(f"{type(exc).__name__}: {exc}") from exc
+        reply = self._send(path, {**body, "sent_at_ms": t1})
         t4 = self._clock.now_ms()
-        if reply.status_code == 401:
-            raise SyncError(
-                "the server no longer accepts this sign-in", retry=False, signed_out=True
-            )
-        if reply.status_code == 429 or reply.status_code >= 500:
-            raise SyncError(
-                f"server answered {reply.status_code}",
-                retry_after_s=_retry_after(reply.headers.get("Retry-After")),
-            )
         if reply.status_code != 200:
             raise SyncError(f"server refused the request ({reply.status_code}): {reply.text[:200]}")
         try:

@@ -550,19 +550,20 @@ class Bar(QWidget):
         sends it when the store is back; it counts here meanwhile."""
         self.recorder.journal.queue_correction(body)
         self.sync.kick()
-        box = QMessageBox(
+        self._tell(
             QMessageBox.Icon.Information,
-            "Bandeau",
             self.tr(
                 "The server cannot be reached: your correction is kept on this computer, "
                 "counted already, and will be sent by itself when the server is back."
             ),
-            QMessageBox.StandardButton.Ok,
-            self,
         )
+        return self._queued_row(body)
+
+    def _tell(self, icon: QMessageBox.Icon, text: str) -> None:
+        """A message that does not block the bar (the agent reads it when they can)."""
+        box = QMessageBox(icon, "Bandeau", text, QMessageBox.StandardButton.Ok, self)
         self.keep_dialog(box)
         box.open()
-        return self._queued_row(body)
 
     def _queued_row(self, body: dict[str, Any]) -> dict[str, Any]:
         made = self.recorder.clock.now_ms() + self.sync.clock_offset_ms
@@ -589,15 +590,7 @@ class Bar(QWidget):
             self.fixes.pop(uuid, None)
             self.recorder.journal.forget_refused(uuid)
             text = self.tr("A correction made while offline was refused by the server: %1")
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
-                "Bandeau",
-                text.replace("%1", str(body.get("refused", ""))),
-                QMessageBox.StandardButton.Ok,
-                self,
-            )
-            self.keep_dialog(box)
-            box.open()
+            self._tell(QMessageBox.Icon.Warning, text.replace("%1", str(body.get("refused", ""))))
         if refused:
             self._update_times()
 

@@ -159,31 +159,12 @@ def test_a_shift_still_running_is_never_kept(store_url: str) -> None:
         ],
     )
     marie = _person_id(engine, "marie")
-    heartbeats.record(
-        engine,
-        person_id=marie,
-        device_id=device,
-        now_ms=at("2026-10-05", "10:00"),
-        state="",
-        pending=0,
-    )
+    heard(engine, marie, device, at("2026-10-05", "10:00"))
     before = report(engine, cache=True)
-    with engine.connect() as conn:
-        kept = set(
-            conn.execute(
-                select(m.day_figures.c.day).where(m.day_figures.c.person_id == marie)
-            ).scalars()
-        )
+    kept = kept_days(engine, marie)
     assert date(2026, 10, 2) in kept and date(2026, 10, 5) not in kept
     assert date(2026, 10, 4) in kept  # a day off, settled: kept as an empty day
-    heartbeats.record(
-        engine,
-        person_id=marie,
-        device_id=device,
-        now_ms=at("2026-10-05", "11:00"),
-        state="",
-        pending=0,
-    )
+    heard(engine, marie, device, at("2026-10-05", "11:00"))
     after = report(engine, cache=True)
     assert after == report(engine, cache=False) != before
     engine.dispose()
@@ -307,29 +288,31 @@ def test_a_shift_ended_on_a_heartbeats_word_is_not_kept(store_url: str) -> None:
     )
     marie = _person_id(engine, "marie")
     for device, seen in ((pc_a, at("2026-10-02", "15:00")), (pc_b, at("2026-10-03", "12:00"))):
-        heartbeats.record(
-            engine, person_id=marie, device_id=device, now_ms=seen, state="", pending=0
-        )
+        heard(engine, marie, device, seen)
     before = report(engine, cache=True)
     by_day = {r[1]: r[3] for r in before if r[0] == "marie"}
     assert by_day[date(2026, 10, 2)].production_ms == (6 * 60 + 2) * 60_000
     assert by_day[date(2026, 10, 3)].production_ms == (3 * 60 + 55) * 60_000
-    with engine.connect() as conn:
-        kept = set(
-            conn.execute(
-                select(m.day_figures.c.day).where(m.day_figures.c.person_id == marie)
-            ).scalars()
-        )
+    kept = kept_days(engine, marie)
     assert date(2026, 10, 1) in kept and date(2026, 10, 2) not in kept
     # PC A was only frozen: it speaks again. The night is the shift's after all.
-    heartbeats.record(
-        engine,
-        person_id=marie,
-        device_id=pc_a,
-        now_ms=at("2026-10-03", "09:00"),
-        state="",
-        pending=0,
-    )
+    heard(engine, marie, pc_a, at("2026-10-03", "09:00"))
     after = report(engine, cache=True)
     assert after == report(engine, cache=False) != before
     engine.dispose()
+
+
+def heard(engine: Engine, person_id: int, device: str, when: int) -> None:
+    """A heartbeat from that PC at `when`."""
+    heartbeats.record(
+        engine, person_id=person_id, device_id=device, now_ms=when, state="", pending=0
+    )
+
+
+def kept_days(engine: Engine, person_id: int) -> set[date]:
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(m.day_figures.c.day).where(m.day_figures.c.person_id == person_id)
+            ).scalars()
+        )
