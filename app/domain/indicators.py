@@ -22,11 +22,11 @@ Pure Python (no Qt, SQL or HTTP). The rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from operator import attrgetter, itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from app.domain.events import Key, Kind
 
@@ -215,29 +215,63 @@ def _merged(spans: list[Span]) -> list[Span]:
     return out
 
 
-def corrected(spans: Sequence[Span], corrections: Iterable[Correction]) -> list[Span]:
-    """The stretches with the corrections applied (rule 4): inside the shift only, the
-    latest made winning. The original stretches are `spans`, unchanged."""
-    result = list(spans)
+class Stretch(Protocol):
+    """What a correction applies to: a span here, the day view's interval (app.domain.totals)."""
+
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+    @property
+    def activity(self) -> str | None: ...
+
+
+S = TypeVar("S", bound=Stretch)
+
+
+def overlay(
+    stretches: Sequence[S],
+    corrections: Iterable[Correction],
+    *,
+    part: Callable[[S, int, int], S],
+    fixed: Callable[[S, Correction, int, int], S],
+) -> list[S]:
+    """The one rule of corrections (rule 4), for any kind of stretch: inside the shift only
+    (never adding time), the latest made winning; `off_shift` takes the time out. `part(s,
+    start, end)` is a piece of `s` as it was; `fixed(s, fix, start, end)` a piece re-labelled."""
+    result = list(stretches)
     for fix in sorted(corrections, key=lambda c: (c.made_at_ms, c.uuid)):
         if fix.end_ms <= fix.start_ms:
             continue
-        updated: list[Span] = []
-        for span in result:
-            lo, hi = max(span.start_ms, fix.start_ms), min(span.end_ms, fix.end_ms)
+        updated: list[S] = []
+        for s in result:
+            lo, hi = max(s.start_ms, fix.start_ms), min(s.end_ms, fix.end_ms)
             if hi <= lo:
-                updated.append(span)
+                updated.append(s)
                 continue
-            if span.start_ms < lo:
-                updated.append(span._replace(end_ms=lo))
+            if s.start_ms < lo:
+                updated.append(part(s, s.start_ms, lo))
             if not fix.off_shift:
-                updated.append(
-                    Span(lo, hi, fix.key, fix.activity or span.activity, corrected_by=fix.uuid)
-                )
-            if hi < span.end_ms:
-                updated.append(span._replace(start_ms=hi))
+                updated.append(fixed(s, fix, lo, hi))
+            if hi < s.end_ms:
+                updated.append(part(s, hi, s.end_ms))
         result = updated
-    return _merged(result)
+    return result
+
+
+def corrected(spans: Sequence[Span], corrections: Iterable[Correction]) -> list[Span]:
+    """The stretches with the corrections applied (rule 4). The original stretches are
+    `spans`, unchanged."""
+    return _merged(
+        overlay(
+            spans,
+            corrections,
+            part=lambda s, lo, hi: s._replace(start_ms=lo, end_ms=hi),
+            fixed=lambda s, fix, lo, hi: Span(
+                lo, hi, fix.key, fix.activity or s.activity, corrected_by=fix.uuid
+            ),
+        )
+    )
 
 
 def day_bounds(day: date, zone: tzinfo, day_starts_at: time = time(0)) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from app.domain.events import Event, Key, Kind
-from app.domain.indicators import Correction
+from app.domain.indicators import Correction, overlay
 
 
 @dataclass(slots=True)
@@ -151,26 +151,17 @@ def intervals(events: Sequence[Event], start_ms: int, end_ms: int, now_ms: int) 
 
 
 def apply_corrections(stretches: Sequence[Interval], fixes: Iterable[Correction]) -> list[Interval]:
-    """The stretches with corrections applied by the reports' rule (app.domain.indicators:
-    inside the shift only, never adding time, the latest made winning): the bar, the day view
-    and the panel show the time the reports count."""
-    result = list(stretches)
-    for fix in sorted(fixes, key=lambda c: (c.made_at_ms, c.uuid)):
-        updated: list[Interval] = []
-        for s in result:
-            lo, hi = max(s.start_ms, fix.start_ms), min(s.end_ms, fix.end_ms)
-            if hi <= lo:
-                updated.append(s)
-                continue
-            if s.start_ms < lo:
-                updated.append(replace(s, end_ms=lo))
-            if not fix.off_shift:
-                activity = fix.activity or s.activity
-                updated.append(Interval(lo, hi, fix.key, activity, fix.reason, fix.uuid))
-            if hi < s.end_ms:
-                updated.append(replace(s, start_ms=hi))
-        result = updated
-    return result
+    """The stretches with corrections applied by the reports' rule (app.domain.indicators.
+    overlay): the bar, the day view and the panel show the time the reports count. A
+    corrected piece carries the correction's reason as its note."""
+    return overlay(
+        stretches,
+        fixes,
+        part=lambda s, lo, hi: replace(s, start_ms=lo, end_ms=hi),
+        fixed=lambda s, fix, lo, hi: Interval(
+            lo, hi, fix.key, fix.activity or s.activity, fix.reason, fix.uuid
+        ),
+    )
 
 
 def totals_of(stretches: Iterable[Interval]) -> Totals:
