@@ -174,12 +174,18 @@ def test_corrections_of_my_time_show_in_my_totals_and_my_day(bar: Bar, clock: Fa
     assert day.figures == bar.today()
     assert "formation" in day.fixes.text()
     day.close()
+    # The agent goes on clicking: the corrected totals follow.
+    assert bar.press(Key.OFF) is not None
+    clock.advance(10 * 60_000)
+    bar.tick()
+    assert bar.keys[Key.OFF].total == "0:40"
+    assert bar.keys[Key.PAUSE].total == "0:15"
     # Someone else's correction on the same stream (it never comes, but) changes nothing.
     bar._on_stream("corrections", {"corrections": [{**fix, "uuid": "c2", "agent": "paul"}]})
-    assert bar.keys[Key.OFF].total == "0:30"
+    assert bar.keys[Key.OFF].total == "0:40"
     # A new connection's snapshot replaces what was known.
     bar._on_stream("snapshot", {"agents": [{"login": bar.recorder.agent, "corrections": []}]})
-    assert bar.keys[Key.OFF].total == "0:00"
+    assert bar.keys[Key.OFF].total == "0:10"
 
 
 def test_totals_can_be_hidden(qtbot: QtBot, journal: Journal, clock: FakeClock) -> None:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings
 from app.domain.durations import format_duration, format_hm
-from app.domain.events import DEFAULT_KEY_LOOKS, InvalidEvent, Key, parse_key
+from app.domain.events import DEFAULT_KEY_LOOKS, Event, InvalidEvent, Key, parse_key
 from app.domain.indicators import Correction
 from app.domain.live import correction_from_wire
 from app.domain.placement import Rect, place_bar
@@ -151,6 +151,7 @@ class Bar(QWidget):
         self._coverage_link: StreamLink | None = None
         # The corrections of the agent's time, from their stream (in the store's clock).
         self.fixes: dict[str, Correction] = {}
+        self._day_read: tuple[Any, tuple[int, int], list[Event]] | None = None
         self._exports: list[Background] = []
         self._panel: Panel | None = None
         self.activity = QComboBox()
@@ -463,7 +464,12 @@ class Bar(QWidget):
         if not self.fixes:
             return self.recorder.today()
         now = self.recorder.clock.now_ms()
-        day, events = self.recorder.day_events(now)
+        # The day's events are read again only when the day or the recorder's state changed
+        # (this runs at each tick).
+        key = (local_day(now, self.recorder.clock.zone()), self.recorder.state)
+        if self._day_read is None or self._day_read[0] != key:
+            self._day_read = (key, *self.recorder.day_events(now))
+        _key, day, events = self._day_read
         fixes = self._fixes_today(day)
         if not fixes:
             return self.recorder.today()
