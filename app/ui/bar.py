@@ -152,6 +152,7 @@ class Bar(QWidget):
         # The corrections of the agent's time, from their stream (in the store's clock).
         self.fixes: dict[str, Correction] = {}
         self._day_read: tuple[Any, tuple[int, int], list[Event]] | None = None
+        self._awaiting: set[str] = set()  # corrections kept in the journal, not yet sent
         self._exports: list[Background] = []
         self._panel: Panel | None = None
         self.activity = QComboBox()
@@ -555,6 +556,7 @@ class Bar(QWidget):
         """The store cannot be reached: the correction waits in the journal and the sync
         sends it when the store is back; it counts here meanwhile."""
         self.recorder.journal.queue_correction(body)
+        self._awaiting.add(str(body["uuid"]))
         self.sync.kick()
         self._tell(
             QMessageBox.Icon.Information,
@@ -582,19 +584,27 @@ class Bar(QWidget):
         except JournalError as exc:
             log.warning("queued corrections: %s", exc)
             return
+        self._awaiting = {str(body.get("uuid")) for body in queued}
         self.add_fixes([self._queued_row(body) for body in queued])
 
     def _tell_refused_fixes(self) -> None:
-        """Corrections kept offline that the store then refused: uncounted, and said."""
+        """Corrections kept offline that the store then refused: uncounted, and said. The
+        journal is only asked while some wait to be sent."""
+        if not self._awaiting:
+            return
+        journal = self.recorder.journal
         try:
-            refused = self.recorder.journal.refused_corrections()
+            # Queued first: one refused in between is then in the refused list, not lost.
+            waiting = {str(body.get("uuid")) for body in journal.queued_corrections()}
+            refused = journal.refused_corrections()
         except JournalError as exc:
             log.warning("refused corrections: %s", exc)
             return
+        self._awaiting = waiting
         for body in refused:
             uuid = str(body.get("uuid", ""))
             self.fixes.pop(uuid, None)
-            self.recorder.journal.forget_refused(uuid)
+            journal.forget_refused(uuid)
             text = self.tr("A correction made while offline was refused by the server: %1")
             self._tell(QMessageBox.Icon.Warning, text.replace("%1", str(body.get("refused", ""))))
         if refused:
