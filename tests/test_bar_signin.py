@@ -207,8 +207,13 @@ def test_a_lead_opens_the_panel_from_the_bar(qtbot: QtBot, bar: Bar, live_server
     assert bar.is_lead() and bar.panel_action.isVisible()
     panel = bar.show_panel()
     assert panel is not None
-    qtbot.waitUntil(lambda: panel.live_state == "live", timeout=WAIT_MS)
-    assert sorted(panel.model.agents) == ["lea", "marie", "paul"]
+    # "Live" comes with the connection; the snapshot (read on the stream's thread) just after.
+    qtbot.waitUntil(
+        lambda: (
+            panel.live_state == "live" and sorted(panel.model.agents) == ["lea", "marie", "paul"]
+        ),
+        timeout=WAIT_MS,
+    )
     panel.close()
 
 
