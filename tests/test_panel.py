@@ -390,3 +390,30 @@ def test_every_surface_counts_a_corrected_day_alike(
     (line,) = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")
     assert {k: int(line[k]) for k in expected} == expected
     dialog.close()
+
+
+def test_live_is_said_once_the_snapshot_is_shown(qtbot: QtBot) -> None:
+    clock = FakeClock(now_ms(), zone_name="Europe/Paris")
+    widget = Panel(clock)
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    snapshot = {
+        "server_now_ms": clock.now_ms(),
+        "day_start_ms": clock.now_ms() - 3600_000,
+        "day_end_ms": clock.now_ms() + 3600_000,
+        "plateaux": [],
+        "agents": [{"login": "marie", "name": "Marie", "events": []}],
+    }
+    widget.set_live_state("live", "")  # connected, nothing shown yet
+    assert widget.live_state == "connecting" and not widget.link_label.text().startswith("●")
+    widget.on_message("snapshot", snapshot)
+    assert widget.live_state == "live" and widget.link_label.text().startswith("●")
+    widget.set_live_state("offline", "connection refused")
+    widget.set_live_state("live", "")  # back, but its snapshot is still to come
+    assert widget.live_state == "connecting"
+    widget.on_message("snapshot", snapshot)
+    assert widget.live_state == "live"
+    # The snapshot may also come before the connection is said to be up.
+    widget.set_live_state("offline", "")
+    widget.on_message("snapshot", snapshot)
+    widget.set_live_state("live", "")
+    assert widget.live_state == "live"

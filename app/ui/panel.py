@@ -394,6 +394,9 @@ class Panel(QWidget):
         self.link: StreamLink | None = None
         self.live_state = "connecting"
         self.offline_since_ms: int | None = None
+        # "Live" is said once the connection is up *and* its snapshot is shown, not before.
+        self._connected = False
+        self._snapshot_in = False
         self._levels: dict[str, Level] = {}
         self._dirty: set[str] = set()
         self._label_cache: dict[str, dict[Key, str]] = {}
@@ -555,6 +558,9 @@ class Panel(QWidget):
             self._fill_filters()
             self.refresh()
             self.table.resizeColumnsToContents()
+            self._snapshot_in = True
+            if self._connected:
+                self.set_live_state("live", "")
             return
         if kind == "events":
             self._dirty |= self.model.add_events(data.get("events", []))
@@ -568,6 +574,11 @@ class Panel(QWidget):
             self._soon.start()
 
     def set_live_state(self, state: str, detail: str) -> None:
+        self._connected = state == "live"
+        if state != "live":
+            self._snapshot_in = False  # the next connection starts with a snapshot of its own
+        elif not self._snapshot_in:
+            state = "connecting"  # connected: live once its snapshot is shown
         self.live_state = state
         if state == "live":
             self.offline_since_ms = None
