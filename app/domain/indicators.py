@@ -186,11 +186,17 @@ def timeline_and_tail(
         since = at
     if not in_shift:
         return _merged(spans), unsettled
-    signs = [t for t in (last_sign_ms, last_seen) if t is not None]
-    end = min(now_ms, max(signs) + grace_ms) if signs else now_ms
+    end = counted_until(now_ms, last_sign_ms, last_seen, grace_ms=grace_ms)
     if end > since:
         spans.append(Span(since, end, key, activity))
     return _merged(spans), since if unsettled is None else min(since, unsettled)
+
+
+def counted_until(now_ms: int, *signs: int | None, grace_ms: int = DEFAULT_GRACE_MS) -> int:
+    """Until when a shift left running counts (rule 3): now, or the last of these signs of
+    life (heartbeats, events) plus the grace, whichever is sooner."""
+    known = [t for t in signs if t is not None]
+    return min(now_ms, max(known) + grace_ms) if known else now_ms
 
 
 def _merged(spans: list[Span]) -> list[Span]:

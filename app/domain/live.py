@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.events import Event, Key, Kind
-from app.domain.indicators import DEFAULT_GRACE_MS, Correction, Record, corrected, timeline
+from app.domain.indicators import Correction, Record, corrected, counted_until, timeline
 from app.domain.shift import ShiftState
 from app.domain.totals import (
     Interval,
@@ -277,10 +277,7 @@ class PlateauLive:
     def counted_until(self, login: str, now_ms: int) -> int:
         """Until when the agent's open shift counts: now, or — their PC silent — their last
         sign of life plus the grace the reports give (app.domain.indicators, rule 3)."""
-        agent = self.agents[login]
-        last_event = agent.events[-1].occurred_at_ms if agent.events else None
-        signs = [t for t in (agent.last_seen_ms, last_event) if t is not None]
-        return min(now_ms, max(signs) + DEFAULT_GRACE_MS) if signs else now_ms
+        return counted_until(now_ms, _last_sign(self.agents[login]))
 
     def add_presence(self, beats: Iterable[dict[str, Any]]) -> set[str]:
         changed = set()
@@ -308,9 +305,7 @@ class PlateauLive:
             derived = (agent.version, ShiftState.replay(agent.events), running)
             self._derived[login] = derived
         _version, state, running = derived
-        last_event = agent.events[-1].occurred_at_ms if agent.events else None
-        signs = [t for t in (agent.last_seen_ms, last_event) if t is not None]
-        last_sign = max(signs) if signs else None
+        last_sign = _last_sign(agent)
         if not state.open:
             freshness = Freshness.ENDED
         elif last_sign is None or now_ms - last_sign >= OFFLINE_AFTER_MS:
@@ -356,6 +351,13 @@ class PlateauLive:
 
     def rows(self, now_ms: int) -> list[AgentRow]:
         return [self.row(login, now_ms) for login in self.agents]
+
+
+def _last_sign(agent: AgentLive) -> int | None:
+    """The agent's last sign of life: their last heartbeat or event, whichever is later."""
+    last_event = agent.events[-1].occurred_at_ms if agent.events else None
+    signs = [t for t in (agent.last_seen_ms, last_event) if t is not None]
+    return max(signs) if signs else None
 
 
 COUNTED = ("production", "pause", "off", "unclassified", "offline")
