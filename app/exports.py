@@ -31,7 +31,10 @@ def fetch_report(
     fmt: str = "json",
     plateau: str | None = None,
     french: bool = True,
+    lang: str = "en",
 ) -> bytes:
+    """The report as the store sends it. `french`: a CSV for Excel with French settings
+    (`;`, decimal commas); `lang`: the CSV's headers ("fr" or "en")."""
     params: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -40,8 +43,10 @@ def fetch_report(
     }
     if plateau:
         params["plateau"] = plateau
-    if fmt == "csv" and french:  # Excel with French settings
-        params |= {"separator": ";", "decimal_comma": "true"}
+    if fmt == "csv":
+        params["lang"] = lang
+        if french:
+            params |= {"separator": ";", "decimal_comma": "true"}
     return _call("GET", server, "/v1/report", token, params=params).content
 
 

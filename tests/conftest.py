@@ -16,10 +16,7 @@ import pytest
 
 from app.domain.clock import FakeClock
 from app.journal import Journal
-from tests.servers import Served, seed, start_server, stop_server
-
-# 2026-11-27 09:00:00 Europe/Paris (08:00 UTC), a Friday.
-T0_MS = 1_795_766_400_000
+from tests.servers import T0_MS, Served, StoreClock, seed, start_server, stop_server
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -72,6 +69,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def store_clock() -> StoreClock:
+    """The clock of a store run in the test's process: from T0, at the real pace."""
+    return StoreClock(T0_MS)
+
+
+@pytest.fixture
 def journal(tmp_path: Path) -> Iterator[Journal]:
     j = Journal(tmp_path / "journal.sqlite3")
     yield j
@@ -88,7 +91,17 @@ def seeded_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def live_server(seeded_url: str) -> Iterator[Served]:
-    """A real `bandeau-server serve` on that store, stopped afterwards."""
-    served = start_server(seeded_url)
+    """A real `bandeau-server serve` on that store, on the system's clock (for bars on the real
+    clock), stopped afterwards."""
+    served = start_server(seeded_url, clock_start_ms=None)
+    yield served
+    stop_server(served)
+
+
+@pytest.fixture
+def server_on_test_clock(seeded_url: str, clock: FakeClock) -> Iterator[Served]:
+    """A real server whose clock starts at the `clock` fixture's instant (and runs at the real
+    pace): a bar on the fake clock and the store agree on the day, whatever today is."""
+    served = start_server(seeded_url, clock_start_ms=clock.now_ms())
     yield served
     stop_server(served)

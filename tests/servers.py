@@ -21,11 +21,30 @@ from app.server.security import hash_password
 
 PASSWORD = "correct horse battery"
 DEVICE = str(uuid.uuid4())
+# 2026-11-27 09:00:00 Europe/Paris (08:00 UTC), a Friday: where every test clock starts, so
+# that no test depends on today's date.
+T0_MS = 1_795_766_400_000
+
+
+class StoreClock:
+    """The store's clock in a test (ServerConfig.clock): it reads `start_ms` when made, runs
+    at the real pace, and jumps when told to."""
+
+    def __init__(self, start_ms: int = T0_MS) -> None:
+        self.start_ms = start_ms
+        self._origin = time.monotonic_ns()
+        self._jumped = 0
+
+    def __call__(self) -> int:
+        return self.start_ms + self._jumped + (time.monotonic_ns() - self._origin) // 1_000_000
+
+    def advance(self, ms: int) -> None:
+        self._jumped += ms
 
 
 def wire_event(seq: int, **over: Any) -> dict[str, Any]:
-    """One event as a bar sends it (/v1/events), by marie from DEVICE, now; `over` changes
-    any field."""
+    """One event as a bar sends it (/v1/events), by marie from DEVICE, at T0 plus `seq`
+    seconds; `over` changes any field."""
     base: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "device_id": DEVICE,
@@ -34,7 +53,7 @@ def wire_event(seq: int, **over: Any) -> dict[str, Any]:
         "kind": "status",
         "key": "pause",
         "activity": "Assurance Auto",
-        "occurred_at_ms": time.time_ns() // 1_000_000,
+        "occurred_at_ms": T0_MS + seq * 1000,
         "tz": "Europe/Paris",
         "utc_offset_s": 3600,
         "monotonic_ms": seq,
@@ -74,9 +93,23 @@ class Served:
     base_url: str
     stderr: list[str]
     drain: threading.Thread | None = None
+    clock_start_ms: int | None = None  # the store's clock ran from here (None: the system's)
+    started_mono_ns: int = 0
+
+    def now_ms(self) -> int:
+        """The store's time now, as its own clock reads it."""
+        if self.clock_start_ms is None:
+            return time.time_ns() // 1_000_000
+        return self.clock_start_ms + (time.monotonic_ns() - self.started_mono_ns) // 1_000_000
 
 
-def start_server(url: str, *extra: str) -> Served:
+def start_server(url: str, *extra: str, clock_start_ms: int | None = T0_MS) -> Served:
+    """A real `bandeau-server serve` on a free port. Its clock runs from `clock_start_ms` (T0
+    by default, the test clocks' instant: no test depends on today's date); None: the
+    system's clock, for a bar on the real clock."""
+    if clock_start_ms is not None:
+        extra = ("--clock-start", str(clock_start_ms), *extra)
+    started = time.monotonic_ns()
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.server.cli", "--db", url, "serve", "--port", "0", *extra],
         stdin=subprocess.DEVNULL,
@@ -96,7 +129,7 @@ def start_server(url: str, *extra: str) -> Served:
             if not chunk:
                 raise RuntimeError(f"the server exited ({proc.wait()}): {text!r}")
             text += chunk.decode()
-    served = Served(proc, found.group(1), [text])
+    served = Served(proc, found.group(1), [text], None, clock_start_ms, started)
 
     def drain() -> None:  # the server logs every request: keep its pipe from filling up
         assert proc.stderr is not None

@@ -66,7 +66,7 @@ def token_works(server: str, token: str) -> bool:
 
 
 def test_sign_in_from_the_bar_then_sign_out(
-    qtbot: QtBot, bar: Bar, journal: Journal, live_server: Served, seeded_url: str
+    qtbot: QtBot, bar: Bar, journal: Journal, server_on_test_clock: Served, seeded_url: str
 ) -> None:
     engine = make_engine(seeded_url)
     with engine.begin() as conn:
@@ -75,7 +75,7 @@ def test_sign_in_from_the_bar_then_sign_out(
     bar.press(Key.PRODUCTION)  # recorded locally, as poste-12
     dialog = open_sign_in(bar)
     assert dialog.send_local.isVisible()  # 2 events recorded before sign-in: offered
-    fill(dialog, live_server.base_url)
+    fill(dialog, server_on_test_clock.base_url)
     dialog.send_local.setChecked(True)
     with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
         dialog.ok.click()
@@ -83,8 +83,8 @@ def test_sign_in_from_the_bar_then_sign_out(
     assert not dialog.isVisible()
     assert bar.sync.active and bar.recorder.agent == "marie"
     assert bar.recorder.activities == ["Assurance Auto", "Banque Pro"]  # the server's
-    token = load_token(live_server.base_url, "marie")
-    assert token and token_works(live_server.base_url, token)
+    token = load_token(server_on_test_clock.base_url, "marie")
+    assert token and token_works(server_on_test_clock.base_url, token)
     assert load_account(journal) is not None
     # The keys take the plateau's labels and colours (kept in the journal for offline starts).
     assert bar.keys[Key.OFF].text() == "Formation"
@@ -103,31 +103,31 @@ def test_sign_in_from_the_bar_then_sign_out(
     bar.accounts.stop()  # the revocation runs off the UI thread: wait for it here
     assert not bar.sync.active and bar.recorder.agent == "poste-12"
     assert bar.sync_label.text() == "● Local only"
-    assert load_token(live_server.base_url, "marie") is None
-    assert not token_works(live_server.base_url, token)
+    assert load_token(server_on_test_clock.base_url, "marie") is None
+    assert not token_works(server_on_test_clock.base_url, token)
     assert load_account(journal) is None
     assert bar.keys[Key.OFF].text() == "Off production"
 
 
 def test_a_wrong_password_is_said_in_the_dialog(
-    qtbot: QtBot, bar: Bar, live_server: Served
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served
 ) -> None:
     dialog = open_sign_in(bar)
-    fill(dialog, live_server.base_url, password="not it")
+    fill(dialog, server_on_test_clock.base_url, password="not it")
     dialog.ok.click()
     qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
     assert "wrong login or password" in dialog.message.text()
     assert dialog.isVisible() and dialog.password.text() == ""
     assert not bar.sync.active
-    assert load_token(live_server.base_url, "marie") is None
+    assert load_token(server_on_test_clock.base_url, "marie") is None
 
 
 def test_no_keyring_keeps_the_sign_in_for_the_session_if_the_agent_agrees(
-    qtbot: QtBot, bar: Bar, live_server: Served
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())  # the isolation fixture restores it
     dialog = open_sign_in(bar)
-    fill(dialog, live_server.base_url)
+    fill(dialog, server_on_test_clock.base_url)
     dialog.ok.click()
     qtbot.waitUntil(lambda: dialog.ok.text() == "Keep for this session", timeout=WAIT_MS)
     assert "no keyring" in dialog.message.text()
@@ -136,15 +136,15 @@ def test_no_keyring_keeps_the_sign_in_for_the_session_if_the_agent_agrees(
     assert bar.sync.active and bar.sync.token is not None
     token = bar.sync.token
     qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
-    assert token_works(live_server.base_url, token)
+    assert token_works(server_on_test_clock.base_url, token)
 
 
 def test_no_keyring_and_the_agent_declines_revokes_the_token(
-    qtbot: QtBot, bar: Bar, live_server: Served
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     dialog = open_sign_in(bar)
-    fill(dialog, live_server.base_url)
+    fill(dialog, server_on_test_clock.base_url)
     dialog.ok.click()
     qtbot.waitUntil(lambda: dialog.ok.text() == "Keep for this session", timeout=WAIT_MS)
     dialog.cancel.click()
@@ -152,7 +152,7 @@ def test_no_keyring_and_the_agent_declines_revokes_the_token(
     assert not dialog.isVisible() and not bar.sync.active
 
     def revoked() -> bool:  # the server logs a request just after answering it
-        lines = [line for line in live_server.stderr if '"/v1/signout"' in line]
+        lines = [line for line in server_on_test_clock.stderr if '"/v1/signout"' in line]
         return bool(lines) and '"status": 200' in lines[-1]
 
     qtbot.waitUntil(revoked, timeout=WAIT_MS)  # the unkept token is revoked
@@ -168,27 +168,33 @@ def sign_in_as(qtbot: QtBot, bar: Bar, server: str, login: str) -> None:
 
 
 def test_the_bar_shows_how_many_colleagues_are_in_production(
-    qtbot: QtBot, bar: Bar, live_server: Served
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served
 ) -> None:
-    import time
-
     from tests.servers import wire_event
 
-    sign_in_as(qtbot, bar, live_server.base_url, "marie")
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
     assert bar.recorder.state.activity == "Assurance Auto"
     paul = httpx.post(
-        f"{live_server.base_url}/v1/signin", json={"login": "paul", "password": PASSWORD}
+        f"{server_on_test_clock.base_url}/v1/signin", json={"login": "paul", "password": PASSWORD}
     ).json()["token"]
     device = "00000000-0000-4000-8000-0000000000bb"
+    now = server_on_test_clock.now_ms()
     httpx.post(
-        f"{live_server.base_url}/v1/events",
+        f"{server_on_test_clock.base_url}/v1/events",
         headers={"Authorization": f"Bearer {paul}"},
         json={
             "device_id": device,
-            "sent_at_ms": time.time_ns() // 1_000_000,
+            "sent_at_ms": now,
             "events": [
-                wire_event(1, agent="paul", device_id=device, kind="shift_start", key=None),
-                wire_event(2, agent="paul", device_id=device, key="production"),
+                wire_event(
+                    1,
+                    agent="paul",
+                    device_id=device,
+                    kind="shift_start",
+                    key=None,
+                    occurred_at_ms=now,
+                ),
+                wire_event(2, agent="paul", device_id=device, key="production", occurred_at_ms=now),
             ],
         },
     ).raise_for_status()
@@ -201,8 +207,10 @@ def test_the_bar_shows_how_many_colleagues_are_in_production(
     assert not bar.coverage_label.isVisible()  # signed out: no coverage
 
 
-def test_a_lead_opens_the_panel_from_the_bar(qtbot: QtBot, bar: Bar, live_server: Served) -> None:
-    sign_in_as(qtbot, bar, live_server.base_url, "lea")
+def test_a_lead_opens_the_panel_from_the_bar(
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served
+) -> None:
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "lea")
     bar._update_actions()
     assert bar.is_lead() and bar.panel_action.isVisible()
     panel = bar.show_panel()
@@ -218,9 +226,13 @@ def test_a_lead_opens_the_panel_from_the_bar(qtbot: QtBot, bar: Bar, live_server
 
 
 def test_an_agent_exports_their_month(
-    qtbot: QtBot, bar: Bar, live_server: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    bar: Bar,
+    server_on_test_clock: Served,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sign_in_as(qtbot, bar, live_server.base_url, "marie")
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
     bar.press(Key.PAUSE)
     qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
     bar._update_actions()
@@ -236,17 +248,11 @@ def test_an_agent_exports_their_month(
     assert len(lines) >= 2  # the day of the clicks, her own figures only
 
 
-def real_clock_bar(qtbot: QtBot, journal: Journal) -> tuple[Bar, datetime]:
-    """A bar on the real clock: the store judges "the past" and "the last 7 days" by its
-    own."""
-    from app.domain.clock import SystemClock
-
-    now = datetime.now(ZoneInfo("Europe/Paris"))
-    if (now - timedelta(minutes=30)).date() != now.date():
-        pytest.skip("too close to midnight for a correction within today")
-    recorder = Recorder(
-        journal, SystemClock("Europe/Paris"), agent="poste-12", activities=["Général"]
-    )
+def bar_at(qtbot: QtBot, journal: Journal, clock: FakeClock) -> tuple[Bar, datetime]:
+    """A bar on the test clock, and its time now: the store (on the same clock) judges "the
+    past" and "the last 7 days" by its own."""
+    now = datetime.fromtimestamp(clock.now_ms() / 1000, ZoneInfo("Europe/Paris"))
+    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"])
     recorder.start()
     bar = Bar(recorder, Settings())
     qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
@@ -271,9 +277,10 @@ def correcting(day: DayDialog, now: datetime, key: str, reason: str) -> Correcti
 
 
 def test_an_agent_corrects_their_time_from_my_day(
-    qtbot: QtBot, journal: Journal, live_server: Served
+    qtbot: QtBot, journal: Journal, clock: FakeClock, server_on_test_clock: Served
 ) -> None:
-    bar, now = real_clock_bar(qtbot, journal)
+    live_server = server_on_test_clock
+    bar, now = bar_at(qtbot, journal, clock)
     sign_in_as(qtbot, bar, live_server.base_url, "marie")
     day = bar.show_day()
     fixing = correcting(day, now, "pause", "")
@@ -295,13 +302,13 @@ def test_an_agent_corrects_their_time_from_my_day(
 
 
 def test_a_correction_made_while_the_store_is_away_is_kept_and_sent_later(
-    qtbot: QtBot, journal: Journal, seeded_url: str
+    qtbot: QtBot, journal: Journal, clock: FakeClock, seeded_url: str
 ) -> None:
     from tests.servers import start_server, stop_server
 
     served = start_server(seeded_url)
     port = served.base_url.rsplit(":", 1)[1]
-    bar, now = real_clock_bar(qtbot, journal)
+    bar, now = bar_at(qtbot, journal, clock)
     again = None
     try:
         sign_in_as(qtbot, bar, served.base_url, "marie")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -21,22 +20,19 @@ from app.domain.totals import totals
 from app.server.db import make_engine
 from app.server.directory import set_plateau
 from app.ui.panel import OVER_COLOUR, Panel
-from tests.servers import PASSWORD, Served, start_server, stop_server, wire_event
+from tests.servers import PASSWORD, T0_MS, Served, start_server, stop_server, wire_event
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 MIN = 60_000
 WAIT_MS = 20_000
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class Plateau:
     """Agents of the seeded plateau Nord, clicking through the real API."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
+    def __init__(self, served: Served) -> None:
+        self.base_url = served.base_url
+        self.now_ms = served.now_ms  # the store's clock (from T0): no test depends on today
         self.tokens: dict[str, str] = {}
         self.seq: dict[str, int] = {}
 
@@ -63,7 +59,7 @@ class Plateau:
         reply = httpx.post(
             f"{self.base_url}/v1/events",
             headers={"Authorization": f"Bearer {self.token(login)}"},
-            json={"device_id": device, "sent_at_ms": now_ms(), "events": [event]},
+            json={"device_id": device, "sent_at_ms": self.now_ms(), "events": [event]},
         )
         assert reply.json()["accepted"] == [event["uuid"]], reply.text
 
@@ -71,7 +67,7 @@ class Plateau:
         httpx.post(
             f"{self.base_url}/v1/heartbeat",
             headers={"Authorization": f"Bearer {self.token(login)}"},
-            json={"device_id": "d", "sent_at_ms": now_ms(), "state": {}, "pending": 0},
+            json={"device_id": "d", "sent_at_ms": self.now_ms(), "state": {}, "pending": 0},
         ).raise_for_status()
 
 
@@ -88,8 +84,8 @@ def served(seeded_url: str) -> Iterator[Served]:
 
 @pytest.fixture
 def panel(qtbot: QtBot, served: Served) -> Iterator[tuple[Panel, FakeClock, Plateau]]:
-    floor = Plateau(served.base_url)
-    now = now_ms()
+    floor = Plateau(served)
+    now = floor.now_ms()
     floor.click("marie", "shift_start", now - 30 * MIN)
     floor.click("marie", "status", now - 29 * MIN, "production")
     floor.click("marie", "status", now - 12 * MIN, "pause", note="café")
@@ -166,7 +162,7 @@ def test_freshness_with_the_clock(
 def test_a_click_shows_up_live(qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]) -> None:
     widget, _clock, floor = panel
     with qtbot.waitSignal(widget.table_model.dataChanged, timeout=WAIT_MS):
-        floor.click("paul", "status", now_ms(), "production")
+        floor.click("paul", "status", floor.now_ms(), "production")
     qtbot.waitUntil(lambda: cell(widget, "paul", 1) == "Production", timeout=WAIT_MS)
     assert widget.counter_labels["production"].text().startswith("1 ")
 
@@ -230,7 +226,7 @@ def test_the_panel_comes_back_after_a_server_restart(
     again = start_server(seeded_url, "--port", port)
     try:
         qtbot.waitUntil(lambda: widget.live_state == "live", timeout=WAIT_MS)
-        floor.click("paul", "status", now_ms(), "pause")
+        floor.click("paul", "status", again.now_ms(), "pause")
         qtbot.waitUntil(lambda: cell(widget, "paul", 1) == "Pause", timeout=WAIT_MS)
     finally:
         stop_server(again)
@@ -257,12 +253,12 @@ def test_a_simulated_plateau_on_the_panel(qtbot: QtBot, seeded_url: str) -> None
     simulator = PlateauSimulator(
         server.base_url, agents, ["Assurance Auto", "Banque Pro"], speed=600, seed=3
     )
-    widget = Panel(FakeClock(now_ms(), zone_name="Europe/Paris"))
+    widget = Panel(FakeClock(server.now_ms(), zone_name="Europe/Paris"))
     qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
     try:
         simulator.start()
         assert simulator.ready.wait(60) and not simulator.errors
-        widget.connect_stream(server.base_url, Plateau(server.base_url).token("lea"))
+        widget.connect_stream(server.base_url, Plateau(server).token("lea"))
         qtbot.waitUntil(lambda: len(widget.model.agents) >= 11, timeout=WAIT_MS)
         before = {a: len(widget.model.agents[a].events) for a in widget.model.agents}
         # At 600× a stretch lasts seconds: new clicks keep arriving.
@@ -315,16 +311,14 @@ def test_export_and_chart(
 def test_a_lead_corrects_an_agents_time_from_the_panel(
     qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]
 ) -> None:
-    widget, _clock, _floor = panel
+    widget, _clock, floor = panel
     day = widget.open_day("marie")
     assert day.correct_button.isVisible()
     day.correct_button.click()
     fixing = day.correction
     assert fixing is not None
-    start = datetime.fromtimestamp((now_ms() - 40 * MIN) / 1000, widget.zone)
-    end = datetime.fromtimestamp((now_ms() - 30 * MIN) / 1000, widget.zone)
-    if start.date() != end.date() or end.date() != datetime.now(widget.zone).date():
-        pytest.skip("too close to midnight for a correction within today")
+    start = datetime.fromtimestamp((floor.now_ms() - 40 * MIN) / 1000, widget.zone)
+    end = datetime.fromtimestamp((floor.now_ms() - 30 * MIN) / 1000, widget.zone)
     fixing.start.setTime(QTime(start.hour, start.minute))
     fixing.end.setTime(QTime(end.hour, end.minute))
     fixing.what.setCurrentIndex(fixing.what.findData("off"))
@@ -393,7 +387,7 @@ def test_every_surface_counts_a_corrected_day_alike(
 
 
 def test_live_is_said_once_the_snapshot_is_shown(qtbot: QtBot) -> None:
-    clock = FakeClock(now_ms(), zone_name="Europe/Paris")
+    clock = FakeClock(T0_MS, zone_name="Europe/Paris")
     widget = Panel(clock)
     qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
     snapshot = {

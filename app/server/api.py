@@ -8,6 +8,7 @@ Versioned under /v1. Everything but /health needs a bearer token. Errors are JSO
 """
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -40,6 +41,7 @@ from app.server import (
     reports,
 )
 from app.server import models as m
+from app.server.clock import NowMs, system_now_ms
 from app.server.db import make_engine
 from app.server.directory import DirectoryError
 
@@ -59,6 +61,7 @@ class ServerConfig:
     keepalive_s: float = 15.0
     keep_days: int = 62  # the settled days worked out ahead of reports (0: none)
     keep_every_s: float = 600.0
+    clock: NowMs = system_now_ms  # every "now" of the service (tests run it from another day)
 
 
 class ApiError(Exception):
@@ -71,10 +74,6 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(error)
         self.status, self.error, self.field, self.headers = status, error, field, headers
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -178,13 +177,17 @@ def create_app(config: ServerConfig) -> FastAPI:
         if config.migrate_on_start:
             migrate.upgrade(engine)
         app.state.engine = engine
-        hub = live.LiveHub(engine, poll_s=config.live_poll_s)
+        hub = live.LiveHub(engine, poll_s=config.live_poll_s, clock=config.clock)
         hub.start()
         app.state.hub = hub
         keeper = None
         if config.keep_days > 0:
             keeper = reports.DayKeeper(
-                engine, ZoneInfo(config.zone), days=config.keep_days, every_s=config.keep_every_s
+                engine,
+                ZoneInfo(config.zone),
+                days=config.keep_days,
+                every_s=config.keep_every_s,
+                clock=config.clock,
             )
             keeper.start()
         app.state.keeper = keeper
@@ -232,7 +235,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     def current_person(
         engine: EngineDep, authorization: Annotated[str | None, Header()] = None
     ) -> ingest.Person:
-        person = auth.person_for_token(engine, bearer_token(authorization))
+        person = auth.person_for_token(engine, bearer_token(authorization), now_ms=config.clock())
         if person is None:
             raise_bad_token()
         return person
@@ -277,7 +280,11 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise ApiError(422, "device_id: a text is needed", "device_id")
         try:
             signed = auth.sign_in(
-                engine, login=body["login"], password=body["password"], device_id=device_id
+                engine,
+                login=body["login"],
+                password=body["password"],
+                device_id=device_id,
+                now_ms=config.clock(),
             )
         except auth.SignInRefused as exc:
             log.info("sign-in refused for %r: %s", body["login"][:64], exc)
@@ -295,7 +302,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         engine: EngineDep, person: PersonDep, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, bool]:
         del person  # the dependency checked the token
-        return {"revoked": auth.revoke(engine, (authorization or "")[7:].strip())}
+        return {
+            "revoked": auth.revoke(engine, (authorization or "")[7:].strip(), now_ms=config.clock())
+        }
 
     @app.get("/v1/me")
     def me(engine: EngineDep, person: PersonDep) -> dict[str, Any]:
@@ -305,7 +314,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def post_events(
         request: Request, engine: EngineDep, authorization: Annotated[str | None, Header()] = None
     ) -> Response:
-        received = _now_ms()
+        received = config.clock()
         token = bearer_token(authorization)
         problem: ApiError | None = None
         events: list[Any] = []
@@ -335,7 +344,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "accepted": result.accepted,
                 "rejected": result.rejected,
                 "received_at_ms": received,
-                "replied_at_ms": _now_ms(),
+                "replied_at_ms": config.clock(),
             }
         )
 
@@ -400,6 +409,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         decimal_comma: bool = False,
         day_starts_at: str = "00:00",
         original: bool = False,
+        lang: str = "en",
     ) -> Response:
         """Indicators over a period. An agent gets their own (their "my month" export), a
         lead their plateaux', an admin anyone's."""
@@ -407,6 +417,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise ApiError(422, "format: json or csv", "format")
         if separator not in (",", ";"):
             raise ApiError(422, "separator: ',' or ';'", "separator")
+        if lang not in reports.CSV_LANGUAGES:
+            raise ApiError(422, "lang: en or fr", "lang")
         try:
             period = reports.parse_period(from_, to, config.zone, day_starts_at)
         except DirectoryError as exc:
@@ -438,7 +450,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 reports.compute(
                     engine,
                     period=period,
-                    now_ms=_now_ms(),
+                    now_ms=config.clock(),
                     plateau_ids=plateau_ids,
                     person_ids=person_ids,
                     original=original,
@@ -451,7 +463,9 @@ def create_app(config: ServerConfig) -> FastAPI:
             return json_response({"rows": reports.as_dicts(rows)})
         name = f"bandeau-{period.first.isoformat()}-{period.last.isoformat()}.csv"
         return Response(
-            reports.to_csv(rows, separator=separator, decimal_comma=decimal_comma).encode(),
+            reports.to_csv(
+                rows, by=by, separator=separator, decimal_comma=decimal_comma, lang=lang
+            ).encode(),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -463,7 +477,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         try:
             fix = corrections.parse(body)
             stored = await run_in_threadpool(
-                corrections.record, engine, person, fix, now_ms=_now_ms()
+                corrections.record, engine, person, fix, now_ms=config.clock()
             )
         except corrections.CorrectionRefused as exc:
             raise ApiError(exc.status, str(exc), exc.field) from None
@@ -520,12 +534,12 @@ def create_app(config: ServerConfig) -> FastAPI:
             sub = hub.subscribe(scope)  # before the snapshot: no change falls in between
             try:
                 snap = await run_in_threadpool(
-                    live.snapshot, engine, scope, now_ms=_now_ms(), zone=zone
+                    live.snapshot, engine, scope, now_ms=config.clock(), zone=zone
                 )
                 yield _sse("snapshot", snap)
                 if scope.person_ids is not None and scope.coverage_plateaux:
                     cover = await run_in_threadpool(
-                        live.coverage, engine, scope.coverage_plateaux, now_ms=_now_ms()
+                        live.coverage, engine, scope.coverage_plateaux, now_ms=config.clock()
                     )
                     yield _sse("coverage", cover)
                 while True:
@@ -535,7 +549,11 @@ def create_app(config: ServerConfig) -> FastAPI:
                         )
                     except TimeoutError:
                         # A revoked token or a disabled person ends the stream too.
-                        still = await run_in_threadpool(auth.person_for_token, engine, token)
+                        still = await run_in_threadpool(
+                            functools.partial(
+                                auth.person_for_token, engine, token, now_ms=config.clock()
+                            )
+                        )
                         if still is None:
                             yield _sse("bye", {"reason": "signed out"})
                             return
@@ -555,7 +573,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.post("/v1/heartbeat")
     async def heartbeat(request: Request, engine: EngineDep, person: PersonDep) -> dict[str, Any]:
-        received = _now_ms()
+        received = config.clock()
         body = await json_body(request)
         if not isinstance(body, dict):
             raise ApiError(400, "expected a JSON object")
@@ -582,7 +600,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             pending=pending,
         )
         request.app.state.hub.wake()
-        return {"received_at_ms": received, "replied_at_ms": _now_ms()}
+        return {"received_at_ms": received, "replied_at_ms": config.clock()}
 
     return app
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.server import models as m
+from app.server.clock import system_now_ms
 from app.server.ingest import Person
 from app.server.security import new_token, token_hash, verify_password
 
@@ -32,10 +32,6 @@ class SignedIn:
     person: Person
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _person(conn: Connection, person_id: int, login: str, name: str, role: str) -> Person:
     plateau_ids = tuple(
         int(p)
@@ -51,7 +47,7 @@ def _person(conn: Connection, person_id: int, login: str, name: str, role: str) 
 def sign_in(
     engine: Engine, *, login: str, password: str, device_id: str | None, now_ms: int | None = None
 ) -> SignedIn:
-    now = _now_ms() if now_ms is None else now_ms
+    now = system_now_ms() if now_ms is None else now_ms
     login = login.strip().lower()
     refusal: SignInRefused | None = None
     with engine.begin() as conn:
@@ -130,7 +126,7 @@ def person_on(conn: Connection, token: str, *, now_ms: int | None = None) -> Per
     """`person_for_token` inside the caller's transaction: one query (the token, its person
     and their plateaux), and `last_used_at` refreshed when it is due. Checked on every
     request, never cached: a revocation holds at once, on every server process."""
-    now = _now_ms() if now_ms is None else now_ms
+    now = system_now_ms() if now_ms is None else now_ms
     rows = conn.execute(_TOKEN_QUERY, {"digest": token_hash(token)}).all()
     if not rows:
         return None
@@ -142,7 +138,7 @@ def person_on(conn: Connection, token: str, *, now_ms: int | None = None) -> Per
 
 
 def revoke(engine: Engine, token: str, *, now_ms: int | None = None) -> bool:
-    now = _now_ms() if now_ms is None else now_ms
+    now = system_now_ms() if now_ms is None else now_ms
     with engine.begin() as conn:
         result = conn.execute(
             update(m.tokens)

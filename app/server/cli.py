@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="work out this many past days' figures ahead of reports, every 10 minutes "
         "(0: only when a report asks)",
     )
+    serve.add_argument(
+        "--clock-start",
+        metavar="INSTANT",
+        help="for tests and rehearsals only: run the store's clock from this instant "
+        "(2026-11-27T09:00:00+01:00, or milliseconds since 1970) instead of the system's",
+    )
 
     plateau = command("plateau", "plateaux")
     psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -144,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--decimal-comma", action="store_true", help="0,75 rather than 0.75 (Excel in French)"
+    )
+    report.add_argument(
+        "--lang",
+        choices=["en", "fr"],
+        default="en",
+        help="the CSV's headers: machine names (en) or French ones (fr)",
     )
     report.add_argument("--tz", default="Europe/Paris", help="the site's time zone")
     report.add_argument(
@@ -330,6 +342,7 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
 
     from app.server import migrate  # noqa: PLC0415
     from app.server.api import ServerConfig, create_app  # noqa: PLC0415
+    from app.server.clock import running_from, system_now_ms  # noqa: PLC0415
 
     if not 0.1 <= args.stream_keepalive <= 300:
         return _fail("--stream-keepalive: from 0.1 to 300 seconds", EXIT_USAGE)
@@ -339,6 +352,16 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         ZoneInfo(args.tz)
     except (ZoneInfoNotFoundError, ValueError):
         return _fail(f"--tz: unknown time zone {args.tz!r} (e.g. Europe/Paris)", EXIT_USAGE)
+    clock = system_now_ms
+    if args.clock_start is not None:
+        start_ms = _instant_ms(args.clock_start)
+        if start_ms is None:
+            return _fail(
+                "--clock-start: an instant with its offset (2026-11-27T09:00:00+01:00) "
+                "or milliseconds since 1970",
+                EXIT_USAGE,
+            )
+        clock = running_from(start_ms)
     revision = migrate.upgrade(engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     url = engine.url.render_as_string(hide_password=False)
@@ -355,6 +378,12 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc}", EXIT_REFUSED)
     sock.listen(1024)
     port = sock.getsockname()[1]
+    if args.clock_start is not None:
+        print(
+            f"bandeau-server: the store's clock runs from {args.clock_start}, "
+            "not the system's (--clock-start)",
+            file=sys.stderr,
+        )
     print(
         f"bandeau-server: store at schema {revision}, serving on http://{args.host}:{port}",
         file=sys.stderr,
@@ -368,6 +397,7 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
                 zone=args.tz,
                 keepalive_s=args.stream_keepalive,
                 keep_days=args.keep_days,
+                clock=clock,
             )
         ),
         log_level="warning",
@@ -379,11 +409,25 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
     return EXIT_OK
 
 
-def _report(args: argparse.Namespace, engine: Any) -> int:
-    import time  # noqa: PLC0415
+def _instant_ms(text: str) -> int | None:
+    """An instant given on the command line: ISO 8601 with its UTC offset, or epoch ms."""
+    from datetime import datetime  # noqa: PLC0415
 
+    if text.isdigit():
+        return int(text)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if instant.tzinfo is None:
+        return None  # a local time without its offset is ambiguous
+    return int(instant.timestamp() * 1000)
+
+
+def _report(args: argparse.Namespace, engine: Any) -> int:
     from app.server import directory as d  # noqa: PLC0415
     from app.server import reports  # noqa: PLC0415
+    from app.server.clock import system_now_ms  # noqa: PLC0415
 
     period = reports.parse_period(args.first, args.last, args.tz, args.day_starts_at)
     with engine.connect() as conn:
@@ -392,7 +436,7 @@ def _report(args: argparse.Namespace, engine: Any) -> int:
         reports.compute(
             engine,
             period=period,
-            now_ms=time.time_ns() // 1_000_000,
+            now_ms=system_now_ms(),
             plateau_ids=[plateau],
             original=args.original,
         ),
@@ -401,7 +445,13 @@ def _report(args: argparse.Namespace, engine: Any) -> int:
     if args.format == "json":
         text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in reports.as_dicts(rows))
     else:
-        text = reports.to_csv(rows, separator=args.separator, decimal_comma=args.decimal_comma)
+        text = reports.to_csv(
+            rows,
+            by=args.by,
+            separator=args.separator,
+            decimal_comma=args.decimal_comma,
+            lang=args.lang,
+        )
     if args.output is not None:
         try:
             args.output.write_text(text, encoding="utf-8", newline="")

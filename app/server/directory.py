@@ -7,7 +7,6 @@ checked here, and a refusal is a DirectoryError that says what is wrong.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from app.domain.events import is_colour
 from app.server import models as m
+from app.server.clock import system_now_ms
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_NAME = 100
@@ -33,10 +33,6 @@ class NewPerson:
     name: str
     role: str
     plateaux: tuple[str, ...]
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _new_id(result: Any) -> int:
@@ -66,7 +62,7 @@ def add_plateau(
     new_id = _new_id(
         conn.execute(
             insert(m.plateaux).values(
-                name=name, pause_threshold_s=pause_threshold_s, created_at=_now_ms()
+                name=name, pause_threshold_s=pause_threshold_s, created_at=system_now_ms()
             )
         )
     )
@@ -217,7 +213,7 @@ def add_person(conn: Connection, person: NewPerson, *, password_hash: str | None
                 disabled=False,
                 failed_logins=0,
                 locked_until=None,
-                created_at=_now_ms(),
+                created_at=system_now_ms(),
             )
         )
     )
@@ -261,7 +257,7 @@ def disable_person(conn: Connection, *, login: str) -> int:
     result = conn.execute(
         update(m.tokens)
         .where(m.tokens.c.person_id == pid, m.tokens.c.revoked_at.is_(None))
-        .values(revoked_at=_now_ms())
+        .values(revoked_at=system_now_ms())
     )
     return int(result.rowcount)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from app.server import models as m
+from app.server.clock import NowMs, system_now_ms
 from app.server.corrections import audit
 from app.server.directory import describe_plateaux
 from app.server.ingest import Person
@@ -314,13 +314,16 @@ class Subscriber:
 class LiveHub:
     """Polls the database for changes and hands each stream what it may see."""
 
-    def __init__(self, engine: Engine, *, poll_s: float = POLL_S) -> None:
+    def __init__(
+        self, engine: Engine, *, poll_s: float = POLL_S, clock: NowMs = system_now_ms
+    ) -> None:
         self.engine = engine
         self.poll_s = poll_s
+        self.clock = clock
         self.subscribers: set[Subscriber] = set()
         self._seen: dict[str, int] = {}  # uuid or heartbeat key → receive time, for dedupe
         self._task: asyncio.Task[None] | None = None
-        self._cursor_ms = _now_ms()
+        self._cursor_ms = self.clock()
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -352,7 +355,7 @@ class LiveHub:
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             self._wake.clear()
             if not self.subscribers:
-                self._cursor_ms = _now_ms()
+                self._cursor_ms = self.clock()
                 continue
             try:
                 await self.poll()
@@ -360,7 +363,7 @@ class LiveHub:
                 log.exception("live poll failed")
 
     async def poll(self) -> None:
-        started = _now_ms()
+        started = self.clock()
         since = self._cursor_ms - LOOKBACK_MS
         found = await run_in_threadpool(changes, self.engine, since)
         self._cursor_ms = started
@@ -431,7 +434,3 @@ class LiveHub:
             if key not in cache:
                 cache[key] = await run_in_threadpool(coverage, self.engine, key, now_ms=now_ms)
             sub.put("coverage", cache[key])
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

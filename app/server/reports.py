@@ -10,10 +10,9 @@ import csv
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from time import time_ns
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +31,7 @@ from app.domain.indicators import (
 )
 from app.server import corrections, figures
 from app.server import models as m
+from app.server.clock import NowMs, system_now_ms
 from app.server.directory import DirectoryError
 
 log = logging.getLogger(__name__)
@@ -298,26 +298,74 @@ def hms(seconds: int | None) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def to_csv(rows: list[dict[str, Any]], *, separator: str = ",", decimal_comma: bool = False) -> str:
-    """CSV that opens right in Excel: UTF-8 with a BOM; `;` and a decimal comma for French
-    settings; every duration both as h:mm:ss and as seconds."""
-    data = as_dicts(rows)
-    ident: list[str] = [k for k in ("agent", "name", "day", "activity") if data and k in data[0]]
-    durations = [f"{n}_s" for n, _ in _FIGURES] + [
-        "average_pause_s",
-        "longest_pause_s",
-        "over_threshold_s",
+# Each way of rolling up names its rows by these columns (an empty report keeps them).
+IDENTITY = {
+    "agent": ("agent", "name"),
+    "activity": ("activity",),
+    "day": ("day",),
+    "detail": ("agent", "name", "day", "activity"),
+}
+_DURATIONS = (
+    *(f"{n}_s" for n, _ in _FIGURES),
+    "average_pause_s",
+    "longest_pause_s",
+    "over_threshold_s",
+)
+# The CSV's headers in French (the JSON keeps the machine names). A duration column comes
+# twice: as h:mm:ss under its name, and in seconds under "<name> (s)".
+FRENCH_HEADERS = {
+    "agent": "Identifiant",
+    "name": "Nom",
+    "day": "Jour",
+    "activity": "Activité",
+    "production": "Production",
+    "pause": "Pause",
+    "off": "Hors production",
+    "unclassified": "Non classé",
+    "presence": "Présence",
+    "average_pause": "Pause moyenne",
+    "longest_pause": "Pause la plus longue",
+    "over_threshold": "Au-delà du seuil de pause",
+    "production_share": "Part de production",
+    "shrinkage_share": "Part hors téléphone",
+    "pauses": "Nombre de pauses",
+    "corrections": "Corrections",
+}
+CSV_LANGUAGES = ("en", "fr")
+
+
+def csv_header(by: str, lang: str = "en") -> list[str]:
+    """The CSV's header row for a roll-up, in English (machine names) or French."""
+    names: list[str] = list(IDENTITY[by])
+    for column in _DURATIONS:
+        names += [column.removesuffix("_s"), column]
+    names += ["production_share", "shrinkage_share", "pauses", "corrections"]
+    if lang != "fr":
+        return names
+    return [
+        f"{FRENCH_HEADERS[n.removesuffix('_s')]} (s)" if n.endswith("_s") else FRENCH_HEADERS[n]
+        for n in names
     ]
-    header: list[str] = list(ident)
-    for column in durations:
-        header += [column.removesuffix("_s"), column]
-    header += ["production_share", "shrinkage_share", "pauses", "corrections"]
+
+
+def to_csv(
+    rows: list[dict[str, Any]],
+    *,
+    by: str,
+    separator: str = ",",
+    decimal_comma: bool = False,
+    lang: str = "en",
+) -> str:
+    """CSV that opens right in Excel: UTF-8 with a BOM; `;` and a decimal comma for French
+    settings; every duration both as h:mm:ss and as seconds; the header row always, even
+    for an empty period."""
+    ident = IDENTITY[by]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow(header)
-    for entry in data:
+    writer.writerow(csv_header(by, lang))
+    for entry in as_dicts(rows):
         line: list[Any] = [entry.get(k) or "" for k in ident]
-        for column in durations:
+        for column in _DURATIONS:
             line += [hms(entry[column]), "" if entry[column] is None else entry[column]]
         for share in ("production_share", "shrinkage_share"):
             value = entry[share]
@@ -367,7 +415,7 @@ class DayKeeper:
         start_after_s: float = 30.0,
         group: int = 10,
         pause_s: float = 0.1,
-        clock: Callable[[], int] = lambda: time_ns() // 1_000_000,
+        clock: NowMs = system_now_ms,
     ) -> None:
         self.engine, self.zone, self.days, self.every_s = engine, zone, days, every_s
         self.start_after_s, self.group, self.pause_s = start_after_s, group, pause_s

@@ -46,7 +46,7 @@ from app.journal import JournalError
 from app.recording import Outcome, Recorder
 from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.dialogs import NoteDialog, SettingsDialog
-from app.ui.i18n import Translations, choose_language
+from app.ui.i18n import Translations, choose_language, current_language
 from app.ui.keybutton import KeyButton
 from app.ui.theme import KEY_STYLES, tinted_pixmap
 
@@ -372,8 +372,11 @@ class Bar(QWidget):
         if account is None or token is None:
             return None
         first, last = self._month(self.recorder.clock.now_ms())
+        lang = current_language()
         task = Background(
-            lambda: save_csv(account.server, token, path, first=first, last=last, by="day"),
+            lambda: save_csv(
+                account.server, token, path, first=first, last=last, by="day", lang=lang
+            ),
             self,
         )
         task.finished.connect(self._month_exported)

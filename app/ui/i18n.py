@@ -15,6 +15,12 @@ from app.resources import resource
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
+_current = ["en"]  # the language applied last (English until a catalogue is installed)
+
+
+def current_language() -> str:
+    """The interface's language now: what an export's headers should speak."""
+    return _current[0]
 
 
 def choose_language(setting: str, system_locale: QLocale | None = None) -> str:
@@ -40,14 +46,14 @@ class Translations:
         if self._translator is not None:
             app.removeTranslator(self._translator)
             self._translator = None
-        self.language = language
+        self.language = _current[0] = language
         if language == "en":
             return True
         translator = QTranslator(app)
         path = resource("translations", f"bandeau_{language}.qm")
         if not translator.load(str(path)):
             log.error("cannot load the %s translation from %s", language, path)
-            self.language = "en"
+            self.language = _current[0] = "en"
             return False
         app.installTranslator(translator)
         self._translator = translator

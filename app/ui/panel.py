@@ -56,6 +56,7 @@ from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
 from app.exports import report_rows, save_csv
 from app.ui.chart import DailyChart
 from app.ui.dayview import DayDialog, offer_corrections
+from app.ui.i18n import current_language
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 from app.ui.threads import Background, StreamLink
 
@@ -828,8 +829,11 @@ class Panel(QWidget):
             return None
         server, token = self.server, self.token
         plateau = self.plateau_filter.currentData() or None
+        lang = current_language()
         task = self._background(
-            lambda: save_csv(server, token, path, first=first, last=last, by=by, plateau=plateau)
+            lambda: save_csv(
+                server, token, path, first=first, last=last, by=by, plateau=plateau, lang=lang
+            )
         )
         task.finished.connect(self._exported)
         return task

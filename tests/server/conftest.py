@@ -16,7 +16,7 @@ from app.server.db import make_engine
 from app.server.directory import NewPerson, add_person
 from app.server.security import hash_password
 from tests.pg import NoPostgres, PgCluster, remove_cluster, start_cluster
-from tests.servers import PASSWORD, seed
+from tests.servers import PASSWORD, StoreClock, seed
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,7 @@ def store(store_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def client(store_url: str) -> Iterator[TestClient]:
+def client(store_url: str, store_clock: StoreClock) -> Iterator[TestClient]:
     """The app on a seeded store (plus an admin, "root"), through Starlette's test client."""
     seed(store_url)
     engine = make_engine(store_url)
@@ -61,5 +61,5 @@ def client(store_url: str) -> Iterator[TestClient]:
             conn, NewPerson("root", "Admin", "admin", ()), password_hash=hash_password(PASSWORD)
         )
     engine.dispose()
-    with TestClient(create_app(ServerConfig(store_url))) as test_client:
+    with TestClient(create_app(ServerConfig(store_url, clock=store_clock))) as test_client:
         yield test_client

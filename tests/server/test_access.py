@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -11,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.server.db import make_engine
 from app.server.directory import disable_person
-from tests.servers import auth, wire_event
+from tests.servers import T0_MS, auth, wire_event
 
 ENDPOINTS = [
     ("get", "/v1/version"),
@@ -27,7 +26,7 @@ ENDPOINTS = [
 
 def send(client: TestClient, login: str, headers: dict[str, str], activity: str) -> str:
     device = str(uuid.uuid4())
-    now = time.time_ns() // 1_000_000
+    now = T0_MS
     event = wire_event(1, device_id=device, agent=login, activity=activity)
     body = client.post(
         "/v1/events",
@@ -89,7 +88,7 @@ def test_what_each_role_reads(client: TestClient) -> None:
 def test_nobody_writes_for_someone_else(client: TestClient) -> None:
     lea = auth(client, "lea")
     device = str(uuid.uuid4())
-    now = time.time_ns() // 1_000_000
+    now = T0_MS
     event = wire_event(1, device_id=device, occurred_at_ms=now)  # marie's, sent by her lead
     body = client.post(
         "/v1/events", headers=lea, json={"device_id": device, "sent_at_ms": now, "events": [event]}

@@ -6,7 +6,6 @@ PostgreSQL); tests/server/test_serve.py does the same through a real uvicorn.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
-from tests.servers import DEVICE, PASSWORD, seed, wire_event
+from tests.servers import DEVICE, PASSWORD, T0_MS, seed, wire_event
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def event(seq: int, **over: Any) -> dict[str, Any]:
 
 
 def batch(events: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
-    body = {"device_id": DEVICE, "sent_at_ms": time.time_ns() // 1_000_000, "events": events}
+    body = {"device_id": DEVICE, "sent_at_ms": T0_MS, "events": events}
     body.update(over)
     return body
 
@@ -142,7 +141,7 @@ def test_one_poison_event_does_not_block_the_others(client: TestClient, store_ur
         event(5, agent="paul"),
         event(6, uuid="not-a-uuid"),
         event(7, note="x" * 201),
-        event(8, occurred_at_ms=time.time_ns() // 1_000_000 + 3_600_000),
+        event(8, occurred_at_ms=T0_MS + 3_600_000),
         {**event(9), "seq": "nine"},
         event(10, colour="red"),
         "not an object",
@@ -201,7 +200,7 @@ def test_malformed_and_oversized_bodies(client: TestClient) -> None:
 
 def test_clock_offset_corrects_times(client: TestClient, store_url: str) -> None:
     headers = sign_in(client)
-    fast_pc = time.time_ns() // 1_000_000 + 7 * 60_000  # a PC clock 7 minutes fast
+    fast_pc = T0_MS + 7 * 60_000  # a PC clock 7 minutes fast
     ev = event(1, occurred_at_ms=fast_pc)
     body = client.post(
         "/v1/events", json=batch([ev], clock_offset_ms=-7 * 60_000), headers=headers

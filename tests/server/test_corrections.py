@@ -3,19 +3,16 @@ trail, and reports with and without them."""
 
 from __future__ import annotations
 
-import time
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from tests.servers import DEVICE, auth, wire_event
+from tests.servers import DEVICE, StoreClock, auth, wire_event
 
 MIN = 60_000
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def fix(
@@ -31,11 +28,13 @@ def fix(
     } | more
 
 
-def test_who_may_correct_whom_and_the_audit_trail(client: TestClient) -> None:
+def test_who_may_correct_whom_and_the_audit_trail(
+    client: TestClient, store_clock: StoreClock
+) -> None:
     marie, paul, lea, zoe, root = (
         auth(client, who) for who in ("marie", "paul", "lea", "zoe", "root")
     )
-    t = now_ms()
+    t = store_clock()
     own = fix("marie", t - 30 * MIN, t - 20 * MIN, "pause", "j'étais en pause")
     reply = client.post("/v1/corrections", headers=marie, json=own)
     assert reply.status_code == 200, reply.text
@@ -97,9 +96,11 @@ def test_who_may_correct_whom_and_the_audit_trail(client: TestClient) -> None:
     assert trail[0]["reason"] == "fin de service oubliée" and trail[0]["off_shift"] is True
 
 
-def test_reports_use_corrections_and_can_show_the_original(client: TestClient) -> None:
+def test_reports_use_corrections_and_can_show_the_original(
+    client: TestClient, store_clock: StoreClock
+) -> None:
     marie = auth(client, "marie")
-    t = now_ms() - 2 * 60 * MIN
+    t = store_clock() - 2 * 60 * MIN
     events = [
         wire_event(1, kind="shift_start", key=None, occurred_at_ms=t),
         wire_event(2, key="production", occurred_at_ms=t),
@@ -110,12 +111,12 @@ def test_reports_use_corrections_and_can_show_the_original(client: TestClient) -
     sent = client.post(
         "/v1/events",
         headers=marie,
-        json={"device_id": DEVICE, "sent_at_ms": now_ms(), "events": events},
+        json={"device_id": DEVICE, "sent_at_ms": store_clock(), "events": events},
     )
     assert len(sent.json()["accepted"]) == 5
     late = fix("marie", t + 30 * MIN, t + 50 * MIN, "pause", "en pause depuis la demi")
     assert client.post("/v1/corrections", headers=marie, json=late).status_code == 200
-    day = time.strftime("%Y-%m-%d", time.localtime(t / 1000))
+    day = datetime.fromtimestamp(t / 1000, ZoneInfo("Europe/Paris")).date().isoformat()
     period = {"from": day, "to": day}
 
     def figures(**params: str) -> Any:

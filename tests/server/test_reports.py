@@ -144,6 +144,57 @@ def test_csv_for_excel_in_french(
     assert out.count("\r\n") == len(table)
 
 
+@pytest.mark.parametrize("by", ["agent", "activity", "day", "detail"])
+def test_an_empty_period_still_gives_every_column(
+    stored: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], by: str
+) -> None:
+    # Nobody worked in Nord in 2025: the CSV still names its columns, identity first.
+    code, out, err = cli(
+        stored,
+        "report",
+        "--plateau",
+        "Nord",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-01-31",
+        "--by",
+        by,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    assert code == 0, err
+    table = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    ident = {
+        "agent": ["agent", "name"],
+        "activity": ["activity"],
+        "day": ["day"],
+        "detail": ["agent", "name", "day", "activity"],
+    }[by]
+    assert table[0][: len(ident)] == ident
+    assert table[0][len(ident) :][:2] == ["production", "production_s"]
+    assert table[0][-2:] == ["pauses", "corrections"]
+    # Per agent, everyone of the plateau has a row of zeros; otherwise no rows.
+    assert len(table) == (4 if by == "agent" else 1)
+
+
+def test_french_headers_for_the_french_csv(
+    stored: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = report(
+        stored, monkeypatch, capsys, "--separator", ";", "--decimal-comma", "--lang", "fr"
+    )
+    assert code == 0, err
+    table = list(csv.reader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
+    header = table[0]
+    assert header[:4] == ["Identifiant", "Nom", "Production", "Production (s)"]
+    assert "Hors production" in header and "Part de production" in header
+    assert all("_" not in name for name in header)  # no machine names left
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in table[1:]}
+    assert rows["marie"]["Production"] == "7:35:00"
+    assert rows["marie"]["Part de production"] == "0,6894"
+
+
 def test_bad_report_requests_say_why(
     stored: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.servers import PASSWORD, Served, seed, start_server, stop_server
+from tests.servers import PASSWORD, T0_MS, Served, seed, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +30,7 @@ def test_a_real_client_through_a_real_server(server: Served) -> None:
         assert signed.status_code == 200
         headers = {"Authorization": f"Bearer {signed.json()['token']}"}
         device = str(uuid.uuid4())
-        now = time.time_ns() // 1_000_000
+        now = T0_MS
         events = [
             {
                 "uuid": str(uuid.uuid4()),
@@ -86,7 +85,7 @@ def test_two_server_processes_on_one_store_behave_as_one(store_url: str) -> None
         auth = {"Authorization": f"Bearer {token}"}
         batch = {
             "device_id": DEVICE,
-            "sent_at_ms": time.time_ns() // 1_000_000,
+            "sent_at_ms": T0_MS,
             "events": [wire_event(seq) for seq in range(1, 51)],
         }
         on_a = a.post("/v1/events", headers=auth, json=batch)

@@ -16,7 +16,16 @@ from app.server import live
 from app.server.db import make_engine
 from app.sync.stream import StreamClient, read_events
 from app.sync.timing import Backoff
-from tests.servers import DEVICE, PASSWORD, Served, seed, start_server, stop_server, wire_event
+from tests.servers import (
+    DEVICE,
+    PASSWORD,
+    T0_MS,
+    Served,
+    seed,
+    start_server,
+    stop_server,
+    wire_event,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +79,7 @@ def send(base_url: str, login: str, bearer: str, seq: int, **over: Any) -> None:
         headers={"Authorization": f"Bearer {bearer}"},
         json={
             "device_id": device,
-            "sent_at_ms": time.time_ns() // 1_000_000,
+            "sent_at_ms": T0_MS,
             "events": [wire_event(seq, agent=login, device_id=device, **over)],
         },
     )
@@ -185,9 +194,7 @@ def test_the_stream_comes_back_after_a_server_restart(store_url: str) -> None:
 def test_an_admin_snapshot_holds_everyone(store_url: str) -> None:
     seed(store_url)
     engine = make_engine(store_url)
-    snap = live.snapshot(
-        engine, live.Scope(None, None), now_ms=time.time_ns() // 1_000_000, zone=ZoneInfo("UTC")
-    )
+    snap = live.snapshot(engine, live.Scope(None, None), now_ms=T0_MS, zone=ZoneInfo("UTC"))
     engine.dispose()
     assert sorted(a["login"] for a in snap["agents"]) == ["lea", "marie", "paul", "zoe"]
     assert snap["day_end_ms"] - snap["day_start_ms"] == 24 * 3600 * 1000
