@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from app.domain.events import DEFAULT_KEY_LOOKS, Key, is_colour
+from app.problems import Problem
 
 if TYPE_CHECKING:
     from app.journal import Journal, LocalClaim
@@ -25,8 +26,10 @@ CLAIM_STATE = "local_claim"
 TIMEOUT_S = 15.0
 
 
-class SignInFailed(Exception):
-    """Signing in did not work; the message says why, for a person."""
+class SignInFailed(Problem):
+    """Signing in did not work. Codes (and params): bad_address (address), unreachable
+    (address, reason: a key of NETWORK_REASONS), wrong_credentials, locked (seconds),
+    refused (address, status), not_understood (address), no_activity (login)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +153,29 @@ def load_profile(journal: Journal) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def normalise_server(url: str) -> str:
-    url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise SignInFailed(f"the server address must start with https:// (or http://): {url!r}")
+def normalise_server(address: str) -> str:
+    """The store's URL from what a person typed: https:// when no scheme is given
+    (`bandeau.site.fr`, `10.0.0.5:8750`); no trailing slash."""
+    text = address.strip().rstrip("/")
+    url = text if "://" in text else f"https://{text}"
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port  # a port that is not a number fails here
+    except (httpx.InvalidURL, ValueError):
+        parsed, port = None, None
+    del port
+    if (
+        parsed is None
+        or parsed.scheme not in ("http", "https")
+        or not parsed.host
+        or text.endswith(":")
+        or any(c.isspace() for c in text)
+    ):
+        raise SignInFailed(
+            "bad_address",
+            f"not a server address: {text!r} (e.g. https://bandeau.example.fr)",
+            address=text,
+        )
     return url
 
 
@@ -166,21 +188,68 @@ def sign_in(server: str, login: str, password: str, device_id: str) -> tuple[str
             json={"login": login, "password": password, "device_id": device_id},
         )
     except httpx.HTTPError as exc:
-        raise SignInFailed(f"cannot reach {server}: {type(exc).__name__}") from None
-    if reply.status_code == 401:
-        raise SignInFailed("wrong login or password")
-    if reply.status_code == 429:
+        reason, english = network_reason(exc)
         raise SignInFailed(
-            f"too many failed attempts: try again in {reply.headers.get('Retry-After', '300')} s"
+            "unreachable", f"cannot reach {server} ({english})", address=server, reason=reason
+        ) from None
+    if reply.status_code == 401:
+        raise SignInFailed("wrong_credentials", "wrong login or password")
+    if reply.status_code == 429:
+        seconds = _retry_after_s(reply.headers.get("Retry-After"))
+        raise SignInFailed(
+            "locked", f"too many failed attempts: try again in {seconds} s", seconds=seconds
         )
     if reply.status_code != 200:
-        raise SignInFailed(f"the server refused ({reply.status_code})")
+        raise SignInFailed(
+            "refused",
+            f"{server} refused ({reply.status_code})",
+            address=server,
+            status=reply.status_code,
+        )
     try:
         data = reply.json()
         token = str(data.pop("token"))
-    except (ValueError, KeyError, TypeError):
-        raise SignInFailed("the server's answer is not understood") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise SignInFailed(
+            "not_understood", f"the answer of {server} is not understood", address=server
+        ) from None
     return token, data
+
+
+def _retry_after_s(header: str | None) -> int:
+    """Retry-After in seconds (a date or garbage counts as five minutes)."""
+    try:
+        return max(1, int(header or ""))
+    except ValueError:
+        return 300
+
+
+NETWORK_REASONS = {
+    "timeout": "no answer in time",
+    "tls": "the secure connection failed: is it http:// rather than https://?",
+    "name": "no computer has that name",
+    "connect": "nothing answers at that address",
+    "other": "the connection failed",
+}
+
+
+def network_reason(exc: httpx.HTTPError) -> tuple[str, str]:
+    """Why a call did not get through: a code (a key of NETWORK_REASONS, for the interface
+    to word) and its English."""
+    text = str(exc).lower()
+    if isinstance(exc, httpx.TimeoutException):
+        code = "timeout"
+    elif "ssl" in text or "certificate" in text or "tls" in text:
+        code = "tls"
+    elif isinstance(exc, httpx.ConnectError) and (
+        "name or service" in text or "name resolution" in text or "nodename" in text
+    ):
+        code = "name"
+    elif isinstance(exc, httpx.ConnectError):
+        code = "connect"
+    else:
+        code = "other"
+    return code, NETWORK_REASONS[code]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +277,10 @@ def sign_in_and_keep(server: str, login: str, password: str, device_id: str) -> 
     if not activities:
         sign_out(server, token)
         raise SignInFailed(
+            "no_activity",
             f"{login} has no activity on the server yet: ask an admin to add the plateau's "
-            "activities"
+            "activities",
+            login=login,
         )
     try:
         save_token(server, login, token)

@@ -9,15 +9,22 @@ from typing import Any
 
 import httpx
 
+from app.account import network_reason
+from app.problems import Problem
+
 TIMEOUT_S = 60.0
 
 
-class ExportFailed(Exception):
-    """The report could not be had or written; the message says why, for a person.
-    `unreachable`: the store did not answer (network, or busy) — trying later may work."""
+class ExportFailed(Problem):
+    """A call to the store, or writing its answer, did not work. `unreachable`: the store
+    did not answer (network, or busy): trying later may work.
 
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
+    Codes (and params): unreachable (address, reason), busy (address, status),
+    not_understood (address), cannot_write (path, reason), or the store's own code with its
+    params, plus status, field and error (its English)."""
+
+    def __init__(self, code: str, message: str, *, unreachable: bool = False, **params: Any):
+        super().__init__(code, message, **params)
         self.unreachable = unreachable
 
 
@@ -54,8 +61,10 @@ def report_rows(server: str, token: str, **kwargs: Any) -> list[dict[str, Any]]:
     body = fetch_report(server, token, fmt="json", **kwargs)
     try:
         rows = httpx.Response(200, content=body).json()["rows"]
-    except (ValueError, KeyError):
-        raise ExportFailed("the server's answer is not understood") from None
+    except (ValueError, KeyError, TypeError):
+        raise ExportFailed(
+            "not_understood", f"the answer of {server} is not understood", address=server
+        ) from None
     return list(rows)
 
 
@@ -68,7 +77,10 @@ def save_csv(server: str, token: str, path: Path, **kwargs: Any) -> Path:
         partial.replace(path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise ExportFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+        reason = exc.strerror or str(exc)
+        raise ExportFailed(
+            "cannot_write", f"cannot write {path}: {reason}", path=str(path), reason=reason
+        ) from None
     return path
 
 
@@ -89,15 +101,42 @@ def _call(method: str, server: str, path: str, token: str, **kwargs: Any) -> htt
             **kwargs,
         )
     except httpx.HTTPError as exc:
+        reason, english = network_reason(exc)
         raise ExportFailed(
-            f"cannot reach {server}: {type(exc).__name__}", unreachable=True
+            "unreachable",
+            f"cannot reach {server} ({english})",
+            unreachable=True,
+            address=server,
+            reason=reason,
         ) from None
     if reply.status_code == 429 or reply.status_code >= 500:
-        raise ExportFailed(f"the server is busy ({reply.status_code})", unreachable=True)
+        raise ExportFailed(
+            "busy",
+            f"{server} is busy ({reply.status_code})",
+            unreachable=True,
+            address=server,
+            status=reply.status_code,
+        )
     if reply.status_code != 200:
-        try:
-            why = reply.json().get("error", reply.status_code)
-        except ValueError:
-            why = reply.status_code
-        raise ExportFailed(f"the server refused: {why}")
+        raise refusal(reply)
     return reply
+
+
+def refusal(reply: httpx.Response) -> ExportFailed:
+    """The store's refusal as it gave it: its code, field and params (worded by the
+    interface), its English for logs."""
+    try:
+        body = reply.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    given_params = body.get("params")
+    params: dict[str, Any] = given_params if isinstance(given_params, dict) else {}
+    error = str(body.get("error") or reply.status_code)
+    given = {str(k): v for k, v in params.items()}
+    return ExportFailed(
+        str(body.get("code") or "refused"),
+        f"the server refused: {error}",
+        **(given | {"status": reply.status_code, "field": body.get("field"), "error": error}),
+    )

@@ -11,6 +11,7 @@ import httpx
 import keyring
 import keyring.backends.fail
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -48,6 +49,12 @@ def bar(qtbot: QtBot, journal: Journal, clock: FakeClock) -> Iterator[Bar]:
 def open_sign_in(bar: Bar) -> SignInDialog:
     bar._update_actions()
     assert bar.account_action.text() == "Sign in…"
+    return open_sign_in_any(bar)
+
+
+def open_sign_in_any(bar: Bar) -> SignInDialog:
+    """The sign-in dialog from the bar's menu, whatever the language."""
+    bar._update_actions()
     bar.account_action.trigger()
     dialogs = [d for d in bar.findChildren(SignInDialog) if d.isVisible()]
     assert len(dialogs) == 1
@@ -109,17 +116,61 @@ def test_sign_in_from_the_bar_then_sign_out(
     assert bar.keys[Key.OFF].text() == "Off production"
 
 
-def test_a_wrong_password_is_said_in_the_dialog(
+def test_a_wrong_password_is_said_in_the_dialog_and_enter_tries_again(
     qtbot: QtBot, bar: Bar, server_on_test_clock: Served
 ) -> None:
     dialog = open_sign_in(bar)
     fill(dialog, server_on_test_clock.base_url, password="not it")
     dialog.ok.click()
     qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
-    assert "wrong login or password" in dialog.message.text()
+    assert dialog.message.text() == "Wrong login or password."
     assert dialog.isVisible() and dialog.password.text() == ""
     assert not bar.sync.active
     assert load_token(server_on_test_clock.base_url, "marie") is None
+    # Enter on an empty password waits (it neither cancels nor sends)...
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert dialog.isVisible() and dialog.password.isEnabled()
+    # ...and, once the password is typed again, Enter tries again.
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert not dialog.isVisible() and bar.sync.active
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_an_address_without_its_scheme_is_tried_as_https_and_said(
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served, language: str
+) -> None:
+    """`127.0.0.1:8750` means https://127.0.0.1:8750; a plain-http store then fails the
+    secure connection, and the dialog says which address it tried, in the bar's language,
+    instead of staying on "Signing in…" for ever."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.i18n import Translations
+
+    translations = Translations()
+    translations.apply(language)
+    try:
+        dialog = open_sign_in_any(bar)
+        bare = server_on_test_clock.base_url.removeprefix("http://")
+        fill(dialog, bare)
+        dialog.ok.click()
+        qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
+        said = dialog.message.text()
+        assert f"https://{bare}" in said
+        if language == "fr":
+            assert said.startswith("Impossible de joindre") and "http://" in said, said
+        else:
+            assert said.startswith("Cannot reach") and "http://" in said, said
+        # Nonsense is refused at once, and said too.
+        fill(dialog, "not an address")
+        dialog.ok.click()
+        qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
+        assert "not an address" in dialog.message.text()
+        assert not bar.sync.active
+    finally:
+        translations.apply("en")
+        QApplication.processEvents()
 
 
 def test_no_keyring_keeps_the_sign_in_for_the_session_if_the_agent_agrees(

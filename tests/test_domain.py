@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.clock import JUMP_FORWARD_MS, FakeClock, JumpDetector, Reading, utc_offset_s
-from app.domain.durations import format_duration, format_hm
+from app.domain.durations import format_duration
 from app.domain.events import (
     NOTE_MAX_CHARS,
     Event,
@@ -46,23 +46,23 @@ def ev(kind: Kind, at: int, key: Key | None = None, activity: str | None = "A") 
 @pytest.mark.parametrize(
     ("ms", "text"),
     [
-        (0, "0:00"),
-        (999, "0:00"),
-        (59_000, "0:59"),
-        (60_000, "1:00"),
-        (3_599_000, "59:59"),
-        (3_600_000, "1:00:00"),
-        (36_000_000 + 61_000, "10:01:01"),
-        (-5_000, "0:00"),
+        (0, "0 s"),
+        (999, "0 s"),
+        (36_000, "36 s"),
+        (59_999, "59 s"),
+        (60_000, "1 min 00"),
+        (7 * M + 5_000, "7 min 05"),
+        (3_599_000, "59 min 59"),
+        (3_600_000, "1 h 00"),
+        (H + 25 * M + 59_000, "1 h 25"),
+        (25 * H + 3 * M, "25 h 03"),
+        (-5_000, "0 s"),
     ],
 )
-def test_format_duration(ms: int, text: str) -> None:
-    assert format_duration(ms) == text
-
-
-def test_format_hm() -> None:
-    assert format_hm(0) == "0:00"
-    assert format_hm(2 * H + 13 * M + 59_000) == "2:13"
+def test_one_duration_rule_with_units(ms: int, text: str) -> None:
+    written = format_duration(ms)
+    assert written.replace("\u00a0", " ") == text
+    assert " " not in written  # no-break spaces: a figure never wraps
 
 
 def test_notes_are_optional_and_bounded() -> None:

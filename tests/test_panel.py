@@ -119,7 +119,7 @@ def test_rows_counters_and_thresholds(
     assert cell(widget, "marie", 1) == "Pause"
     assert cell(widget, "marie", 4) == "café"
     assert cell(widget, "paul", 1) == "Formation"  # the plateau's own label
-    assert cell(widget, "marie", 2).startswith("12:")  # time in status, ticking
+    assert cell(widget, "marie", 2).startswith("12\u00a0min")  # time in status, ticking
     row = cell(widget, "marie", 0, Qt.ItemDataRole.UserRole + 1)
     # Production today: 17 min, give or take the few ms of each exchange's clock offset.
     assert abs(row.today.by_key[Key.PRODUCTION] - 17 * MIN) < 1_000

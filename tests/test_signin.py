@@ -151,9 +151,12 @@ def test_wrong_password_and_unreachable_server(tmp_path: Path, live_server: Serv
     nowhere = signin(data, "http://127.0.0.1:9")
     assert nowhere.returncode == 1
     assert "cannot reach" in nowhere.stderr
-    bad = signin(data, "bandeau.example")
+    bare = signin(data, "127.0.0.1:9")  # no scheme: https is meant, and said
+    assert bare.returncode == 1
+    assert "cannot reach https://127.0.0.1:9" in bare.stderr
+    bad = signin(data, "not an address")
     assert bad.returncode == 2
-    assert "https://" in bad.stderr
+    assert "not a server address" in bad.stderr
     no_bar = signin(data, live_server.base_url)
     assert no_bar.returncode == 1  # no keyring and no bar: nowhere to keep the token
     assert "Start the bar" in no_bar.stderr

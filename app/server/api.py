@@ -4,7 +4,8 @@
 which are local to create_app.)
 
 Versioned under /v1. Everything but /health needs a bearer token. Errors are JSON:
-{"error": "...", "field": "..."} with a 4xx status; never a 500 for bad input.
+{"error": English, "code": stable, "field": ..., "params": {...}} with a 4xx status; never a
+500 for bad input.
 """
 
 import asyncio
@@ -64,21 +65,60 @@ class ServerConfig:
     clock: NowMs = system_now_ms  # every "now" of the service (tests run it from another day)
 
 
+# The error code a status gets when the route gives none. Codes are stable: clients word
+# them in their person's language (the English `error` is for logs and developers).
+DEFAULT_CODES = {
+    400: "bad_request",
+    401: "token_invalid",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid",
+    429: "too_many_requests",
+    503: "store_unavailable",
+}
+
+
 class ApiError(Exception):
+    """An answer other than 200: {"error": English, "code": stable, "field": the field at
+    fault or null, "params": what the wording needs}."""
+
     def __init__(
         self,
         status: int,
         error: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(error)
         self.status, self.error, self.field, self.headers = status, error, field, headers
+        self.code = code or DEFAULT_CODES.get(status, "error")
+        self.params = params or {}
+
+
+def error_body(
+    status: int, error: str, field: str | None = None, code: str | None = None, **params: Any
+) -> dict[str, Any]:
+    return {
+        "error": error,
+        "code": code or DEFAULT_CODES.get(status, "error"),
+        "field": field,
+        "params": params,
+    }
 
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise ApiError(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "a bearer token is needed",
+            headers={"WWW-Authenticate": "Bearer"},
+            code="token_needed",
+        )
     return authorization[7:].strip()
 
 
@@ -151,7 +191,7 @@ class RequestIdAndLimits:
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             too_big = JSONResponse(
-                {"error": f"body larger than {MAX_BODY_BYTES} bytes", "field": None},
+                error_body(413, f"body larger than {MAX_BODY_BYTES} bytes", bytes=MAX_BODY_BYTES),
                 status_code=413,
             )
             await too_big(scope, receive, send_with_id)
@@ -207,7 +247,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def store_failure(request: Request, _exc: SQLAlchemyError) -> JSONResponse:
         log.exception("store failure request_id=%s", request.scope.get("request_id"))
         return JSONResponse(
-            {"error": "the store is unavailable, retry later", "field": None},
+            error_body(503, "the store is unavailable, retry later"),
             status_code=503,
             headers={"Retry-After": "2"},
         )
@@ -215,7 +255,9 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            {"error": exc.error, "field": exc.field}, status_code=exc.status, headers=exc.headers
+            {"error": exc.error, "code": exc.code, "field": exc.field, "params": exc.params},
+            status_code=exc.status,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -223,7 +265,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
         return JSONResponse(
-            {"error": first.get("msg", "invalid request"), "field": field}, status_code=422
+            error_body(422, first.get("msg", "invalid request"), field), status_code=422
         )
 
     async def engine_of(request: Request) -> Engine:  # async: no thread hop for this
@@ -293,8 +335,10 @@ def create_app(config: ServerConfig) -> FastAPI:
                     429,
                     "too many failed attempts: try again later",
                     headers={"Retry-After": str(exc.locked_for_s)},
+                    code="locked",
+                    params={"retry_after_s": exc.locked_for_s},
                 ) from None
-            raise ApiError(401, "wrong login or password") from None
+            raise ApiError(401, "wrong login or password", code="wrong_credentials") from None
         return {"token": signed.token, **_me(engine, signed.person)}
 
     @app.post("/v1/signout")
@@ -480,7 +524,9 @@ def create_app(config: ServerConfig) -> FastAPI:
                 corrections.record, engine, person, fix, now_ms=config.clock()
             )
         except corrections.CorrectionRefused as exc:
-            raise ApiError(exc.status, str(exc), exc.field) from None
+            raise ApiError(
+                exc.status, str(exc), exc.field, code=exc.code, params=exc.params
+            ) from None
         request.app.state.hub.wake()  # the panels and the agent's bar show it at once
         return json_response(stored)
 

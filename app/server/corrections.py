@@ -31,11 +31,22 @@ _FIELDS = {"uuid", "agent", "from_ms", "to_ms", "key", "activity", "off_shift", 
 
 
 class CorrectionRefused(Exception):
-    """Not valid, or not this person's to make; `field` names what is wrong."""
+    """Not valid, or not this person's to make; `field` names what is wrong, `code` (with
+    `params`) says why for a client to word (the API's error codes)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        *,
+        code: str | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(message)
         self.status, self.field = status, field
+        self.code = code or ("forbidden" if status == 403 else "invalid")
+        self.params = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +112,13 @@ def record(engine: Engine, author: Person, fix: NewCorrection, *, now_ms: int) -
             )
         ).scalar()
         if target is None:
-            raise CorrectionRefused(422, f"agent: no one called {fix.agent!r}", "agent")
+            raise CorrectionRefused(
+                422,
+                f"agent: no one called {fix.agent!r}",
+                "agent",
+                code="unknown_person",
+                login=fix.agent,
+            )
         theirs = set(
             conn.execute(
                 select(m.memberships.c.plateau_id).where(m.memberships.c.person_id == target)
@@ -109,15 +126,28 @@ def record(engine: Engine, author: Person, fix: NewCorrection, *, now_ms: int) -
         )
         if author.role == "agent":
             if target != author.id:
-                raise CorrectionRefused(403, "an agent corrects only their own time", "agent")
+                raise CorrectionRefused(
+                    403, "an agent corrects only their own time", "agent", code="not_own_time"
+                )
             if fix.start_ms < now_ms - AGENT_WINDOW_MS:
                 raise CorrectionRefused(
-                    403, "an agent corrects the last 7 days; ask your lead for older", "from_ms"
+                    403,
+                    "an agent corrects the last 7 days; ask your lead for older",
+                    "from_ms",
+                    code="correction_too_old",
+                    days=AGENT_WINDOW_MS // 86_400_000,
                 )
         elif author.role == "lead" and not theirs & set(author.plateau_ids):
-            raise CorrectionRefused(403, "a lead corrects the agents of their plateaux", "agent")
+            raise CorrectionRefused(
+                403,
+                "a lead corrects the agents of their plateaux",
+                "agent",
+                code="not_your_plateau",
+            )
         if fix.end_ms > now_ms + FUTURE_TOLERANCE_MS:
-            raise CorrectionRefused(422, "to_ms: a correction is about the past", "to_ms")
+            raise CorrectionRefused(
+                422, "to_ms: a correction is about the past", "to_ms", code="in_the_future"
+            )
         activity_id = None
         if fix.activity is not None:
             activity_id = conn.execute(

@@ -21,6 +21,8 @@ class SyncError(Exception):
             retrying is safe because the store dedupes by uuid.
         retry_after_s: the server's Retry-After, if it gave one.
         signed_out: the token is no longer valid (revoked, user disabled).
+        code, params: the store's error code and its parameters, when it refused (for the
+            interface to word); None otherwise.
     """
 
     def __init__(
@@ -30,11 +32,15 @@ class SyncError(Exception):
         retry: bool = True,
         retry_after_s: float | None = None,
         signed_out: bool = False,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.retry = retry
         self.retry_after_s = retry_after_s
         self.signed_out = signed_out
+        self.code = code
+        self.params = params or {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +114,14 @@ class SyncClient:
         except ValueError as exc:
             raise SyncError(f"the server's answer is not understood: {exc}") from exc
         if reply.status_code != 200 or not isinstance(data, dict):
-            why = data.get("error") if isinstance(data, dict) else None
-            raise SyncError(str(why or f"refused ({reply.status_code})"), retry=False)
+            given = data if isinstance(data, dict) else {}
+            params = given.get("params")
+            raise SyncError(
+                str(given.get("error") or f"refused ({reply.status_code})"),
+                retry=False,
+                code=str(given.get("code") or "refused"),
+                params=params if isinstance(params, dict) else {},
+            )
         return data
 
     def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], Exchange]:

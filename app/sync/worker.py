@@ -13,6 +13,7 @@ It never touches Qt: the bar learns of changes through `on_status`.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -194,7 +195,9 @@ class SyncWorker(threading.Thread):
                 if exc.retry or exc.signed_out:
                     raise
                 log.warning("sync: correction %s refused: %s", uuid, exc)
-                self.journal.settle_correction(uuid, refused=str(exc))
+                # Kept as the store said it, for the bar to word in its person's language.
+                why = {"code": exc.code, "params": exc.params, "error": str(exc)}
+                self.journal.settle_correction(uuid, refused=json.dumps(why))
                 continue
             self.journal.settle_correction(uuid)
 

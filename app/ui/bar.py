@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
-from app.domain.durations import format_duration, format_hm
+from app.domain.durations import format_duration
 from app.domain.events import DEFAULT_KEY_LOOKS, Event, InvalidEvent, Key, parse_key
 from app.domain.indicators import Correction
 from app.domain.live import correction_from_wire
@@ -44,6 +45,7 @@ from app.domain.placement import Rect, place_bar
 from app.domain.totals import Totals, apply_corrections, intervals, local_day, totals_of
 from app.journal import JournalError
 from app.recording import Outcome, Recorder
+from app.ui import wording
 from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.dialogs import NoteDialog, SettingsDialog
 from app.ui.i18n import Translations, choose_language, current_language
@@ -66,6 +68,27 @@ TICK_MS = 250  # the display is recomputed from the clocks each tick; ticks are 
 ALIVE_EVERY_MS = 60_000
 PLACE_FILE = "window.json"
 _SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
+
+
+def refusal_words(body: dict[str, Any]) -> str:
+    """Why the store refused a correction kept offline, worded: the sync keeps the store's
+    code and params as JSON (older journals kept its English alone)."""
+    raw = str(body.get("refused", ""))
+    try:
+        why = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(why, dict):
+        return raw
+    given = why.get("params")
+    params: dict[str, Any] = given if isinstance(given, dict) else {}
+    return wording.problem(str(why.get("code") or ""), params, str(why.get("error") or ""))
+
+
+def duration_markup(ms: int) -> str:
+    """A duration for the bar's big figure: the units smaller than the figures, so that
+    "59 min 59" fits beside the status name."""
+    return re.sub(r"([a-z]+)", r"<span style='font-size:11px'>\1</span>", format_duration(ms))
 
 
 class Bar(QWidget):
@@ -140,6 +163,7 @@ class Bar(QWidget):
 
         self.time_label = QLabel()
         self.time_label.setObjectName("TimeInStatus")
+        self.time_label.setTextFormat(Qt.TextFormat.RichText)
         self.status_label = QLabel()
         self.status_label.setObjectName("StatusName")
         self.status_label.setMinimumWidth(40)
@@ -205,9 +229,9 @@ class Bar(QWidget):
         self._save_position.setInterval(500)
         self._save_position.timeout.connect(self._store_position)
 
-        # Room for h:mm:ss, so the layout does not jump as the digits change.
+        # Room for "59 min 59", so the layout does not jump as the figures change.
         self.time_label.ensurePolished()
-        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("0:00:00"))
+        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("59 m 59"))
         self.retranslate()
         if recorder is not None:
             self.attach(recorder)
@@ -378,14 +402,14 @@ class Bar(QWidget):
                 account.server, token, path, first=first, last=last, by="day", lang=lang
             ),
             self,
+            done=self._month_exported,
         )
-        task.finished.connect(self._month_exported)
         self._exports = [t for t in self._exports if t.is_alive()] + [task]
         return task.start()
 
     def _month_exported(self, path: Any, error: Any) -> None:
         if error is not None:
-            self.show_problem(self.tr("Export"), str(error))
+            self.show_problem(self.tr("Export"), wording.of(error))
         else:
             self.month_exported.emit(str(path))
 
@@ -609,7 +633,7 @@ class Bar(QWidget):
             self.fixes.pop(uuid, None)
             journal.forget_refused(uuid)
             text = self.tr("A correction made while offline was refused by the server: %1")
-            self._tell(QMessageBox.Icon.Warning, text.replace("%1", str(body.get("refused", ""))))
+            self._tell(QMessageBox.Icon.Warning, text.replace("%1", refusal_words(body)))
         if refused:
             self._update_times()
 
@@ -674,7 +698,7 @@ class Bar(QWidget):
                 self.tr(
                     "Your click was NOT recorded: the journal cannot be written (%1). "
                     "The bar still shows your previous status. Tell your team lead or IT."
-                ).replace("%1", str(exc)),
+                ).replace("%1", wording.journal_reason(exc)),
                 alert=True,
             )
             return None
@@ -686,8 +710,12 @@ class Bar(QWidget):
             return None
         try:
             outcome = self.recorder.switch_activity(activity)
-        except (InvalidEvent, JournalError) as exc:
+        except InvalidEvent as exc:
             self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
+            self.refresh()
+            return None
+        except JournalError as exc:
+            self.show_problem(self.tr("Not recorded!"), wording.journal_reason(exc), alert=True)
             self.refresh()
             return None
         if self.profile is not None:
@@ -704,7 +732,7 @@ class Bar(QWidget):
         try:
             outcome = self.recorder.end_shift()
         except JournalError as exc:
-            self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
+            self.show_problem(self.tr("Not recorded!"), wording.journal_reason(exc), alert=True)
             return None
         self._after(outcome)
         return outcome
@@ -976,9 +1004,12 @@ class Bar(QWidget):
         else:
             status = self.key_label(state.key)
         self.status_name = status
+        # A current key says its own name (filled, bold, ticked): the label beside the time
+        # names the states no key shows, and leaves the room to the time otherwise.
+        shown = "" if state.open and state.key is not None else status
         room = max(self.status_label.width(), 40)
         self.status_label.setText(
-            self.status_label.fontMetrics().elidedText(status, Qt.TextElideMode.ElideRight, room)
+            self.status_label.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, room)
         )
         self.status_label.setAccessibleName(status)
         if state.activity and self.activity.currentText() != state.activity:
@@ -994,13 +1025,13 @@ class Bar(QWidget):
         if not self.ready:
             return
         state = self.recorder.state
-        text = format_duration(self.recorder.elapsed_ms()) if state.open else "–"
+        text = duration_markup(self.recorder.elapsed_ms()) if state.open else "–"
         if self.time_label.text() != text:
             self.time_label.setText(text)
         today = self.today()
         show = self.settings.flag("ui.show_totals")
         for key, button in self.keys.items():
-            button.set_total(format_hm(today.by_key[key]) if show else "")
+            button.set_total(format_duration(today.by_key[key]) if show else "")
         summary = " · ".join(f"{self.key_label(k)} {format_duration(today.by_key[k])}" for k in Key)
         tip = self.tr("Today: %1").replace("%1", summary)
         if self.time_label.toolTip() != tip:

@@ -411,6 +411,7 @@ def offer_corrections(
     `keep`, a correction the store cannot take now (unreachable) is kept to be sent later:
     `keep(body)` stores it and returns the row to show meanwhile."""
     from app.exports import post_correction  # noqa: PLC0415 - loads httpx
+    from app.ui import wording  # noqa: PLC0415
     from app.ui.threads import Background  # noqa: PLC0415
 
     def open_dialog() -> CorrectionDialog:
@@ -420,20 +421,17 @@ def offer_corrections(
         dialog.correction = fixing
 
         def send(body: dict[str, Any]) -> None:
-            task = Background(lambda: post_correction(server, token, body), fixing)
-            dialog.tasks.append(task)
-
             def done(row: Any, error: Any) -> None:
                 if error is not None and keep is not None and getattr(error, "unreachable", False):
                     row = keep(body)  # sent by the sync when the store is back
                 elif error is not None:
-                    fixing.show_error(str(error))
+                    fixing.show_error(wording.of(error))
                     return
                 fixing.accept()
                 on_done(row)
 
-            task.finished.connect(done)
-            task.start()
+            task = Background(lambda: post_correction(server, token, body), fixing, done=done)
+            dialog.tasks.append(task.start())
 
         fixing.submitted.connect(send)
         fixing.open()

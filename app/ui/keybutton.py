@@ -25,6 +25,39 @@ KEY_HEIGHT = 60
 _RADIUS = 6.0
 _ICON = 20
 _MAX_LOOKS = 8
+_LABEL_MARGIN = 5  # clear space each side of a label, so it never touches the key's edge
+_LABEL_SIZES = (12, 11, 10)  # pixel sizes tried on one line, largest first
+_TWO_LINE_SIZE = 10  # a label too long for one line goes on two, at this size
+
+
+def fit_label(label: str, font: QFont, room: float) -> tuple[list[str], int]:
+    """The label's lines and pixel size: one line at the largest size that fits `room`,
+    else two lines split at the space that balances them best (never elided: the whole
+    label stays readable)."""
+    probe = QFont(font)
+    for size in _LABEL_SIZES:
+        probe.setPixelSize(size)
+        if QFontMetrics(probe).horizontalAdvance(label) <= room:
+            return [label], size
+    words = label.split()
+    if len(words) < 2:
+        return [label], _LABEL_SIZES[-1]
+    probe.setPixelSize(_TWO_LINE_SIZE)
+    metrics = QFontMetrics(probe)
+    n = min(
+        range(1, len(words)),
+        key=lambda n: max(
+            metrics.horizontalAdvance(" ".join(words[:n])),
+            metrics.horizontalAdvance(" ".join(words[n:])),
+        ),
+    )
+    return [" ".join(words[:n]), " ".join(words[n:])], _TWO_LINE_SIZE
+
+
+def _label_font(base: QFont, active: bool) -> QFont:
+    font = QFont(base)
+    font.setBold(active)
+    return font
 
 
 class KeyButton(QAbstractButton):
@@ -146,29 +179,32 @@ class KeyButton(QAbstractButton):
             stripe = QRectF(rect.left() + 6, rect.bottom() - 4, rect.width() - 12, 3)
             p.fillRect(stripe, colour)
 
+        lines, size = fit_label(
+            self._label, _label_font(self.font(), self._active), rect.width() - 2 * _LABEL_MARGIN
+        )
+        two = len(lines) > 1
+        # Two lines of label take room from the icon: it shrinks and moves up.
+        icon = _ICON - 4 if two else _ICON
         icon_colour = on_colour.name() if self._active else colour.name()
-        pix = tinted_pixmap(KEY_STYLES[self.key].icon, icon_colour, _ICON, self.devicePixelRatioF())
-        p.drawPixmap(QPointF(rect.center().x() - _ICON / 2, rect.top() + 4), pix)
+        pix = tinted_pixmap(KEY_STYLES[self.key].icon, icon_colour, icon, self.devicePixelRatioF())
+        p.drawPixmap(QPointF(rect.center().x() - icon / 2, rect.top() + (3 if two else 4)), pix)
 
-        label_font = QFont(self.font())
-        label_font.setBold(self._active)
-        label_font.setPixelSize(12)
-        metrics = QFontMetrics(label_font)
-        while (
-            metrics.horizontalAdvance(self._label) > rect.width() - 8 and label_font.pixelSize() > 9
-        ):
-            label_font.setPixelSize(label_font.pixelSize() - 1)
-            metrics = QFontMetrics(label_font)
+        label_font = _label_font(self.font(), self._active)
+        label_font.setPixelSize(size)
         p.setFont(label_font)
         p.setPen(text_colour)
-        label_rect = QRectF(rect.left() + 2, rect.top() + 25, rect.width() - 4, 16)
-        p.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, self._label)
+        top, height = (rect.top() + 19, size + 1) if two else (rect.top() + 25, 16)
+        for n, line in enumerate(lines):
+            line_rect = QRectF(rect.left() + 2, top + n * height, rect.width() - 4, height)
+            p.drawText(line_rect, Qt.AlignmentFlag.AlignCenter, line)
 
         if self._total:
             total_font = QFont(self.font())
             total_font.setPixelSize(10)
             p.setFont(total_font)
-            total_rect = QRectF(rect.left() + 2, rect.top() + 40, rect.width() - 4, 12)
+            total_rect = QRectF(
+                rect.left() + 2, rect.top() + (41 if two else 40), rect.width() - 4, 11
+            )
             p.drawText(total_rect, Qt.AlignmentFlag.AlignCenter, self._total)
 
         if self._active:

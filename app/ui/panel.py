@@ -50,15 +50,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.clock import Clock
-from app.domain.durations import format_duration, format_hm
+from app.domain.durations import format_duration
 from app.domain.events import DEFAULT_KEY_LOOKS, Key
 from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
 from app.exports import report_rows, save_csv
+from app.ui import wording
 from app.ui.chart import DailyChart
 from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.i18n import current_language
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
-from app.ui.threads import Background, StreamLink
+from app.ui.threads import Background, Done, StreamLink
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -197,9 +198,9 @@ class AgentTable(QAbstractTableModel):
             activity,
             note,
             fresh,
-            format_hm(by_key[Key.PRODUCTION]),
-            format_hm(by_key[Key.PAUSE]),
-            format_hm(by_key[Key.OFF]),
+            format_duration(by_key[Key.PRODUCTION]),
+            format_duration(by_key[Key.PAUSE]),
+            format_duration(by_key[Key.OFF]),
             "" if share is None else f"{share:.0%}",
         ]
         sort_keys = [
@@ -773,9 +774,9 @@ class Panel(QWidget):
 
     # -- reports: the chart and the export -------------------------------------------------
 
-    def _background(self, call: Callable[[], Any]) -> Background:
+    def _background(self, call: Callable[[], Any], done: Done) -> Background:
         self._tasks = [t for t in self._tasks if t.is_alive()]
-        task = Background(call, self)
+        task = Background(call, self, done=done)
         self._tasks.append(task)
         return task.start()
 
@@ -788,15 +789,14 @@ class Panel(QWidget):
         first = last - timedelta(days=days - 1)
         plateau = self.plateau_filter.currentData() or None
         self.chart.show_message(self.tr("Loading…"))
-        task = self._background(
-            lambda: report_rows(server, token, first=first, last=last, by="day", plateau=plateau)
+        return self._background(
+            lambda: report_rows(server, token, first=first, last=last, by="day", plateau=plateau),
+            lambda rows, error: self._chart_loaded(rows, error, (first, last)),
         )
-        task.finished.connect(lambda rows, error: self._chart_loaded(rows, error, (first, last)))
-        return task
 
     def _chart_loaded(self, rows: Any, error: Any, days: tuple[date, date]) -> None:
         if error is not None:
-            self.chart.show_message(str(error))
+            self.chart.show_message(wording.of(error))
             return
         plateau = self.plateau_filter.currentData() or next(iter(self.model.plateaux), "")
         labels: dict[Key | None, str] = {None: self.tr("Unclassified")}
@@ -830,17 +830,16 @@ class Panel(QWidget):
         server, token = self.server, self.token
         plateau = self.plateau_filter.currentData() or None
         lang = current_language()
-        task = self._background(
+        return self._background(
             lambda: save_csv(
                 server, token, path, first=first, last=last, by=by, plateau=plateau, lang=lang
-            )
+            ),
+            self._exported,
         )
-        task.finished.connect(self._exported)
-        return task
 
     def _exported(self, path: Any, error: Any) -> None:
         text = (
-            self.tr("Export failed: %1").replace("%1", str(error))
+            self.tr("Export failed: %1").replace("%1", wording.of(error))
             if error is not None
             else self.tr("Exported to %1").replace("%1", str(path))
         )

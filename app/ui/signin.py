@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -25,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.journal import JournalError
-from app.ui.threads import Background
+from app.ui import wording
+from app.ui.threads import Background, Done
 
 if TYPE_CHECKING:
     from app.account import Account, SignedIn
@@ -91,6 +93,9 @@ class SignInDialog(QDialog):
         self.ok.setDefault(True)
         self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        # Enter means "sign in" (or "try again"), never "cancel": Cancel is no default button,
+        # even while Sign in is disabled (QDialog would otherwise hand Enter to it).
+        self.cancel.setAutoDefault(False)
         self.ok.clicked.connect(self._on_ok)
         self.cancel.clicked.connect(self._on_cancel)
         layout = QVBoxLayout(self)
@@ -108,6 +113,17 @@ class SignInDialog(QDialog):
     def _update_ok(self) -> None:
         filled = all(e.text().strip() for e in (self.server, self.login)) and self.password.text()
         self.ok.setEnabled(bool(filled) or self._asking)
+        self.ok.setDefault(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() & (
+            ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            if self.ok.isEnabled():
+                self.ok.click()
+            event.accept()  # an incomplete form waits: Enter never closes the dialog
+            return
+        super().keyPressEvent(event)
 
     def _on_ok(self) -> None:
         if self._asking:
@@ -212,17 +228,16 @@ class AccountControl(QObject):
         from app.account import sign_in_and_keep  # noqa: PLC0415
 
         device_id = self.bar.recorder.journal.device_id
-        task = self._background(lambda: sign_in_and_keep(server, login, password, device_id))
-        task.finished.connect(lambda done, error: self._answered(dialog, done, error, send))
+        self._background(
+            lambda: sign_in_and_keep(server, login, password, device_id),
+            lambda done, error: self._answered(dialog, done, error, send),
+        )
 
     def _answered(
         self, dialog: SignInDialog, done: SignedIn | None, error: Exception | None, send: bool
     ) -> None:
-        from app.account import SignInFailed  # noqa: PLC0415
-
         if error is not None or done is None:
-            text = str(error) if isinstance(error, SignInFailed) else repr(error)
-            dialog.show_error(self.tr("Not signed in: %1").replace("%1", text))
+            dialog.show_error(wording.of(error) if error is not None else "")
             return
         if not dialog.isVisible():  # cancelled while the server answered
             self._forget(done.account, done.token)
@@ -252,7 +267,9 @@ class AccountControl(QObject):
             save_account(journal, done.account)
         except JournalError as exc:
             self._forget(done.account, done.token)
-            dialog.show_error(self.tr("Not signed in: %1").replace("%1", str(exc)))
+            dialog.show_error(
+                self.tr("Not signed in: %1").replace("%1", wording.journal_reason(exc))
+            )
             return
         answer = self.bar.signed_in(
             done.account.server, login, done.token, done.activities, done.profile
@@ -301,7 +318,7 @@ class AccountControl(QObject):
         try:
             clear_account(self.bar.recorder.journal)
         except JournalError as exc:
-            self.bar.show_problem(self.tr("Sign-out"), str(exc))
+            self.bar.show_problem(self.tr("Sign-out"), wording.journal_reason(exc))
         if account is not None:
             self._forget(account, token)
         self.changed.emit()
@@ -314,9 +331,9 @@ class AccountControl(QObject):
 
         self._background(lambda: forget_sign_in(account, token))
 
-    def _background(self, call: Callable[[], Any]) -> Background:
+    def _background(self, call: Callable[[], Any], done: Done | None = None) -> Background:
         self._tasks = [t for t in self._tasks if t.is_alive()]
-        task = Background(call, self)
+        task = Background(call, self, done=done)
         self._tasks.append(task)
         return task.start()
 

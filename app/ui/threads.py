@@ -12,9 +12,15 @@ from PySide6.QtCore import QObject, Signal
 
 from app.sync.stream import StreamClient
 
+Done = Callable[[Any, Any], None]
+"""Told (result, None) or (None, the exception) on the UI thread when a call ends."""
+
 
 class Background(QObject):
     """One blocking call on a thread of its own.
+
+    `done` is connected before the thread starts: a call that fails at once (a bad address,
+    say) is told like any other, never lost.
 
     Signals:
         finished(object, object): (result, None) or (None, the exception), on the thread of
@@ -23,9 +29,13 @@ class Background(QObject):
 
     finished = Signal(object, object)
 
-    def __init__(self, call: Callable[[], Any], parent: QObject | None = None) -> None:
+    def __init__(
+        self, call: Callable[[], Any], parent: QObject | None = None, *, done: Done | None = None
+    ) -> None:
         super().__init__(parent)
         self._call = call
+        if done is not None:
+            self.finished.connect(done)
         self._thread = threading.Thread(target=self._run, name="bandeau-background", daemon=True)
 
     def start(self) -> Background:

@@ -752,4 +752,119 @@
         <translation>Corrigé : %1</translation>
     </message>
 </context>
+<context>
+    <name>Wording</name>
+    <message>
+        <source>no answer in time.</source>
+        <translation>pas de réponse à temps.</translation>
+    </message>
+    <message>
+        <source>the secure connection failed. Is the address http:// rather than https://?</source>
+        <translation>la connexion sécurisée a échoué. L’adresse serait-elle en http:// plutôt qu’en https:// ?</translation>
+    </message>
+    <message>
+        <source>no computer has that name.</source>
+        <translation>aucun ordinateur ne porte ce nom.</translation>
+    </message>
+    <message>
+        <source>nothing answers at that address.</source>
+        <translation>rien ne répond à cette adresse.</translation>
+    </message>
+    <message>
+        <source>the connection failed.</source>
+        <translation>la connexion a échoué.</translation>
+    </message>
+    <message>
+        <source>the disk is full</source>
+        <translation>le disque est plein</translation>
+    </message>
+    <message>
+        <source>the journal file cannot be written (read-only or no permission)</source>
+        <translation>le fichier du journal ne peut pas être écrit (lecture seule ou pas de droits)</translation>
+    </message>
+    <message>
+        <source>another program holds the journal</source>
+        <translation>un autre programme occupe le journal</translation>
+    </message>
+    <message>
+        <source>the journal file is damaged</source>
+        <translation>le fichier du journal est abîmé</translation>
+    </message>
+    <message>
+        <source>the journal failed: %1</source>
+        <translation>le journal a échoué : %1</translation>
+    </message>
+    <message>
+        <source>“%1” is not a server address (for example https://bandeau.example.fr).</source>
+        <translation>« %1 » n’est pas une adresse de serveur (par exemple https://bandeau.example.fr).</translation>
+    </message>
+    <message>
+        <source>Cannot reach %1: %2</source>
+        <translation>Impossible de joindre %1 : %2</translation>
+    </message>
+    <message>
+        <source>%1 is busy (error %2): try again in a moment.</source>
+        <translation>%1 est occupé (erreur %2) : réessayez dans un instant.</translation>
+    </message>
+    <message>
+        <source>Wrong login or password.</source>
+        <translation>Identifiant ou mot de passe incorrect.</translation>
+    </message>
+    <message>
+        <source>Too many failed attempts: try again in %1.</source>
+        <translation>Trop d’essais manqués : réessayez dans %1.</translation>
+    </message>
+    <message>
+        <source>The server refused (error %1).</source>
+        <translation>Le serveur a refusé (erreur %1).</translation>
+    </message>
+    <message>
+        <source>The answer of %1 is not understood: is it a Bandeau server?</source>
+        <translation>La réponse de %1 n’est pas comprise : est-ce bien un serveur Bandeau ?</translation>
+    </message>
+    <message>
+        <source>%1 has no activity on the server yet: ask an admin to add the plateau’s activities.</source>
+        <translation>%1 n’a encore aucune activité sur le serveur : demandez à un administrateur d’ajouter les activités du plateau.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2.</source>
+        <translation>Impossible d’écrire %1 : %2.</translation>
+    </message>
+    <message>
+        <source>Signed out: sign in again.</source>
+        <translation>Déconnecté : reconnectez-vous.</translation>
+    </message>
+    <message>
+        <source>An agent corrects the last %1 days; ask your lead for older ones.</source>
+        <translation>Un conseiller corrige ses %1 derniers jours ; pour plus ancien, demandez à votre responsable.</translation>
+    </message>
+    <message>
+        <source>An agent corrects only their own time.</source>
+        <translation>Un conseiller ne corrige que son propre temps.</translation>
+    </message>
+    <message>
+        <source>A lead corrects the agents of their plateaux only.</source>
+        <translation>Un responsable ne corrige que les conseillers de ses plateaux.</translation>
+    </message>
+    <message>
+        <source>A correction is about the past: its end is still to come.</source>
+        <translation>Une correction porte sur le passé : sa fin n’est pas encore arrivée.</translation>
+    </message>
+    <message>
+        <source>No one is called “%1” on the server.</source>
+        <translation>Personne ne s’appelle « %1 » sur le serveur.</translation>
+    </message>
+    <message>
+        <source>Not allowed: %1</source>
+        <translation>Non autorisé : %1</translation>
+    </message>
+    <message>
+        <source>The store is unavailable for a moment: try again shortly.</source>
+        <translation>Le serveur central est momentanément indisponible : réessayez bientôt.</translation>
+    </message>
+    <message>
+        <source>The server refused: %1</source>
+        <translation>Le serveur a refusé : %1</translation>
+    </message>
+</context>
 </TS>
