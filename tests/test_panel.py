@@ -6,11 +6,13 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from PySide6.QtCore import Qt, QTime
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.domain.clock import FakeClock
@@ -411,3 +413,144 @@ def test_live_is_said_once_the_snapshot_is_shown(qtbot: QtBot) -> None:
     widget.on_message("snapshot", snapshot)
     widget.set_live_state("live", "")
     assert widget.live_state == "live"
+
+
+NAMES = ["Pierre-Alexandre", "Émilie", "Thi Thu", "Bilal", "Gaëlle", "Jean-Baptiste", "Inès"]
+SURNAMES = ["Lefebvre-Moreau", "Nguyen", "Benali", "Durand", "Fournier", "Girard"]
+CAMPAIGNS = ["Assurance Auto", "Banque Pro", "Énergie Verte Particuliers"]
+
+
+def plateau_snapshot(agents: int) -> dict[str, Any]:
+    """A snapshot of `agents` agents of Nord in every state, with long names and campaigns."""
+    people = []
+    for n in range(agents):
+        login, activity = f"a{n:02d}", CAMPAIGNS[n % len(CAMPAIGNS)]
+        key = ["production", "pause", "off", None][n % 4]
+
+        steps: list[tuple[int, str, int, str | None]] = [
+            (1, "shift_start", T0_MS - 3 * 3600_000, None)
+        ]
+        if key:
+            steps.append((2, "status", T0_MS - (n * 97_000) % 3_500_000, key))
+        if n % 13 == 5:
+            steps.append((3, "shift_end", T0_MS - 60_000, None))
+        events = [
+            {
+                "uuid": f"{n:04d}-{seq}",
+                "device_id": "d",
+                "agent": login,
+                "kind": kind,
+                "key": step_key,
+                "activity": activity,
+                "at_ms": at_ms,
+                "seq": seq,
+            }
+            for seq, kind, at_ms, step_key in steps
+        ]
+        people.append(
+            {
+                "login": login,
+                "name": f"{NAMES[n % len(NAMES)]} {SURNAMES[n % len(SURNAMES)]}",
+                "plateaux": ["Nord"],
+                "events": events if n % 17 != 3 else [],  # some have not started today
+                "last_seen_ms": T0_MS,
+            }
+        )
+    people.append({"login": "lea", "name": "Léa", "role": "lead", "events": []})
+    return {
+        "server_now_ms": T0_MS,
+        "day_start_ms": T0_MS - 9 * 3600_000,
+        "day_end_ms": T0_MS + 15 * 3600_000,
+        "zone": "Europe/Paris",
+        "plateaux": [
+            {
+                "name": "Nord",
+                "pause_threshold_s": 900,
+                "activities": CAMPAIGNS,
+                "keys": {"off": {"label": "Formation et réunions", "colour": "#1e88e5"}},
+            }
+        ],
+        "agents": people,
+    }
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1366, 768)])
+def test_the_wallboard_shows_every_agent_whole_and_fills_the_screen(
+    qtbot: QtBot, tmp_path: Path, width: int, height: int, language: str
+) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    from app.ui.i18n import Translations
+    from app.ui.theme import stylesheet
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setStyleSheet(stylesheet())
+    translations = Translations()
+    translations.apply(language)
+    try:
+        widget = Panel(FakeClock(T0_MS, zone_name="Europe/Paris"))
+        qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+        widget.show()
+        widget.on_message("snapshot", plateau_snapshot(60))
+        widget.activateWindow()
+        qtbot.waitUntil(widget.isActiveWindow, timeout=WAIT_MS)
+        qtbot.keyClick(widget, Qt.Key.Key_F11)  # as a lead would
+        assert widget.property("wallboard") and widget.views.currentWidget() is widget.wallboard
+        # The offscreen screen is not a TV: give the window the TV's size.
+        widget.showNormal()
+        widget.resize(width, height)
+        qtbot.waitUntil(lambda: widget.wallboard.width() > width * 0.9, timeout=WAIT_MS)
+        board = widget.wallboard
+        fit = board.lay_out()
+        folded = board.folded
+        metrics = QFontMetrics(board.font())
+        names = 0
+        for row in range(folded.rowCount()):
+            for column in range(folded.columnCount()):
+                text = str(folded.index(row, column).data() or "")
+                names += bool(text) and column % 4 == 0
+                # Qt's delegate keeps 4 px each side of a text, and the colour square's room.
+                room = board.columnWidth(column) - 8
+                if column % 4 == 1:
+                    room -= board.iconSize().width() + 4
+                assert metrics.horizontalAdvance(text) <= room, (text, board.columnWidth(column))
+        assert names == 60 + 1  # every agent (and the lead), once
+        used = sum(board.columnWidth(c) for c in range(folded.columnCount()))
+        assert used >= 0.9 * board.viewport().width()
+        assert fit.font_px >= 14
+        if fit.scrolls:  # too many for the screen even in columns: its pages turn by themselves
+            bar = board.verticalScrollBar()
+            assert board.pager.isActive()
+            board.next_page()
+            assert bar.value() > 0
+            while bar.value() < bar.maximum():
+                board.next_page()
+            board.next_page()
+            assert bar.value() == 0
+        widget.grab().save(str(tmp_path / f"wallboard-{width}-{language}.png"))
+        qtbot.keyClick(widget, Qt.Key.Key_F11)  # and back
+        assert widget.views.currentWidget() is widget.tabs
+    finally:
+        translations.apply("en")
+
+
+def test_the_panel_says_who_has_not_started_and_marks_long_pauses_by_more_than_colour(
+    qtbot: QtBot,
+) -> None:
+    widget = Panel(FakeClock(T0_MS, zone_name="Europe/Paris"))
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    widget.show()
+    widget.on_message("snapshot", plateau_snapshot(20))
+    assert cell(widget, "lea", 1) == "Not started"  # nothing counted today
+    assert cell(widget, "a05", 1) == "Shift ended"  # worked, then ended
+    over = [r for r in widget.table_model.rows if r.level is not Level.NORMAL]
+    assert over
+    for row in over:
+        assert cell(widget, row.login, 2).startswith("⚠")  # a sign, not a colour only
+    assert all(
+        not cell(widget, r.login, 2).startswith("⚠")
+        for r in widget.table_model.rows
+        if r.level is Level.NORMAL
+    )

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -60,6 +61,7 @@ from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.i18n import current_language
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 from app.ui.threads import Background, Done, StreamLink
+from app.ui.wallboard import WallboardView
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -67,6 +69,9 @@ COALESCE_MS = 40  # messages arriving together make one refresh
 TICK_MS = 1000
 OVER_COLOUR = "#ffe0b2"  # amber: a pause over the plateau's threshold
 WAY_OVER_COLOUR = "#ffcdd2"  # red: over twice the threshold
+# The second cue of a pause over the plateau's threshold (colour-blind leads): one sign over,
+# two signs over twice the threshold, before the time in status.
+OVER_MARKS = {Level.OVER: "⚠\u00a0", Level.WAY_OVER: "⚠⚠\u00a0"}
 _STATUS_ORDER = {"production": 0, "pause": 1, "off": 2, "unclassified": 3, "offline": 4, "ended": 5}
 
 Index = QModelIndex | QPersistentModelIndex
@@ -191,10 +196,12 @@ class AgentTable(QAbstractTableModel):
         activity = row.state.activity or ""
         note = row.note or ""
         fresh = self.panel.freshness_text(row)
+        since = format_duration(row.time_in_status_ms) if row.state.open else ""
         texts = [
             row.name,
             status,
-            format_duration(row.time_in_status_ms) if row.state.open else "",
+            # A pause over the threshold says so by a sign too, not by the row's colour alone.
+            OVER_MARKS.get(row.level, "") + since if since else "",
             activity,
             note,
             fresh,
@@ -403,6 +410,8 @@ class Panel(QWidget):
         self._dirty: set[str] = set()
         self._label_cache: dict[str, dict[Key, str]] = {}
         self._dialogs: list[QWidget] = []
+        self._columns_sized = False
+        self._board_logins: set[str] = set()
         self.setObjectName("Panel")
         self.setWindowTitle(title or self.tr("Plateau panel"))
         self.resize(1000, 600)
@@ -494,10 +503,15 @@ class Panel(QWidget):
         self.tabs.addTab(self.table, self.tr("Agents"))
         self.tabs.addTab(self.chart, self.tr("Last 14 days"))
         self.tabs.currentChanged.connect(lambda index: self.load_chart() if index == 1 else None)
+        # The wallboard shows the same rows (filtered and sorted alike), laid out for a TV.
+        self.wallboard = WallboardView(self.proxy)
+        self.views = QStackedWidget()
+        self.views.addWidget(self.tabs)
+        self.views.addWidget(self.wallboard)
         layout = QVBoxLayout(self)
         layout.addLayout(counters_row)
         layout.addWidget(self.filters_box)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.views, 1)
         self.server: str | None = None
         self.token: str | None = None
         self._tasks: list[Background] = []
@@ -559,7 +573,8 @@ class Panel(QWidget):
             self._label_cache = {}
             self._fill_filters()
             self.refresh()
-            self.table.resizeColumnsToContents()
+            self._size_columns()
+            self.lay_out_wallboard()
             self._snapshot_in = True
             if self._connected:
                 self.set_live_state("live", "")
@@ -626,6 +641,10 @@ class Panel(QWidget):
         self._dirty.clear()
         rows = self.model.rows(self.now_ms())
         self.table_model.set_rows(rows)
+        logins = {r.login for r in rows}
+        if logins != self._board_logins:  # someone new: the wallboard fits them in
+            self._board_logins = logins
+            self.lay_out_wallboard()
         if self.proxy.active():
             self.proxy.set()  # statuses and activities move: filter again
         self._show_counters(rows)
@@ -697,18 +716,22 @@ class Panel(QWidget):
 
     def status_text(self, row: AgentRow) -> str:
         if not row.state.open:
-            return self.tr("Shift ended")
+            # No time counted today: they have not started (rather than "ended").
+            return self.tr("Shift ended") if row.today.presence_ms else self.tr("Not started")
         if row.key is None:
             return self.tr("Unclassified")
         return self.key_labels(row.plateau)[row.key]
 
     def freshness_text(self, row: AgentRow) -> str:
+        return self.freshness_text_of(row.freshness)
+
+    def freshness_text_of(self, freshness: Freshness) -> str:
         return {
             Freshness.ONLINE: self.tr("online"),
             Freshness.STALE: self.tr("no news for 1 min"),
             Freshness.OFFLINE: self.tr("offline"),
             Freshness.ENDED: "",
-        }[row.freshness]
+        }[freshness]
 
     def tooltip(self, row: AgentRow) -> str:
         parts = [f"<b>{row.name}</b> — {self.status_text(row)}"]
@@ -758,19 +781,67 @@ class Panel(QWidget):
         """Full screen, large type, counters and agents: for a TV on the plateau."""
         self.setProperty("wallboard", on)
         self.filters_box.setVisible(not on)
-        font = self.table.font()
-        font.setPointSize(20 if on else QApplication.font().pointSize())
-        self.table.setFont(font)
-        self.table.verticalHeader().setDefaultSectionSize(44 if on else 30)
-        for column in (4, 5, 6, 7, 8, 9):  # the wallboard keeps who, what, since when, where
-            self.table.setColumnHidden(column, on)
         for label in self.counter_labels.values():
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self.link_label.font()
+        font.setPointSize(16 if on else QApplication.font().pointSize())
+        self.link_label.setFont(font)
+        self.views.setCurrentWidget(self.wallboard if on else self.tabs)
         self.refresh()
         if on:
             self.showFullScreen()
         else:
             self.showNormal()
+        self.lay_out_wallboard()
+
+    def status_texts(self) -> list[str]:
+        """Every status text a row may show: the plateaux' key labels and the states no key
+        shows."""
+        labels = {
+            label for plateau in self.model.plateaux for label in self.key_labels(plateau).values()
+        }
+        labels |= {label for label, _colour in DEFAULT_KEY_LOOKS.values()}
+        labels |= {self.tr("Unclassified"), self.tr("Shift ended"), self.tr("Not started")}
+        return sorted(labels)
+
+    def may_hold(self) -> dict[int, list[str]]:
+        """What the first columns may come to show, whatever they show now."""
+        widest = format_duration(59 * 60_000 + 59_000)
+        return {
+            1: self.status_texts(),
+            2: [widest, OVER_MARKS[Level.WAY_OVER] + widest],
+            5: [self.freshness_text_of(f) for f in Freshness],
+        }
+
+    def _size_columns(self) -> None:
+        """Columns wide enough for what they hold and for what they may come to hold (every
+        status, every link state, the widest time), so nothing is cut when a row changes;
+        a reconnection's snapshot only ever widens them, so they do not jump."""
+        header = self.table.horizontalHeader()
+        before = [header.sectionSize(c) for c in range(self.table_model.columnCount())]
+        self.table.resizeColumnsToContents()
+        metrics = self.table.fontMetrics()
+        room = 24  # margins and the status's colour square
+        may_hold = self.may_hold()
+        for column, width in enumerate(before):
+            if header.sectionResizeMode(column) is QHeaderView.ResizeMode.Stretch:
+                continue
+            widest = max(
+                (metrics.horizontalAdvance(t) for t in may_hold.get(column, [])), default=0
+            )
+            wanted = max(header.sectionSize(column), widest + room)
+            if self._columns_sized:
+                wanted = max(wanted, width)
+            header.resizeSection(column, wanted)
+        self._columns_sized = True
+
+    def lay_out_wallboard(self) -> None:
+        """Fit the wallboard to the screen and to the agents shown (it does so by itself
+        when its size changes; a snapshot or a new label calls this)."""
+        if not self.property("wallboard"):
+            return
+        self.wallboard.may_hold = self.may_hold()
+        self.wallboard.lay_out()
 
     # -- reports: the chart and the export -------------------------------------------------
 

@@ -600,6 +600,10 @@
         <translation>Service terminé</translation>
     </message>
     <message>
+        <source>Not started</source>
+        <translation>Pas commencé</translation>
+    </message>
+    <message>
         <source>online</source>
         <translation>en ligne</translation>
     </message>
