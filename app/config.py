@@ -170,6 +170,25 @@ def _parse_text(setting: Setting, text: str) -> Any:
     return text
 
 
+class SettingProblem(str):
+    """One bad value, as an English line (it is a str) that also carries a `code` and its
+    `params`, for the interface to word in its language.
+
+    Codes: unknown_setting (origin, name), invalid_value (origin, name, value, default,
+    kind, choices, minimum, maximum), bad_override (item), unreadable (path, reason),
+    not_toml (path, reason), not_a_section (path, section).
+    """
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, english: str, code: str, **params: Any) -> SettingProblem:
+        problem = super().__new__(cls, english)
+        problem.code = code
+        problem.params = params
+        return problem
+
+
 @dataclass(slots=True)
 class Settings:
     """The settings in force, and what was wrong with the ones given.
@@ -181,7 +200,7 @@ class Settings:
     """
 
     values: dict[str, Any] = field(default_factory=lambda: {s.name: s.default for s in SETTINGS})
-    problems: list[str] = field(default_factory=list)
+    problems: list[SettingProblem] = field(default_factory=list)
     origin: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Any:
@@ -209,15 +228,33 @@ class Settings:
     def _set(self, name: str, raw: Any, origin: str, *, from_text: bool) -> None:
         setting = BY_NAME.get(name)
         if setting is None:
-            self.problems.append(f"{origin}: unknown setting {name!r} (ignored)")
+            self.problems.append(
+                SettingProblem(
+                    f"{origin}: unknown setting {name!r} (ignored)",
+                    "unknown_setting",
+                    origin=origin,
+                    name=name,
+                )
+            )
             return
         try:
             self.values[name] = convert(setting, raw, from_text=from_text)
             self.origin[name] = origin
         except SettingError as exc:
             self.problems.append(
-                f"{origin}: {name} = {raw!r} is not valid: {exc}; "
-                f"using the default {setting.default!r}"
+                SettingProblem(
+                    f"{origin}: {name} = {raw!r} is not valid: {exc}; "
+                    f"using the default {setting.default!r}",
+                    "invalid_value",
+                    origin=origin,
+                    name=name,
+                    value=repr(raw),
+                    default=repr(setting.default),
+                    kind=setting.kind.__name__,
+                    choices=setting.choices,
+                    minimum=setting.minimum,
+                    maximum=setting.maximum,
+                )
             )
 
 
@@ -241,7 +278,11 @@ def load_settings(
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep:
-            settings.problems.append(f"--set {item!r}: expected name=value (ignored)")
+            settings.problems.append(
+                SettingProblem(
+                    f"--set {item!r}: expected name=value (ignored)", "bad_override", item=item
+                )
+            )
             continue
         settings._set(name.strip(), value, "--set", from_text=True)
     return settings
@@ -251,15 +292,34 @@ def _load_file(settings: Settings, path: Path) -> None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        settings.problems.append(f"{path}: cannot be read ({exc}); using the defaults")
+        settings.problems.append(
+            SettingProblem(
+                f"{path}: cannot be read ({exc}); using the defaults",
+                "unreadable",
+                path=str(path),
+                reason=str(exc),
+            )
+        )
         return
     except tomllib.TOMLDecodeError as exc:
-        settings.problems.append(f"{path}: not valid TOML ({exc}); using the defaults")
+        settings.problems.append(
+            SettingProblem(
+                f"{path}: not valid TOML ({exc}); using the defaults",
+                "not_toml",
+                path=str(path),
+                reason=str(exc),
+            )
+        )
         return
     for section, table in data.items():
         if not isinstance(table, dict):
             settings.problems.append(
-                f"{path}: {section!r} should be a [section] of settings (ignored)"
+                SettingProblem(
+                    f"{path}: {section!r} should be a [section] of settings (ignored)",
+                    "not_a_section",
+                    path=str(path),
+                    section=section,
+                )
             )
             continue
         for key, raw in table.items():

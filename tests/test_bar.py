@@ -616,3 +616,48 @@ def test_the_network_coming_back_wakes_the_sync(bar: Bar, monkeypatch: pytest.Mo
     assert kicks == []
     info.reachabilityChanged.emit(QNetworkInformation.Reachability.Online)
     assert kicks == [1]
+
+
+def test_qts_own_words_speak_the_interfaces_language(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    """Standard buttons and the file dialog come from Qt, not from Bandeau: its catalogue
+    (qtbase_fr.qm, shipped with PySide6) is installed with ours."""
+    from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+    def cancel_text() -> str:
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        qtbot.addWidget(box)
+        button = box.button(QDialogButtonBox.StandardButton.Cancel)
+        assert button is not None
+        return button.text().replace("&", "")
+
+    translations.apply("fr")
+    assert cancel_text() == "Annuler"
+    dialog = QFileDialog(None, "Exporter")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    qtbot.addWidget(dialog)
+    texts = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "Nom de fichier" in texts or "Nom du fichier" in texts, texts
+    translations.apply("en")
+    assert cancel_text() == "Cancel"
+
+
+def test_settings_problems_are_said_in_the_interfaces_language(
+    tmp_path: Path, translations: Translations
+) -> None:
+    from app.ui import wording
+
+    bad_file = tmp_path / "bandeau.toml"
+    bad_file.write_text("[ui]\nalways_on_top = 3\nnope = 1\n", encoding="utf-8")
+    settings = load_settings(
+        bad_file, environ={}, overrides=["shift.resume_minutes=forever", "no-equals"]
+    )
+    said = [wording.setting_problem(p) for p in settings.problems]
+    assert len(said) == 4
+    assert any("ui.always_on_top = 3 n’est pas valide (vrai ou faux attendu)" in s for s in said)
+    assert any("réglage inconnu « ui.nope »" in s for s in said)
+    assert any("un nombre entier de 0 à 1440" in s for s in said)
+    assert any("nom=valeur attendu" in s for s in said)
+    translations.apply("en")
+    assert any("true or false expected" in wording.setting_problem(p) for p in settings.problems)

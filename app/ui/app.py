@@ -183,6 +183,8 @@ def _run_window(
 
 
 def _tell_startup_problems(bar: Bar, opener: JournalOpener, settings: Settings) -> None:
+    from app.ui import wording  # noqa: PLC0415
+
     journal = opener.journal
     if journal is not None and journal.recovery is not None:
         rec = journal.recovery
@@ -204,7 +206,7 @@ def _tell_startup_problems(bar: Bar, opener: JournalOpener, settings: Settings) 
             print(f"bandeau: setting ignored: {line}", file=sys.stderr)
         bar.show_problem(
             QCoreApplication.translate("Bar", "Settings"),
-            "\n".join(settings.problems),
+            "\n".join(wording.setting_problem(p) for p in settings.problems),
             transient=False,
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from app.resources import resource
 
@@ -31,11 +31,17 @@ def choose_language(setting: str, system_locale: QLocale | None = None) -> str:
     return "en" if locale.language() == QLocale.Language.English else "fr"
 
 
+def qt_translations_dir() -> str:
+    """Where Qt keeps its own catalogues (qtbase_fr.qm: the file dialog, Cancel, Close…)."""
+    return QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+
+
 class Translations:
-    """Installs the catalogue for one language and switches it at run time."""
+    """Installs the catalogues for one language (Bandeau's and Qt's own, so that the file
+    dialog and the standard buttons speak it too) and switches them at run time."""
 
     def __init__(self) -> None:
-        self._translator: QTranslator | None = None
+        self._translators: list[QTranslator] = []
         self.language = "en"
 
     def apply(self, language: str) -> bool:
@@ -43,18 +49,24 @@ class Translations:
         app = QCoreApplication.instance()
         if app is None:
             raise RuntimeError("create the QApplication first")
-        if self._translator is not None:
-            app.removeTranslator(self._translator)
-            self._translator = None
+        for old in self._translators:
+            app.removeTranslator(old)
+        self._translators = []
         self.language = _current[0] = language
         if language == "en":
             return True
-        translator = QTranslator(app)
+        ours = QTranslator(app)
         path = resource("translations", f"bandeau_{language}.qm")
-        if not translator.load(str(path)):
+        if not ours.load(str(path)):
             log.error("cannot load the %s translation from %s", language, path)
             self.language = _current[0] = "en"
             return False
-        app.installTranslator(translator)
-        self._translator = translator
+        qt = QTranslator(app)
+        if qt.load(f"qtbase_{language}", qt_translations_dir()):
+            app.installTranslator(qt)
+            self._translators.append(qt)
+        else:  # Bandeau's own words still change; Qt's buttons stay English
+            log.warning("Qt's %s catalogue is missing from %s", language, qt_translations_dir())
+        app.installTranslator(ours)
+        self._translators.append(ours)
         return True

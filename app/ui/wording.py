@@ -154,3 +154,72 @@ def of(error: BaseException) -> str:
     if isinstance(code, str) and isinstance(params, dict):
         return problem(code, params, str(params.get("error", "")) or str(error))
     return str(error) or type(error).__name__
+
+
+def setting_problem(problem: str) -> str:
+    """A bad setting (app.config.SettingProblem), worded; a plain line as it is."""
+    code = getattr(problem, "code", None)
+    p: dict[str, Any] = getattr(problem, "params", {})
+    if code == "unknown_setting":
+        return _fill(
+            QCoreApplication.translate("Wording", "%1: unknown setting “%2” (ignored)."),
+            p["origin"],
+            p["name"],
+        )
+    if code == "invalid_value":
+        return _fill(
+            QCoreApplication.translate(
+                "Wording", "%1: %2 = %3 is not valid (%4 expected); the default %5 is used."
+            ),
+            p["origin"],
+            p["name"],
+            p["value"],
+            _expected(p),
+            p["default"],
+        )
+    if code == "bad_override":
+        return _fill(
+            QCoreApplication.translate("Wording", "--set %1: name=value expected (ignored)."),
+            p["item"],
+        )
+    if code == "unreadable":
+        return _fill(
+            QCoreApplication.translate("Wording", "%1 cannot be read (%2); the defaults are used."),
+            p["path"],
+            p["reason"],
+        )
+    if code == "not_toml":
+        return _fill(
+            QCoreApplication.translate(
+                "Wording", "%1 is not a valid settings file (%2); the defaults are used."
+            ),
+            p["path"],
+            p["reason"],
+        )
+    if code == "not_a_section":
+        return _fill(
+            QCoreApplication.translate(
+                "Wording", "%1: “%2” should be a [section] of settings (ignored)."
+            ),
+            p["path"],
+            p["section"],
+        )
+    return str(problem)
+
+
+def _expected(p: dict[str, Any]) -> str:
+    if p.get("choices"):
+        return QCoreApplication.translate("Wording", "one of %1").replace(
+            "%1", ", ".join(p["choices"])
+        )
+    if p.get("kind") == "bool":
+        return QCoreApplication.translate("Wording", "true or false")
+    if p.get("kind") == "int":
+        return _fill(
+            QCoreApplication.translate("Wording", "a whole number from %1 to %2"),
+            p.get("minimum"),
+            p.get("maximum"),
+        )
+    if p.get("kind") == "list":
+        return QCoreApplication.translate("Wording", 'a list of texts, like ["A", "B"]')
+    return QCoreApplication.translate("Wording", "a text in quotes")

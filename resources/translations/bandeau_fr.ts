@@ -870,5 +870,49 @@
         <source>The server refused: %1</source>
         <translation>Le serveur a refusé : %1</translation>
     </message>
+    <message>
+        <source>%1: unknown setting “%2” (ignored).</source>
+        <translation>%1 : réglage inconnu « %2 » (ignoré).</translation>
+    </message>
+    <message>
+        <source>%1: %2 = %3 is not valid (%4 expected); the default %5 is used.</source>
+        <translation>%1 : %2 = %3 n’est pas valide (%4 attendu) ; la valeur par défaut %5 s’applique.</translation>
+    </message>
+    <message>
+        <source>--set %1: name=value expected (ignored).</source>
+        <translation>--set %1 : nom=valeur attendu (ignoré).</translation>
+    </message>
+    <message>
+        <source>%1 cannot be read (%2); the defaults are used.</source>
+        <translation>%1 ne peut pas être lu (%2) ; les réglages par défaut s’appliquent.</translation>
+    </message>
+    <message>
+        <source>%1 is not a valid settings file (%2); the defaults are used.</source>
+        <translation>%1 n’est pas un fichier de réglages valide (%2) ; les réglages par défaut s’appliquent.</translation>
+    </message>
+    <message>
+        <source>%1: “%2” should be a [section] of settings (ignored).</source>
+        <translation>%1 : « %2 » devrait être une [section] de réglages (ignoré).</translation>
+    </message>
+    <message>
+        <source>one of %1</source>
+        <translation>l’une des valeurs %1</translation>
+    </message>
+    <message>
+        <source>true or false</source>
+        <translation>vrai ou faux</translation>
+    </message>
+    <message>
+        <source>a whole number from %1 to %2</source>
+        <translation>un nombre entier de %1 à %2</translation>
+    </message>
+    <message>
+        <source>a list of texts, like [&quot;A&quot;, &quot;B&quot;]</source>
+        <translation>une liste de textes, comme [&quot;A&quot;, &quot;B&quot;]</translation>
+    </message>
+    <message>
+        <source>a text in quotes</source>
+        <translation>un texte entre guillemets</translation>
+    </message>
 </context>
 </TS>
