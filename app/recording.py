@@ -7,7 +7,7 @@ Its state changes only after the event is committed, so what the bar shows is on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.domain.clock import Clock, JumpDetector, Reading, utc_offset_s
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 ALIVE_STATE = "last_alive_ms"
 AUTO_CLOSE_NOTE = "auto-close: last sign of life of the bar"
-# Today's totals need the event in force at midnight: look this far back for it.
-_LOOKBACK_MS = 24 * 3600 * 1000
+# A clock offset that moved less than this leaves today's figures as they are.
+_OFFSET_STEP_MS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,10 @@ class Recorder:
         self.resumed = False
         self._anchor_mono = clock.monotonic_ms()
         self._today: RunningTotals | None = None
+        # The store's time minus this PC's, as the sync measures it: days are cut, and the
+        # day shown, in the store's time, as the reports do (a fast PC's midnight is not
+        # the site's).
+        self.clock_offset_ms = 0
 
     # -- starting ------------------------------------------------------------------------
 
@@ -190,7 +194,11 @@ class Recorder:
         events = [self._event(Kind.SHIFT_START, reading, activity=activity)]
         if previous.key is not None:
             events.append(self._event(Kind.STATUS, reading, key=previous.key, activity=activity))
-        return self._write(events)
+        outcome = self._write(events)
+        # The new agent's status starts now, for the store and their lead's panel: the time
+        # in status on the bar starts now too.
+        self._anchor_on(reading.wall_ms, reading)
+        return outcome
 
     def touch_alive(self) -> None:
         """Note the last local sign of life (not an event), for resuming after a crash."""
@@ -198,13 +206,30 @@ class Recorder:
 
     # -- what the bar shows ---------------------------------------------------------------
 
+    def set_clock_offset(self, offset_ms: int) -> None:
+        """The sync measured the PC's clock against the store's."""
+        if abs(offset_ms - self.clock_offset_ms) >= _OFFSET_STEP_MS:
+            self.clock_offset_ms = offset_ms
+            self._today = None  # the day's bounds moved: worked out again when asked
+
+    def corrected_now(self) -> int:
+        """Now, in the store's time."""
+        return self.clock.now_ms() + self.clock_offset_ms
+
+    def corrected(self, ev: Event) -> Event:
+        """An event at its time in the store's clock."""
+        if not self.clock_offset_ms:
+            return ev
+        return replace(ev, occurred_at_ms=ev.occurred_at_ms + self.clock_offset_ms)
+
     def elapsed_ms(self) -> int:
         """Time in the current status, from the monotonic clock: wall-clock jumps don't move it."""
         return max(self.clock.monotonic_ms() - self._anchor_mono, 0)
 
     def today(self) -> Totals:
-        """Today's totals per key (local day), the current status running until now."""
-        now = self.clock.now_ms()
+        """Today's totals per key (the site's day, in the store's time), the current status
+        running until now."""
+        now = self.corrected_now()
         if self._today is None or not self._today.start_ms <= now < self._today.end_ms:
             self._rebuild_today(now)
         assert self._today is not None
@@ -248,7 +273,7 @@ class Recorder:
         for ev in written:
             self.state = self.state.apply(ev)
             if self._today is not None:
-                self._today.feed(ev)
+                self._today.feed(self.corrected(ev))
         if self.state.since_ms != before.since_ms:
             self._anchor_on(
                 self.state.since_ms or written[-1].occurred_at_ms,
@@ -260,16 +285,13 @@ class Recorder:
         self._anchor_mono = reading.mono_ms - max(reading.wall_ms - since_ms, 0)
 
     def day_events(self, now_ms: int) -> tuple[tuple[int, int], list[Event]]:
-        """Today's bounds (local day) and this agent's events that tell it (from before it
-        began, for a shift that crossed midnight)."""
+        """The bounds of the day `now_ms` (the store's time) falls in, and this agent's
+        events that tell it, at their times in the store's clock: the day's own, and before
+        them those of a shift that was running when it began, however long ago."""
         day = local_day(now_ms, self.clock.zone())
         start, end = local_day_bounds(day, self.clock.zone())
-        mine = [
-            ev
-            for ev in self.journal.events(since_ms=start - _LOOKBACK_MS)
-            if ev.agent == self.agent
-        ]
-        return (start, end), mine
+        mine = self.journal.events_in_force_since(start - self.clock_offset_ms, agent=self.agent)
+        return (start, end), [self.corrected(ev) for ev in mine]
 
     def _rebuild_today(self, now_ms: int) -> None:
         (start, end), mine = self.day_events(now_ms)

@@ -661,3 +661,27 @@ def test_settings_problems_are_said_in_the_interfaces_language(
     assert any("nom=valeur attendu" in s for s in said)
     translations.apply("en")
     assert any("true or false expected" in wording.setting_problem(p) for p in settings.problems)
+
+
+def test_my_day_writes_a_correction_to_the_minute_it_was_made_for(
+    bar: Bar, clock: FakeClock
+) -> None:
+    """A correction of 10:30–10:31 (the store's time; the PC's clock a millisecond off)
+    reads 10:30–10:31 in "Ma journée", as in the lead's view: rounded, never truncated."""
+    bar.press(Key.PRODUCTION)
+    clock.advance(2 * 3_600_000)
+    at = clock.now_ms() - 30 * 60_000  # 10:30 Europe/Paris
+    fix = {
+        "uuid": "c1",
+        "agent": bar.recorder.agent,
+        "author": "lea",
+        "from_ms": at - 1,
+        "to_ms": at + 60_000 - 1,
+        "key": "off",
+        "reason": "réunion",
+        "made_at_ms": clock.now_ms(),
+    }
+    bar._on_stream("corrections", {"corrections": [fix]})
+    day = bar.show_day()
+    assert "10:30–10:31" in day.fixes.text()
+    day.close()

@@ -202,3 +202,55 @@ def test_default_activity(journal: Journal, clock: FakeClock) -> None:
     assert rec.state.activity == "Banque Pro"
     with pytest.raises(ValueError, match="activity"):
         Recorder(journal, clock, agent="marie", activities=[])
+
+
+def test_a_status_held_for_more_than_a_day_still_counts_today(journal: Journal) -> None:
+    # In production from Wednesday 09:00, never clicked again: Friday at 10:00 the day's
+    # production is the 10 hours since midnight, not nothing.
+    wednesday_9 = 1_795_593_600_000  # 2026-11-25 09:00 Europe/Paris
+    clock = FakeClock(wednesday_9, zone_name="Europe/Paris", monotonic_ms=10**9)
+    rec = recorder(journal, clock)
+    rec.start()
+    rec.press(Key.PRODUCTION)
+    clock.advance(49 * 3_600_000)  # Friday 10:00
+    rec2 = recorder(journal, clock, resume_minutes=10_000)  # a new bar, that same journal
+    rec2.start()
+    assert rec2.resumed
+    assert rec2.today().by_key[Key.PRODUCTION] == 10 * 3_600_000
+    assert rec.today().by_key[Key.PRODUCTION] == 10 * 3_600_000
+
+
+def test_a_fast_pc_cuts_the_day_at_the_stores_midnight(journal: Journal) -> None:
+    """The PC's clock is 7 minutes fast; the store's offset says so. The day the bar shows
+    is the store's, as in the reports: not 7 minutes of the next day."""
+    fast = 7 * M
+    before_midnight = 1_795_820_400_000 - 3_600_000  # 2026-11-27 23:00 Paris, the store's time
+    clock = FakeClock(before_midnight + fast, zone_name="Europe/Paris", monotonic_ms=10**9)
+    rec = recorder(journal, clock)
+    rec.start()
+    rec.press(Key.PRODUCTION)
+    rec.set_clock_offset(-fast)
+    clock.advance(56 * M)  # the PC reads 00:03 on Saturday; the store, 23:56 on Friday
+    today = rec.today()
+    assert today.by_key[Key.PRODUCTION] == 56 * M  # all of it still Friday's
+    (start, end), events = rec.day_events(rec.corrected_now())
+    assert end - start == 24 * 3_600_000 and start <= rec.corrected_now() < end
+    assert events[0].occurred_at_ms == before_midnight  # in the store's time
+    clock.advance(10 * M)  # 00:06 at the store: Saturday, 6 minutes of it
+    assert rec.today().by_key[Key.PRODUCTION] == 6 * M
+
+
+def test_a_sign_in_mid_shift_starts_the_time_in_status_where_the_store_does(
+    journal: Journal, clock: FakeClock
+) -> None:
+    """Before sign-in the events are the PC's local agent's; at sign-in the status is
+    recorded again for the agent, and that is where the store (and the lead's panel)
+    counts the time in status from: the bar counts from there too."""
+    rec = Recorder(journal, clock, agent="poste-12", activities=["Général"])
+    rec.start()
+    rec.press(Key.PAUSE)
+    clock.advance(4 * M)
+    rec.adopt("marie", ACTIVITIES)
+    assert rec.elapsed_ms() == 0
+    clock.advance(2 * M + 40_000)
+    assert rec.elapsed_ms() == 2 * M + 40_000

@@ -208,3 +208,50 @@ def test_a_revoked_token_stops_sending_and_keeps_the_events(
     assert status.pending == 2
     assert rec.journal.counts()[SyncState.PENDING] == 2
     rec.journal.close()
+
+
+@pytest.mark.slow
+def test_a_pc_clock_set_right_mid_shift_is_measured_again(
+    tmp_path: Path, server_on_test_clock: Served
+) -> None:
+    """The PC is 7 minutes fast, then a time server sets it right: the offset measured
+    before the jump must not go on being applied to what is sent after it."""
+    fast = 7 * 60_000
+
+    class SettableClock(SystemClock):
+        """The machine's clocks, the wall clock set `wrong_ms` off the store's."""
+
+        wrong_ms = fast
+
+        def now_ms(self) -> int:
+            return server_on_test_clock.now_ms() + self.wrong_ms
+
+    clock = SettableClock("Europe/Paris")
+    journal = Journal(tmp_path / "journal.sqlite3")
+    rec = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+    rec.start()
+    watcher = Watcher()
+    worker = SyncWorker(
+        journal,
+        SyncClient(server_on_test_clock.base_url, token_for(server_on_test_clock.base_url), clock),
+        clock,
+        agent="marie",
+        on_status=watcher,
+        interval_s=30,
+        heartbeat_s=0,  # a heartbeat, so an exchange, at each round
+        backoff=Backoff(base_s=0.05, cap_s=0.3),
+    )
+    worker.start()
+    try:
+        watcher.wait_for(lambda s: s.state == "synced")
+        before = worker.offsets.offset_ms
+        assert before is not None and abs(before + fast) < 5_000  # the store is 7 min behind
+        clock.wrong_ms = 0  # set right: a jump back of 7 minutes
+        seen = len(watcher.seen)
+        worker.kick()
+        watcher.wait_for(lambda s: len(watcher.seen) > seen and s.state == "synced")
+        after = worker.offsets.offset_ms
+        assert after is not None and abs(after) < 5_000, (before, after)
+    finally:
+        worker.stop()
+        journal.close()

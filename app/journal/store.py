@@ -452,6 +452,23 @@ class Journal:
     def events(self, *, since_ms: int | None = None) -> list[Event]:
         return [e.event for e in self.entries(since_ms=since_ms)]
 
+    def events_in_force_since(self, at_ms: int, *, agent: str) -> list[Event]:
+        """`agent`'s events from `at_ms` on, and before them those of the shift in force at
+        `at_ms` (from its shift start, however long ago): what a day's totals need."""
+        ev = schema.events.c
+        with self._tx() as conn:
+            start = conn.execute(
+                select(func.max(ev.seq)).where(
+                    ev.kind == Kind.SHIFT_START.value, ev.agent == agent, ev.occurred_at < at_ms
+                )
+            ).scalar_one_or_none()
+        found = (
+            self.entries(after_seq=int(start) - 1)
+            if start is not None
+            else self.entries(since_ms=at_ms)
+        )
+        return [e.event for e in found if e.event.agent == agent]
+
     def last_shift_events(self) -> list[Event]:
         """The events of the latest shift (from its shift start), oldest first."""
         with self._tx() as conn:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.domain.clock import Clock
+from app.domain.clock import Clock, JumpDetector, Reading
 from app.domain.events import SyncState
 from app.sync.client import SyncClient, SyncError
 from app.sync.timing import Backoff, OffsetEstimator
@@ -107,6 +107,9 @@ class SyncWorker(threading.Thread):
         self.claim = claim
         self.activities = activities
         self.offsets = OffsetEstimator()
+        # A PC clock set right mid-shift (a time server, a person) makes the offsets measured
+        # before it wrong: they are forgotten when the wall clock jumps against the monotonic.
+        self._jumps = JumpDetector()
         self._on_status = on_status
         self._state_provider = state_provider
         self._interval_s = interval_s
@@ -160,8 +163,15 @@ class SyncWorker(threading.Thread):
             self._wake.wait(delay)
             self._wake.clear()
 
+    def _check_clock(self) -> None:
+        jump = self._jumps.check(Reading(self.clock.now_ms(), self.clock.monotonic_ms()))
+        if jump is not None:
+            log.info("sync: the PC's clock jumped by %+d ms: measuring its offset again", jump)
+            self.offsets.reset()
+
     def _drain(self) -> None:
         while not self._stopping.is_set():
+            self._check_clock()
             batch = self.journal.pending(agent=self.agent, limit=BATCH, claim=self.claim)
             if not batch:
                 return
@@ -206,6 +216,7 @@ class SyncWorker(threading.Thread):
         last = self._last_heartbeat_mono
         if last is not None and mono - last < self._heartbeat_s * 1000:
             return
+        self._check_clock()
         counts = self.journal.counts(agent=self.agent, claim=self.claim)
         exchange = self.client.heartbeat(
             device_id=self.journal.device_id,

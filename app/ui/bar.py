@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -375,7 +374,7 @@ class Bar(QWidget):
         """The agent's own figures this month, day by day, as CSV (their data, GDPR)."""
         from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
 
-        first, _last = self._month(self.recorder.clock.now_ms())
+        first, _last = self._month(self.recorder.corrected_now())
         suggested = Path.home() / f"bandeau-{self.recorder.agent}-{first:%Y-%m}.csv"
         path, _filter = QFileDialog.getSaveFileName(
             self, self.tr("Export my month"), str(suggested), self.tr("CSV files (*.csv)")
@@ -395,7 +394,7 @@ class Bar(QWidget):
         account, token = self.sync.account, self.sync.token
         if account is None or token is None:
             return None
-        first, last = self._month(self.recorder.clock.now_ms())
+        first, last = self._month(self.recorder.corrected_now())
         lang = current_language()
         task = Background(
             lambda: save_csv(
@@ -478,23 +477,22 @@ class Bar(QWidget):
         self._update_times()
 
     def _fixes_today(self, day: tuple[int, int]) -> list[Correction]:
-        """Today's corrections, moved to this PC's clock (the journal's times are its own)."""
-        offset = self.sync.clock_offset_ms
-        return [
-            replace(fix, start_ms=fix.start_ms - offset, end_ms=fix.end_ms - offset)
-            for fix in self.fixes.values()
-            if fix.end_ms - offset > day[0] and fix.start_ms - offset < day[1]
-        ]
+        """Today's corrections (in the store's time, as the day is)."""
+        return [fix for fix in self.fixes.values() if fix.end_ms > day[0] and fix.start_ms < day[1]]
 
     def today(self) -> Totals:
         """Today's time per key: the recorder's running totals, or — when some of today's
         time was corrected — the day's stretches with the corrections applied."""
         if not self.fixes:
             return self.recorder.today()
-        now = self.recorder.clock.now_ms()
+        now = self.recorder.corrected_now()
         # The day's events are read again only when the day or the recorder's state changed
         # (this runs at each tick).
-        key = (local_day(now, self.recorder.clock.zone()), self.recorder.state)
+        key = (
+            local_day(now, self.recorder.clock.zone()),
+            self.recorder.state,
+            self.recorder.clock_offset_ms,
+        )
         if self._day_read is None or self._day_read[0] != key:
             self._day_read = (key, *self.recorder.day_events(now))
         _key, day, events = self._day_read
@@ -601,7 +599,7 @@ class Bar(QWidget):
         box.open()
 
     def _queued_row(self, body: dict[str, Any]) -> dict[str, Any]:
-        made = self.recorder.clock.now_ms() + self.sync.clock_offset_ms
+        made = self.recorder.corrected_now()
         return {"author": self.recorder.agent, "made_at_ms": made, **body}
 
     def _load_queued_fixes(self) -> None:
@@ -645,8 +643,9 @@ class Bar(QWidget):
         self.corrected.emit(row)
 
     def _show_day(self, dialog: DayDialog) -> tuple[int, tuple[int, int]]:
-        """Fill the day view from this journal, corrections applied; (now, the day)."""
-        now = self.recorder.clock.now_ms()
+        """Fill the day view from this journal, corrections applied, in the store's time (as
+        the lead sees it); (now, the day)."""
+        now = self.recorder.corrected_now()
         day, events = self.recorder.day_events(now)
         dialog.show_day(
             events,

@@ -43,7 +43,9 @@ def _local_hour(ms: int, zone: tzinfo) -> int:
 
 
 def _clock(ms: int, zone: tzinfo) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone).strftime("%H:%M")
+    """The local time to the nearest minute (rounded, not truncated: 20:29:59.999 is 20:30)."""
+    nearest = (ms + 30_000) // 60_000 * 60_000
+    return datetime.fromtimestamp(nearest / 1000, UTC).astimezone(zone).strftime("%H:%M")
 
 
 class TimelineStrip(QWidget):

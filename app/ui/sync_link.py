@@ -30,6 +30,12 @@ class SyncLink(QObject):
         self.token: str | None = None
         self._worker: SyncWorker | None = None
         self._retired: list[SyncWorker] = []
+        # Each report may carry a new measure of the PC's clock: the recorder cuts days by it.
+        self.status.connect(self._follow_offset)
+
+    def _follow_offset(self, _status: object) -> None:
+        if self._worker is not None:
+            self.recorder.set_clock_offset(self.clock_offset_ms)
 
     @property
     def active(self) -> bool:
