@@ -419,3 +419,28 @@ def test_a_correction_made_while_the_store_is_away_is_kept_and_sent_later(
         stop_server(served)
         if again is not None:
             stop_server(again)
+
+
+def test_a_plateaus_new_key_label_reaches_a_signed_in_bar_and_panel(
+    qtbot: QtBot, bar: Bar, journal: Journal, server_on_test_clock: Served, seeded_url: str
+) -> None:
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
+    assert bar.keys[Key.OFF].text() == "Off production"
+    from app.ui.panel import Panel
+
+    panel = Panel(bar.recorder.clock)
+    qtbot.addWidget(panel, before_close_func=lambda w: w.stop())
+    lea = httpx.post(
+        f"{server_on_test_clock.base_url}/v1/signin", json={"login": "lea", "password": PASSWORD}
+    ).json()["token"]
+    panel.connect_stream(server_on_test_clock.base_url, lea)
+    qtbot.waitUntil(lambda: panel.live_state == "live", timeout=WAIT_MS)
+    engine = make_engine(seeded_url)
+    with engine.begin() as conn:  # the admin renames the key while everyone is connected
+        set_plateau(conn, "Nord", labels={"off": "Formation"}, colours={"off": "#8e24aa"})
+    engine.dispose()
+    qtbot.waitUntil(lambda: bar.keys[Key.OFF].text() == "Formation", timeout=WAIT_MS)
+    assert bar.keys[Key.OFF].colour == "#8e24aa"
+    assert profile_key_styles(load_profile(journal), "Assurance Auto")["off"].label == "Formation"
+    qtbot.waitUntil(lambda: panel.key_labels("Nord")[Key.OFF] == "Formation", timeout=WAIT_MS)
+    panel.close()

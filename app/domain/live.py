@@ -176,16 +176,7 @@ class PlateauLive:
         self.server_offset_ms = int(data["server_now_ms"]) - local_now_ms
         self.day_start_ms = int(data["day_start_ms"])
         self.day_end_ms = int(data["day_end_ms"])
-        self.plateaux = {}
-        for p in data.get("plateaux", []):
-            keys = p.get("keys", {})
-            self.plateaux[p["name"]] = PlateauInfo(
-                name=p["name"],
-                pause_threshold_s=int(p.get("pause_threshold_s") or DEFAULT_PAUSE_THRESHOLD_S),
-                labels={Key(k): v["label"] for k, v in keys.items() if k in _KEYS},
-                colours={Key(k): v["colour"] for k, v in keys.items() if k in _KEYS},
-                activities=tuple(p.get("activities", [])),
-            )
+        self.load_plateaux(data.get("plateaux", []))
         self.agents = {}
         self._derived = {}
         self._pcs = {}
@@ -203,6 +194,21 @@ class PlateauLive:
             for c in a.get("corrections", []):
                 agent.corrections[str(c["uuid"])] = correction_from_wire(c)
             self.agents[agent.login] = agent
+
+    def load_plateaux(self, plateaux: Iterable[dict[str, Any]]) -> None:
+        """The plateaux as the stream describes them (a snapshot's, or a `plateaux` message
+        when an admin changed one): key labels and colours, thresholds, activities."""
+        self.plateaux = {}
+        for p in plateaux:
+            keys = p.get("keys", {})
+            self.plateaux[p["name"]] = PlateauInfo(
+                name=p["name"],
+                pause_threshold_s=int(p.get("pause_threshold_s") or DEFAULT_PAUSE_THRESHOLD_S),
+                labels={Key(k): v["label"] for k, v in keys.items() if k in _KEYS},
+                colours={Key(k): v["colour"] for k, v in keys.items() if k in _KEYS},
+                activities=tuple(p.get("activities", [])),
+            )
+        self._derived = {}  # thresholds may have moved: rows are worked out again
 
     def add_events(self, events: Iterable[dict[str, Any]]) -> set[str]:
         """New events (in any order, repeats ignored); the logins whose rows changed."""

@@ -39,6 +39,9 @@ POLL_S = 0.2
 LOOKBACK_MS = 10_000  # a transaction may commit this long after it took its receive time
 QUEUE_MAX = 5_000  # a stream this far behind is cut; its panel reconnects and resyncs
 HISTORY_MS = 36 * 3600 * 1000  # how far back a snapshot looks for a shift still open today
+# How often the plateaux (key labels and colours, thresholds, activities) are read again, to
+# push a change an admin made to the bars and panels already connected.
+PLATEAUX_EVERY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,25 @@ def _presence(conn: Connection, person_ids: list[int] | None, since_ms: int) -> 
     if person_ids is not None:
         query = query.where(pr.c.person_id.in_(person_ids))
     return list(conn.execute(query))
+
+
+def plateaux_by_id(engine: Engine) -> dict[int, dict[str, Any]]:
+    """Every plateau as bars and panels read it (app.server.directory.describe_plateaux)."""
+    with engine.connect() as conn:
+        ids = {
+            str(row.name): int(row.id)
+            for row in conn.execute(select(m.plateaux.c.id, m.plateaux.c.name))
+        }
+        return {ids[p["name"]]: p for p in describe_plateaux(conn, list(ids.values()))}
+
+
+def visible_plateaux(scope: Scope) -> frozenset[int] | None:
+    """The plateaux whose description a stream carries (None: all of them)."""
+    if scope.plateau_ids is None and scope.person_ids is None:
+        return None
+    if scope.plateau_ids is not None:
+        return scope.plateau_ids
+    return scope.coverage_plateaux
 
 
 def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> dict[str, Any]:
@@ -325,6 +347,8 @@ class LiveHub:
         self._task: asyncio.Task[None] | None = None
         self._cursor_ms = self.clock()
         self._wake = asyncio.Event()
+        self._plateaux: dict[int, dict[str, Any]] | None = None
+        self._plateaux_read_at = 0.0
 
     def wake(self) -> None:
         """Poll now: this process has just stored something (others find it by polling)."""
@@ -354,10 +378,13 @@ class LiveHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             self._wake.clear()
-            if not self.subscribers:
-                self._cursor_ms = self.clock()
-                continue
             try:
+                # Read even with no stream open, so that the first one's baseline is no
+                # older than a few seconds.
+                await self._push_plateaux_if_changed()
+                if not self.subscribers:
+                    self._cursor_ms = self.clock()
+                    continue
                 await self.poll()
             except Exception:  # the store may be down for a while: keep polling
                 log.exception("live poll failed")
@@ -421,6 +448,25 @@ class LiveHub:
         for _person_id, plateau_id, _e in fresh_events:
             touched_plateaux.add(plateau_id)
         await self._send_coverage(touched_plateaux, started)
+
+    async def _push_plateaux_if_changed(self) -> None:
+        """A plateau's new labels, colours, threshold or activities reach every stream that
+        shows it, without a sign-in again (read every PLATEAUX_EVERY_S)."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._plateaux_read_at < PLATEAUX_EVERY_S:
+            return
+        self._plateaux_read_at = loop.time()
+        now = await run_in_threadpool(plateaux_by_id, self.engine)
+        before, self._plateaux = self._plateaux, now
+        if before is None or before == now:
+            return
+        changed = {pid for pid in now.keys() | before.keys() if now.get(pid) != before.get(pid)}
+        for sub in list(self.subscribers):
+            visible = visible_plateaux(sub.scope)
+            if visible is not None and not changed & visible:
+                continue
+            shown = [p for pid, p in now.items() if visible is None or pid in visible]
+            sub.put("plateaux", {"plateaux": sorted(shown, key=lambda p: str(p["name"]))})
 
     async def _send_coverage(self, plateaux: set[int], now_ms: int) -> None:
         wanting = [

@@ -464,8 +464,28 @@ class Bar(QWidget):
             self.fixes = {}
             self.add_fixes(mine[0].get("corrections", []) if mine else [])
             self._load_queued_fixes()  # not in the store yet: counted all the same
+            self._take_plateaux(data.get("plateaux"))
         elif kind == "corrections":
             self.add_fixes(data.get("corrections", []))
+        elif kind == "plateaux":
+            self._take_plateaux(data.get("plateaux"))
+
+    def _take_plateaux(self, plateaux: Any) -> None:
+        """The plateaux as the store describes them now (at each connection, and when an
+        admin changes one): the keys take their new labels and colours at once, and the
+        profile kept for offline starts follows."""
+        if not isinstance(plateaux, list) or self.profile is None:
+            return
+        if self.profile.get("plateaux") == plateaux:
+            return
+        from app.account import save_profile  # noqa: PLC0415
+
+        profile = {**self.profile, "plateaux": plateaux}
+        self.apply_profile(profile)
+        try:
+            save_profile(self.recorder.journal, profile)
+        except JournalError as exc:  # shown now; the next sign-in keeps it again
+            log.warning("cannot keep the plateau's new keys: %s", exc)
 
     def add_fixes(self, fixes: list[dict[str, Any]]) -> None:
         """Corrections of this agent's time (from the stream, or just made here): the totals

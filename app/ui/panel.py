@@ -585,6 +585,14 @@ class Panel(QWidget):
             self._dirty |= self.model.add_presence(data.get("presence", []))
         elif kind == "corrections":
             self._dirty |= self.model.add_corrections(data.get("corrections", []))
+        elif kind == "plateaux":  # an admin changed a plateau's keys, threshold or activities
+            self.model.load_plateaux(data.get("plateaux", []))
+            self._label_cache = {}
+            self._fill_filters()
+            self.refresh()
+            self._size_columns()
+            self.lay_out_wallboard()
+            return
         else:
             return
         if self._dirty and not self._soon.isActive():

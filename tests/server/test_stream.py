@@ -203,3 +203,31 @@ def test_an_admin_snapshot_holds_everyone(store_url: str) -> None:
 def test_reading_server_sent_events() -> None:
     lines = [": keepalive", "", "event: snapshot", 'data: {"a":', "data: 1}", "", "data: 2", ""]
     assert list(read_events(lines)) == [("snapshot", {"a": 1}), ("message", 2)]
+
+
+def test_a_plateaus_change_is_pushed_to_the_streams_that_show_it(
+    server: Served, store_url: str
+) -> None:
+    from app.server.db import make_engine as engine_for
+    from app.server.directory import set_plateau
+
+    url = server.base_url
+    lead, agent = Listener(url, token(url, "lea")), Listener(url, token(url, "marie"))
+    elsewhere = Listener(url, token(url, "zoe"))  # an agent of Sud
+    try:
+        for listener in (lead, agent, elsewhere):
+            listener.wait(lambda listener=listener: listener.of("snapshot"))
+        engine = engine_for(store_url)
+        with engine.begin() as conn:
+            set_plateau(conn, "Nord", labels={"pause": "Pause café"}, pause_threshold_s=600)
+        engine.dispose()
+        for listener in (lead, agent):
+            listener.wait(lambda listener=listener: listener.of("plateaux"))
+            (nord,) = listener.of("plateaux")[-1]["plateaux"]
+            assert nord["keys"]["pause"]["label"] == "Pause café"
+            assert nord["pause_threshold_s"] == 600
+        # Zoé's stream is Sud's: Nord's change is not hers to hear of.
+        assert not elsewhere.of("plateaux")
+    finally:
+        for listener in (lead, agent, elsewhere):
+            listener.client.stop()
