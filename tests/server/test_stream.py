@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -216,13 +217,13 @@ def test_a_plateaus_change_is_pushed_to_the_streams_that_show_it(
     elsewhere = Listener(url, token(url, "zoe"))  # an agent of Sud
     try:
         for listener in (lead, agent, elsewhere):
-            listener.wait(lambda listener=listener: listener.of("snapshot"))
+            listener.wait(partial(listener.of, "snapshot"))
         engine = engine_for(store_url)
         with engine.begin() as conn:
             set_plateau(conn, "Nord", labels={"pause": "Pause café"}, pause_threshold_s=600)
         engine.dispose()
         for listener in (lead, agent):
-            listener.wait(lambda listener=listener: listener.of("plateaux"))
+            listener.wait(partial(listener.of, "plateaux"))
             (nord,) = listener.of("plateaux")[-1]["plateaux"]
             assert nord["keys"]["pause"]["label"] == "Pause café"
             assert nord["pause_threshold_s"] == 600
