@@ -7,13 +7,28 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from app.ui.app import READY_LINE
 
 READY_TIMEOUT_S = 60.0
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
+    """Poll a condition across processes (like qtbot.waitUntil), up to a deadline."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        pause.wait(0.05)
 
 
 def bandeau(*args: str) -> list[str]:

@@ -685,3 +685,59 @@ def test_my_day_writes_a_correction_to_the_minute_it_was_made_for(
     day = bar.show_day()
     assert "10:30–10:31" in day.fixes.text()
     day.close()
+
+
+@pytest.mark.parametrize("where", ["top", "bottom"])
+def test_my_day_and_sign_in_open_beside_the_bar_not_over_its_keys(
+    qtbot: QtBot, bar: Bar, where: str
+) -> None:
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    y = screen.y() + 10 if where == "top" else screen.y() + screen.height() - bar.height() - 10
+    bar.move(screen.x() + 40, y)
+    for dialog in (bar.show_day(), bar.accounts.show_sign_in()):
+        qtbot.waitExposed(dialog)
+        assert not dialog.frameGeometry().intersects(bar.frameGeometry()), where
+        assert screen.contains(dialog.geometry())
+        assert (dialog.y() > bar.y()) == (where == "top")  # below a bar at the top
+        dialog.close()
+
+
+def test_a_dialog_goes_where_the_screen_has_room() -> None:
+    from app.domain.placement import Rect
+    from app.ui.bar import beside
+
+    screen = Rect(0, 0, 1366, 768)
+    assert beside(Rect(100, 20, 440, 72), (500, 300), screen) == (100, 98)  # below
+    assert beside(Rect(100, 680, 440, 72), (500, 300), screen) == (100, 374)  # above
+    assert beside(Rect(1200, 680, 440, 72), (500, 300), screen)[0] == 866  # kept on screen
+    # Taller than the room on either side: on the roomier side, inside the screen.
+    assert beside(Rect(0, 300, 440, 72), (500, 700), screen) == (0, 68)
+
+
+def test_a_correction_proposes_a_range_inside_the_shift(bar: Bar, clock: FakeClock) -> None:
+    """The shift began at 09:00; at 09:30 the correction dialog proposes 09:00–09:30, not
+    an hour (08:00) before the agent started."""
+    from PySide6.QtCore import QTime
+
+    from app.ui.dayview import DayDialog, offer_corrections
+
+    bar.press(Key.PRODUCTION)
+    clock.advance(30 * 60_000)
+    day = DayDialog(bar)
+    now, bounds = bar._show_day(day)
+    offer_corrections(
+        day,
+        agent=bar.recorder.agent,
+        server="http://127.0.0.1:9",
+        token="unused",  # noqa: S106 - nothing is sent in this test
+        now_ms=now,
+        day=bounds,
+        labels=bar.key_labels(),
+        zone=bar.recorder.clock.zone(),
+    )
+    day.correct_button.click()
+    fixing = day.correction
+    assert fixing is not None
+    assert (fixing.start.time(), fixing.end.time()) == (QTime(9, 0), QTime(9, 30))
+    fixing.close()
+    day.close()

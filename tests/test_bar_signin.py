@@ -250,7 +250,7 @@ def test_the_bar_shows_how_many_colleagues_are_in_production(
         },
     ).raise_for_status()
     # Marie (on shift, unclassified) and Paul (in production) on Assurance Auto: 1 of 2.
-    qtbot.waitUntil(lambda: bar.coverage_label.text() == "1/2", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bar.coverage_label.text() == "1/2 in prod.", timeout=WAIT_MS)
     assert bar.coverage_label.isVisible()
     assert "1 of the 2 colleagues" in bar.coverage_label.toolTip()
     assert not bar.is_lead()

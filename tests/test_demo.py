@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.server.db import default_url
-from tests.processes import BarProcess, run
-from tests.test_signin import server_events, wait_until
+from tests.processes import BarProcess, run, wait_until
+from tests.test_signin import server_events
 
 pytestmark = pytest.mark.slow
 

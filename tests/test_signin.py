@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +11,10 @@ from sqlalchemy import select
 from app.instance import send_request
 from app.server import models as m
 from app.server.db import make_engine
-from tests.processes import BarProcess, run
+from tests.processes import BarProcess, run, wait_until
 from tests.servers import PASSWORD, Served
 
 pytestmark = pytest.mark.slow
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
-    """Poll a condition across processes (like qtbot.waitUntil), up to a deadline."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        pause.wait(0.05)
 
 
 def signin(data: Path, server: str, *extra: str, password: str = PASSWORD) -> Any:

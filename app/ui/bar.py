@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -66,7 +67,25 @@ BAR_HEIGHT = 72
 TICK_MS = 250  # the display is recomputed from the clocks each tick; ticks are never counted
 ALIVE_EVERY_MS = 60_000
 PLACE_FILE = "window.json"
+SETTLE_MS = 2000  # how long after it is placed the bar undoes moves it did not ask for
 _SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
+
+
+def beside(bar: Rect, size: tuple[int, int], screen: Rect, gap: int = 6) -> tuple[int, int]:
+    """Where a dialog of `size` goes so that it does not cover the bar: below it if the
+    screen has room, else above it if there is room there, else on the roomier side, kept
+    on the screen; aligned with the bar's left edge."""
+    width, height = size
+    x = min(max(bar.x, screen.x), screen.x + max(screen.width - width, 0))
+    below, above = bar.y + bar.height + gap, bar.y - gap - height
+    bottom = screen.y + screen.height
+    if below + height <= bottom:
+        return x, below
+    if above >= screen.y:
+        return x, above
+    roomier_below = bottom - below > bar.y - screen.y
+    y = below if roomier_below else above
+    return x, min(max(y, screen.y), max(bottom - height, screen.y))
 
 
 def refusal_words(body: dict[str, Any]) -> str:
@@ -227,6 +246,12 @@ class Bar(QWidget):
         self._save_position.setSingleShot(True)
         self._save_position.setInterval(500)
         self._save_position.timeout.connect(self._store_position)
+        # Right after it is placed and shown, a move the agent did not make is undone.
+        self._placed: tuple[int, int] | None = None
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
 
         # Room for "59 min 59", so the layout does not jump as the figures change.
         self.time_label.ensurePolished()
@@ -280,6 +305,8 @@ class Bar(QWidget):
         screens = [self._rect(s.availableGeometry()) for s in self._screens()]
         x, y = place_bar(saved, (self.width(), self.height()), screens)
         self.move(x, y)
+        self._placed = (x, y)
+        self._settle.start()
 
     @staticmethod
     def _screens() -> list[Any]:
@@ -297,11 +324,21 @@ class Bar(QWidget):
 
     def moveEvent(self, event: QMoveEvent) -> None:
         super().moveEvent(event)
+        placed = self._placed
+        if placed is not None and (self.x(), self.y()) != placed:
+            # The window system put the bar elsewhere as it appeared (openbox does: at 0,0):
+            # back where it was placed, and that corner is not remembered as the agent's.
+            self.move(*placed)
+            return
         if self.isVisible():
             self._save_position.start()
 
+    def _settled(self) -> None:
+        self._placed = None
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            self._placed = None  # the agent moves it now
             handle = self.windowHandle()
             if handle is not None and handle.startSystemMove():
                 return
@@ -532,7 +569,12 @@ class Bar(QWidget):
         if not here:
             self.coverage_label.hide()
             return
-        text = f"{here['production']}/{here['present']}"
+        # Said on the chip itself, briefly: colleagues in production of those on shift.
+        text = (
+            self.tr("%1/%2 in prod.")
+            .replace("%1", str(here["production"]))
+            .replace("%2", str(here["present"]))
+        )
         self.coverage_label.setText(text)
         tip = self.tr("%1 of the %2 colleagues on shift on %3 are in production right now")
         self.coverage_label.setToolTip(
@@ -572,8 +614,7 @@ class Bar(QWidget):
     def ask_note(self, key: Key) -> NoteDialog:
         dialog = NoteDialog(self.key_label(key), self)
         dialog.note_given.connect(lambda text: self.press(key, text))
-        self.keep_dialog(dialog)
-        dialog.open()
+        self.open_beside(dialog)
         return dialog
 
     def show_day(self) -> DayDialog:
@@ -593,8 +634,7 @@ class Bar(QWidget):
                 on_done=lambda row: self._corrected_here(row, dialog),
                 keep=self._keep_correction,
             )
-        self.keep_dialog(dialog)
-        dialog.open()
+        self.open_beside(dialog)
         return dialog
 
     def _keep_correction(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -683,8 +723,7 @@ class Bar(QWidget):
             return None
         dialog = SettingsDialog(self.config_file, self.settings.values, self)
         dialog.saved.connect(self.apply_settings)
-        self.keep_dialog(dialog)
-        dialog.open()
+        self.open_beside(dialog)
         return dialog
 
     def apply_settings(self, values: dict[str, object]) -> None:
@@ -699,6 +738,19 @@ class Bar(QWidget):
     def keep_dialog(self, dialog: QWidget) -> None:
         self._dialogs = [d for d in self._dialogs if d.isVisible()]
         self._dialogs.append(dialog)
+
+    def open_beside(self, dialog: QDialog) -> None:
+        """Open a dialog of the bar next to it (below, or above when there is no room
+        below), never over its keys: the agent still sees, and can press, them."""
+        self.keep_dialog(dialog)
+        dialog.adjustSize()
+        size = (dialog.width(), dialog.height())
+        screen = self.screen().availableGeometry()
+        x, y = beside(
+            Rect(self.x(), self.y(), self.width(), self.height()), size, self._rect(screen)
+        )
+        dialog.move(x, y)
+        dialog.open()
 
     # -- what the agent does ---------------------------------------------------------------
 

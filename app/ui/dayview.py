@@ -34,12 +34,19 @@ from app.domain.totals import Interval, Totals, apply_corrections, intervals, to
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 
 HOUR_MS = 3_600_000
+PROPOSED_MS = HOUR_MS  # a correction's dialog proposes the last hour of the worked day
 
 
 def _local_hour(ms: int, zone: tzinfo) -> int:
     """The start of the local hour `ms` falls in."""
     local = datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone)
     return int(local.replace(minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+def _qtime(ms: int, zone: tzinfo) -> QTime:
+    """The local time to the nearest minute, for a time field."""
+    local = datetime.fromtimestamp((ms + 30_000) // 60_000 * 60, UTC).astimezone(zone)
+    return QTime(local.hour, local.minute)
 
 
 def _clock(ms: int, zone: tzinfo) -> str:
@@ -327,14 +334,19 @@ class CorrectionDialog(QDialog):
         now_ms: int,
         labels: dict[Key, str],
         zone: tzinfo,
+        span: tuple[int, int] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`span`: the day's worked time (its first and last counted moment); the range
+        proposed lies within it, so nobody is offered to correct time before their shift."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Correct my time") if parent is None else self.tr("Correct"))
         self.agent, self.day, self.zone = agent, day, zone
-        now_local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone)
-        self.start = QTimeEdit(QTime(max(now_local.hour - 1, 0), 0))
-        self.end = QTimeEdit(QTime(now_local.hour, now_local.minute))
+        first, last = span if span is not None else (day[0], now_ms)
+        end = max(min(now_ms, last), first)
+        start = max(first, end - PROPOSED_MS)
+        self.start = QTimeEdit(_qtime(start, zone))
+        self.end = QTimeEdit(_qtime(end, zone))
         for edit in (self.start, self.end):
             edit.setDisplayFormat("HH:mm")
         self.what = QComboBox()
@@ -417,8 +429,10 @@ def offer_corrections(
     from app.ui.threads import Background  # noqa: PLC0415
 
     def open_dialog() -> CorrectionDialog:
+        stretches = dialog.strip.stretches
+        span = (stretches[0].start_ms, stretches[-1].end_ms) if stretches else None
         fixing = CorrectionDialog(
-            agent, day=day, now_ms=now_ms, labels=labels, zone=zone, parent=dialog
+            agent, day=day, now_ms=now_ms, labels=labels, zone=zone, span=span, parent=dialog
         )
         dialog.correction = fixing
 

@@ -218,8 +218,7 @@ class AccountControl(QObject):
                 dialog, server, login, password, send
             )
         )
-        self.bar.keep_dialog(dialog)
-        dialog.open()
+        self.bar.open_beside(dialog)
         return dialog
 
     def _submit(

@@ -129,6 +129,10 @@
         <translation>Export</translation>
     </message>
     <message>
+        <source>%1/%2 in prod.</source>
+        <translation>%1/%2 en prod.</translation>
+    </message>
+    <message>
         <source>%1 of the %2 colleagues on shift on %3 are in production right now</source>
         <translation>%1 des %2 collègues en service sur %3 sont en production en ce moment</translation>
     </message>

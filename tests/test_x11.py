@@ -1,0 +1,105 @@
+"""The bar on a real X server with a real window manager (Xvfb + openbox): where the window
+system puts it, and where it stays. Offscreen Qt cannot show these: it has no window
+manager to move a window behind the bar's back."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.processes import BarProcess, child_env, wait_until
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+SCREEN = (1920, 1080)
+NEEDED = ("Xvfb", "openbox", "xdotool")
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A private X server with openbox running on it; its DISPLAY."""
+    missing = [tool for tool in NEEDED if shutil.which(tool) is None]
+    if missing:
+        message = f"needs {', '.join(missing)} (apt-get install xvfb openbox xdotool)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs them: never skipped there
+        pytest.skip(message)
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()  # Xvfb writes its display number once it is up
+    assert number, "Xvfb did not start"
+    name = f":{number}"
+    wm = subprocess.Popen(
+        ["openbox"],
+        env={**os.environ, "DISPLAY": name},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield name
+    finally:
+        for proc in (wm, xvfb):
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def bar_geometry(display: str) -> tuple[int, int, int, int] | None:
+    """The bar's window on screen (x, y, width, height), as X tells it."""
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--class", "bandeau"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for window in found.stdout.split():
+        shape = subprocess.run(
+            ["xdotool", "getwindowgeometry", "--shell", window],
+            env={**os.environ, "DISPLAY": display},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        values = dict(line.split("=", 1) for line in shape.split() if "=" in line)
+        geometry = tuple(int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        if geometry[2] > 100:  # the bar, not one of Qt's helper windows
+            return geometry  # type: ignore[return-value]
+    return None
+
+
+def test_a_bar_whose_screen_is_gone_lands_in_the_corner_and_stays_there(
+    display: str, tmp_path: Path
+) -> None:
+    """Saved on a screen that is no more: the bar goes to the bottom-right corner of this
+    one. openbox then moves the new window to 0,0 as it maps it; the bar goes back, and
+    0,0 is never remembered as the agent's place."""
+    data = tmp_path / "bar"
+    data.mkdir()
+    place = data / "window.json"
+    place.write_text('{"x": 50000, "y": 50000}', encoding="utf-8")
+    bar = BarProcess(data, env=child_env(QT_QPA_PLATFORM="xcb", DISPLAY=display))
+    try:
+        bar.wait_ready()
+        geometry = wait_until(lambda: bar_geometry(display))
+        x, y, width, height = geometry
+        assert x + width <= SCREEN[0] and y + height <= SCREEN[1]
+        assert x > SCREEN[0] // 2 and y > SCREEN[1] // 2, geometry  # the bottom-right corner
+        wait_until(
+            lambda: json.loads(place.read_text(encoding="utf-8")) != {"x": 50000, "y": 50000}
+        )
+        assert json.loads(place.read_text(encoding="utf-8")) == {"x": x, "y": y}
+        assert bar_geometry(display) == geometry  # and it stayed there
+    finally:
+        bar.stop()
