@@ -729,7 +729,7 @@ def test_a_correction_proposes_a_range_inside_the_shift(bar: Bar, clock: FakeClo
         day,
         agent=bar.recorder.agent,
         server="http://127.0.0.1:9",
-        token="unused",  # noqa: S106 - nothing is sent in this test
+        token="unused",
         now_ms=now,
         day=bounds,
         labels=bar.key_labels(),
