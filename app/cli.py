@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from app import __version__
@@ -133,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.pipes import tolerate_closed_stdout
+
+    return tolerate_closed_stdout(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from app.config import resolve_places
@@ -320,11 +328,35 @@ def _demo(args: argparse.Namespace, places: Any) -> int:
         return EXIT_FAILED
     from app.demo import run_demo
     from app.logs import setup_logging
+    from app.ui.app import EXIT_NO_DISPLAY, display_problem
 
-    demo_dir = places.data_dir / "demo"  # its own store, journal and settings
+    # Refused for want of a display before anything is written anywhere.
+    problem = display_problem(command=f"{invoked_as()} demo")
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    # Its own store, journal and settings: in --data-dir itself when one is given, else in
+    # a "demo" folder of Bandeau's data dir (never the agent's own journal).
+    demo_dir = (
+        Path(args.data_dir).expanduser().absolute() if args.data_dir else places.data_dir / "demo"
+    )
     demo_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(demo_dir / "demo.log", verbose=args.verbose)
     return run_demo(demo_dir, agents=args.agents, speed=args.speed)
+
+
+def invoked_as() -> str:
+    """How this command was run, to repeat it in a hint (.venv/bin/bandeau, bandeau, or
+    python -m app)."""
+    program = sys.argv[0] if sys.argv else "bandeau"
+    if program.endswith("__main__.py"):
+        return "python -m app"
+    if "/" in program or "\\" in program:
+        try:
+            return os.path.relpath(program)
+        except ValueError:  # another drive (Windows)
+            return program
+    return program
 
 
 def _run(args: argparse.Namespace, places: Any) -> int:

@@ -2,7 +2,9 @@
 agent, and the lead's live panel — in one command.
 
 Everything lives in a demo data dir (its own store, journal and settings), never in the
-agent's real ones. The passwords are random for each store and never leave this process.
+agent's real ones. The passwords are random for each run; they are printed on the terminal
+of whoever runs the demo (so that a second bar can sign in as one of its people), and are
+good only while it runs.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 from app.config import Places, load_settings, set_in_file, write_defaults_if_missing
 
 if TYPE_CHECKING:
-    import uvicorn
-
     from app.account import SignedIn
     from app.ui.bar import Bar
 
@@ -109,19 +109,18 @@ class EmbeddedServer(threading.Thread):
         import uvicorn  # noqa: PLC0415
 
         from app.server.api import ServerConfig, create_app  # noqa: PLC0415
+        from app.server.serving import StoreServer  # noqa: PLC0415
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(256)
         self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        app = create_app(ServerConfig(url, migrate_on_start=False))
         config = uvicorn.Config(
-            create_app(ServerConfig(url, migrate_on_start=False)),
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=2,
+            app, log_level="warning", access_log=False, timeout_graceful_shutdown=2
         )
-        self.server: uvicorn.Server = uvicorn.Server(config)
+        self.server = StoreServer(config, app)
 
     def run(self) -> None:
         self.server.run(sockets=[self.sock])
@@ -134,20 +133,17 @@ class EmbeddedServer(threading.Thread):
         return bool(self.server.started)
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        self.server.stop_soon()
         self.join(15)
         self.sock.close()
 
 
 def run_demo(data_dir: Path, *, agents: int = 12, speed: float = 30.0) -> int:
-    """Run the demo until its bar is quit (or Ctrl+C); return the exit code."""
+    """Run the demo until its bar is quit (or Ctrl+C); return the exit code. The caller
+    has checked that there is a display (app.ui.app.display_problem)."""
     from app.sim import PlateauSimulator  # noqa: PLC0415
-    from app.ui.app import EXIT_NO_DISPLAY, display_problem, run_bar  # noqa: PLC0415
+    from app.ui.app import run_bar  # noqa: PLC0415
 
-    problem = display_problem(command="bandeau demo")
-    if problem:
-        print(problem, file=sys.stderr)
-        return EXIT_NO_DISPLAY
     data_dir.mkdir(parents=True, exist_ok=True)
     print(f"bandeau demo: data in {data_dir}", file=sys.stderr)
     store = prepare_store(data_dir / "store", agents)
@@ -158,6 +154,7 @@ def run_demo(data_dir: Path, *, agents: int = 12, speed: float = 30.0) -> int:
         server.stop()
         return 2
     print(f"bandeau demo: store serving on {server.base_url}", file=sys.stderr)
+    print(sign_in_sheet(server.base_url, store.passwords), file=sys.stderr)
     simulated = [(f"agent{n:02d}", store.passwords[f"agent{n:02d}"]) for n in range(1, agents + 1)]
     simulator = PlateauSimulator(server.base_url, simulated, ACTIVITIES, speed=speed)
     simulator.start()
@@ -195,6 +192,18 @@ def run_demo(data_dir: Path, *, agents: int = 12, speed: float = 30.0) -> int:
         simulator.stop()
         server.stop()
         print("bandeau demo: stopped", file=sys.stderr)
+
+
+def sign_in_sheet(server: str, passwords: dict[str, str]) -> str:
+    """Who a second bar (or a second panel) can sign in as, for this run of the demo."""
+    roles = {LEAD[0]: f"lead — {LEAD[1]}", DEMO_AGENT[0]: f"agent — {DEMO_AGENT[1]} (this bar)"}
+    lines = [
+        f"bandeau demo: to sign in from another bar, server {server}, for this run only:",
+    ]
+    for login in [LEAD[0], DEMO_AGENT[0], *sorted(set(passwords) - {LEAD[0], DEMO_AGENT[0]})]:
+        if login in passwords:
+            lines.append(f"  {login:<10} {passwords[login]}  {roles.get(login, 'simulated agent')}")
+    return "\n".join(lines)
 
 
 def sign_in_in_memory(server: str, login: str, password: str, bar: Bar) -> SignedIn:

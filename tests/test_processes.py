@@ -17,6 +17,7 @@ from app.instance import send_request
 from app.journal import Journal
 from tests.processes import (
     BarProcess,
+    bandeau,
     child_env,
     recorded_uuids,
     run,
@@ -318,3 +319,36 @@ def test_a_lock_left_by_a_killed_bar_does_not_block_the_next(data_dir: Path) -> 
         assert state["key"] == "production"
     finally:
         second.stop()
+
+
+def test_output_into_a_closed_pipe_is_no_traceback(data_dir: Path, seeded_url: str) -> None:
+    """`bandeau status | head`: the reader may stop before the writer. Here it has gone
+    before the first line (its end of the pipe closed), which is the worst case."""
+    bar = BarProcess(data_dir)
+    try:
+        bar.wait_ready()
+        commands = [
+            bandeau("--data-dir", str(data_dir), "status"),
+            bandeau("--data-dir", str(data_dir), "journal", "show"),
+            [sys.executable, "-m", "app.server.cli", "--db", seeded_url, "plateau", "list"],
+        ]
+        for command in commands:
+            read, write = os.pipe()
+            os.close(read)
+            try:
+                done = subprocess.run(
+                    command,
+                    stdout=write,
+                    stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL,
+                    env=child_env(),
+                    timeout=60,
+                    check=False,
+                )
+            finally:
+                os.close(write)
+            stderr = done.stderr.decode()
+            assert "Traceback" not in stderr and "BrokenPipe" not in stderr, (command, stderr)
+            assert done.returncode == 0, (command, stderr)
+    finally:
+        bar.stop()

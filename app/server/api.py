@@ -572,6 +572,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         agent) `coverage`; a comment every `keepalive_s`. `resync` or the end of the stream
         means: reconnect and start again from a snapshot."""
         hub: live.LiveHub = request.app.state.hub
+        if hub.closing:  # its streams were just ended: reconnect to another process, or later
+            raise ApiError(
+                503, "the server is stopping", headers={"Retry-After": "2"}, code="store_stopping"
+            )
         scope = live.scope_for(person)
         zone = ZoneInfo(config.zone)
         token = bearer_token(request.headers.get("authorization"))
@@ -649,6 +653,13 @@ def create_app(config: ServerConfig) -> FastAPI:
         return {"received_at_ms": received, "replied_at_ms": config.clock()}
 
     return app
+
+
+def end_streams(app: FastAPI) -> None:
+    """The server is stopping: end its live streams now (from any thread)."""
+    hub: live.LiveHub | None = getattr(app.state, "hub", None)
+    if hub is not None:
+        hub.end_streams()
 
 
 def _me(engine: Engine, person: ingest.Person) -> dict[str, Any]:

@@ -221,6 +221,12 @@ def resolve_db_url(args: argparse.Namespace, environ: dict[str, str] | None = No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.pipes import tolerate_closed_stdout  # noqa: PLC0415
+
+    return tolerate_closed_stdout(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
@@ -343,6 +349,7 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
     from app.server import migrate  # noqa: PLC0415
     from app.server.api import ServerConfig, create_app  # noqa: PLC0415
     from app.server.clock import running_from, system_now_ms  # noqa: PLC0415
+    from app.server.serving import StoreServer  # noqa: PLC0415
 
     if not 0.1 <= args.stream_keepalive <= 300:
         return _fail("--stream-keepalive: from 0.1 to 300 seconds", EXIT_USAGE)
@@ -389,24 +396,28 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         file=sys.stderr,
         flush=True,
     )
+    app = create_app(
+        ServerConfig(
+            url,
+            migrate_on_start=False,
+            zone=args.tz,
+            keepalive_s=args.stream_keepalive,
+            keep_days=args.keep_days,
+            clock=clock,
+        )
+    )
     config = uvicorn.Config(
-        create_app(
-            ServerConfig(
-                url,
-                migrate_on_start=False,
-                zone=args.tz,
-                keepalive_s=args.stream_keepalive,
-                keep_days=args.keep_days,
-                clock=clock,
-            )
-        ),
+        app,
         log_level="warning",
         access_log=False,
-        # Live streams never end by themselves: on shutdown they are cut after this long.
-        timeout_graceful_shutdown=3,
+        # The live streams are ended first (StoreServer); this bounds the requests in flight.
+        timeout_graceful_shutdown=GRACEFUL_S,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    StoreServer(config, app).run(sockets=[sock])
     return EXIT_OK
+
+
+GRACEFUL_S = 10  # how long a stopping server waits for the requests in flight
 
 
 def _instant_ms(text: str) -> int | None:

@@ -348,6 +348,7 @@ class LiveHub:
         self._cursor_ms = self.clock()
         self._wake = asyncio.Event()
         self._plateaux: dict[int, dict[str, Any]] | None = None
+        self.closing = False  # the server is stopping: streams are ended, none is opened
         self._plateaux_read_at = 0.0
 
     def wake(self) -> None:
@@ -355,7 +356,21 @@ class LiveHub:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run())
+
+    def end_streams(self) -> None:
+        """Say goodbye on every open stream now (the server is stopping): each ends at once
+        and its panel reconnects elsewhere or later, rather than being cut after the
+        graceful timeout. Safe from any thread, a signal handler's included."""
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._goodbye)
+
+    def _goodbye(self) -> None:
+        self.closing = True  # and no new stream from now on (a client reconnects at once)
+        for sub in list(self.subscribers):
+            sub.put("bye", {"reason": "server stopping"})
 
     async def stop(self) -> None:
         if self._task is not None:

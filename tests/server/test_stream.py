@@ -3,6 +3,7 @@ reconnecting after a restart."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -232,3 +233,28 @@ def test_a_plateaus_change_is_pushed_to_the_streams_that_show_it(
     finally:
         for listener in (lead, agent, elsewhere):
             listener.client.stop()
+
+
+def test_stopping_the_server_ends_its_streams_at_once_without_tracebacks(
+    store_url: str,
+) -> None:
+    """SIGTERM with panels open: the streams are told goodbye and the server exits (well
+    within its 10 s graceful timeout), with no CancelledError in its log."""
+    seed(store_url)
+    served = start_server(store_url)
+    listeners = [Listener(served.base_url, token(served.base_url, who)) for who in ("lea", "marie")]
+    try:
+        for listener in listeners:
+            listener.wait(partial(listener.of, "snapshot"))
+        stop_server_in = 5  # less than the graceful timeout: cut streams would not make it
+        served.proc.send_signal(signal.SIGTERM)
+        code = served.proc.wait(timeout=stop_server_in)
+        for listener in listeners:
+            listener.wait(partial(listener.of, "bye"))
+    finally:
+        for listener in listeners:
+            listener.client.stop()
+        stop_server(served)
+    assert code in (0, -signal.SIGTERM)  # uvicorn ends by the signal it was sent
+    log = "".join(served.stderr)
+    assert "CancelledError" not in log and "Traceback" not in log, log
