@@ -554,3 +554,55 @@ def test_the_panel_says_who_has_not_started_and_marks_long_pauses_by_more_than_c
         for r in widget.table_model.rows
         if r.level is Level.NORMAL
     )
+
+
+def test_an_export_or_chart_that_fails_at_once_is_said_never_waited_for(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A call that fails before it starts (nothing listens there) is told like any other:
+    the background call's answer is connected before the thread starts."""
+    from datetime import date
+
+    widget = Panel(FakeClock(T0_MS, zone_name="Europe/Paris"))
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    widget.server, widget.token = "nowhere", "unused"  # no scheme: fails before any I/O
+    for _ in range(20):  # a race lost once in a while is still lost: try it many times
+        with qtbot.waitSignal(widget.exported, timeout=WAIT_MS) as said:
+            widget.export_csv(tmp_path / "x.csv", date(2026, 11, 1), date(2026, 11, 27), "agent")
+        assert said.args[0].startswith("Export failed: Cannot reach nowhere")
+    widget.load_chart()
+    qtbot.waitUntil(lambda: "Cannot reach" in widget.chart.message, timeout=WAIT_MS)
+
+
+def test_background_answers_are_connected_before_their_thread_starts(qtbot: QtBot) -> None:
+    """A call that fails at once must be told (the sign-in dialog once stayed on
+    "Signing in…" for ever because its answer came before anyone listened). Background
+    takes its `done` when made; nothing in the interface connects one afterwards."""
+    import ast
+
+    from app.ui.threads import Background
+
+    told: list[object] = []
+
+    def fail_at_once() -> None:
+        raise ValueError("bad address")
+
+    calls = [
+        Background(fail_at_once, done=lambda _r, error: told.append(error)).start()
+        for _ in range(50)
+    ]
+    qtbot.waitUntil(lambda: len(told) == 50, timeout=WAIT_MS)
+    for call in calls:
+        call.join(5)
+    late = []
+    for source in (Path(__file__).parent.parent / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "connect"
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "finished"
+                and source.name != "threads.py"
+            ):
+                late.append(f"{source.name}:{node.lineno}")
+    assert late == []
