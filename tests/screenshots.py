@@ -19,12 +19,14 @@ from app.domain.clock import FakeClock
 from app.domain.events import Key
 from app.journal import Journal
 from app.recording import Recorder
+from app.ui import wording
 from app.ui.bar import Bar
 from app.ui.i18n import Translations
 from app.ui.signin import SignInDialog
 from app.ui.theme import stylesheet
 
 MORNING_MS = 1_795_766_400_000  # 2026-11-27 09:00 Europe/Paris
+AGENTS = 60  # the plateau of the panel and wallboard shots (the 60 agents)
 
 
 def main() -> None:
@@ -57,10 +59,35 @@ def main() -> None:
             bar.tick()
             app.processEvents()
             bar.grab().save(str(out / f"bar-pause-{language}.png"))
+            bar.press(Key.OFF)
+            clock.advance(59 * 60_000 + 59_000)  # the widest a time in status gets
+            bar.tick()
+            app.processEvents()
+            bar.grab().save(str(out / f"bar-off-{language}.png"))
+            bar.end_shift()
+            bar.tick()
+            app.processEvents()
+            bar.grab().save(str(out / f"bar-ended-{language}.png"))
+            bar.show_problem(bar.tr("Not recorded!"), "", transient=True)
+            app.processEvents()
+            bar.grab().save(str(out / f"bar-problem-{language}.png"))
             dialog = SignInDialog(server="https://bandeau.example.fr", local_events=3)
             dialog.show()
             app.processEvents()
             dialog.grab().save(str(out / f"signin-{language}.png"))
+            for name, code, params in (
+                ("wrong", "wrong_credentials", {}),
+                (
+                    "unreachable",
+                    "unreachable",
+                    {"address": "https://10.0.0.5:8750", "reason": "tls"},
+                ),
+                ("locked", "locked", {"seconds": 284}),
+                ("address", "bad_address", {"address": "bandeau site"}),
+            ):
+                dialog.show_error(wording.problem(code, params))
+                app.processEvents()
+                dialog.grab().save(str(out / f"signin-error-{name}-{language}.png"))
             dialog.ask_keep_in_memory("no safe keyring backend (keyring.backends.fail)")
             app.processEvents()
             dialog.grab().save(str(out / f"signin-no-keyring-{language}.png"))
@@ -83,11 +110,11 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
 
     translations = Translations()
     translations.apply("fr")
-    store = prepare_store(tmp / "store", 12)
+    store = prepare_store(tmp / "store", AGENTS)
     server = EmbeddedServer(store.url)
     server.start()
     server.wait_started()
-    agents = [(f"agent{n:02d}", store.passwords[f"agent{n:02d}"]) for n in range(1, 13)]
+    agents = [(f"agent{n:02d}", store.passwords[f"agent{n:02d}"]) for n in range(1, AGENTS + 1)]
     simulator = PlateauSimulator(server.base_url, agents, ACTIVITIES, speed=30, seed=7)
     simulator.start()
     simulator.ready.wait(30)
@@ -104,7 +131,7 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     from PySide6.QtCore import QEventLoop
 
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(panel.model.agents) < 14:
+    while time.monotonic() < deadline and len(panel.model.agents) < AGENTS + 2:
         app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     end = time.monotonic() + 3  # a few live seconds, so that the times tick
     while time.monotonic() < end:
@@ -112,6 +139,13 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     panel.refresh()
     app.processEvents()
     panel.grab().save(str(out / "panel-fr.png"))
+    translations.apply("en")
+    app.processEvents()
+    panel.refresh()
+    app.processEvents()
+    panel.grab().save(str(out / "panel-en.png"))
+    translations.apply("fr")
+    app.processEvents()
     busiest = max(panel.model.agents.values(), key=lambda a: len(a.events))
     # The lead re-labels 20 minutes of that agent's morning: the day view shows it corrected.
     middle = busiest.events[len(busiest.events) // 3].occurred_at_ms
@@ -135,9 +169,14 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     day.grab().save(str(out / "day-fr.png"))
     day.close()
     panel.set_wallboard(True)
-    panel.resize(1600, 900)
-    app.processEvents()
-    panel.grab().save(str(out / "wallboard-fr.png"))
+    for width, height in ((1920, 1080), (1366, 768)):  # a TV, and a small screen
+        panel.showNormal()
+        panel.resize(width, height)
+        app.processEvents()
+        panel.lay_out_wallboard()
+        panel.refresh()
+        app.processEvents()
+        panel.grab().save(str(out / f"wallboard-{width}-fr.png"))
     panel.set_wallboard(False)
     panel.stop()
     panel.close()

@@ -121,11 +121,12 @@ def test_rows_counters_and_thresholds(
     assert cell(widget, "marie", 1) == "Pause"
     assert cell(widget, "marie", 4) == "café"
     assert cell(widget, "paul", 1) == "Formation"  # the plateau's own label
-    assert cell(widget, "marie", 2).startswith("12\u00a0min")  # time in status, ticking
+    # Time in status, ticking; over the threshold, a sign says so besides the colour.
+    assert cell(widget, "marie", 2).startswith("⚠\u00a012\u00a0min")
     row = cell(widget, "marie", 0, Qt.ItemDataRole.UserRole + 1)
     # Production today: 17 min, give or take the few ms of each exchange's clock offset.
     assert abs(row.today.by_key[Key.PRODUCTION] - 17 * MIN) < 1_000
-    assert cell(widget, "lea", 1) == "Shift ended"
+    assert cell(widget, "lea", 1) == "Not started"  # no time today
     # Marie's pause (12 min) is over Nord's 10 min threshold: amber.
     assert row.level is Level.OVER
     assert cell(widget, "marie", 0, Qt.ItemDataRole.BackgroundRole).name() == OVER_COLOUR
