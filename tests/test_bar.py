@@ -263,7 +263,7 @@ def test_a_failed_write_keeps_the_old_state_and_says_so(
         blocker.execute("ROLLBACK")
         blocker.close()
     assert widget.keys[Key.PRODUCTION].active and not widget.keys[Key.PAUSE].active
-    assert widget.problem == "Non enregistré !"
+    assert widget.problem == "Non enregistré\u202f!"
     assert "PAS été enregistré" in widget.problem_label.toolTip()
     assert widget.problem_label.isVisible()
     assert rows(journal)[-1] == ("status", "production")
@@ -741,3 +741,45 @@ def test_a_correction_proposes_a_range_inside_the_shift(bar: Bar, clock: FakeClo
     assert (fixing.start.time(), fixing.end.time()) == (QTime(9, 0), QTime(9, 30))
     fixing.close()
     day.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_nothing_on_the_bar_is_cut_in_any_state(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, translations: Translations, language: str
+) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from app.ui.keybutton import _LABEL_MARGIN, fit_label
+
+    translations.apply(language)
+    bar = make_bar(qtbot, journal, clock, translations=translations)
+    bar.coverage = {"Assurance Auto": {"production": 14, "present": 28}}
+
+    def check(state: str) -> None:
+        QApplication.processEvents()
+        shown = bar.status_label.text()
+        assert shown in ("", bar.status_name), (state, shown)  # whole, never elided
+        for label in (bar.status_label, bar.problem_label, bar.coverage_label, bar.time_label):
+            if label.isVisible():
+                assert label.sizeHint().width() <= label.width() + 1, (state, label.text())
+        for button in bar.keys.values():
+            font = QFont(button.font())
+            font.setBold(button.active)
+            room = button.width() - 3 - 2 * _LABEL_MARGIN
+            lines, size = fit_label(button.text(), font, room)
+            font.setPixelSize(size)
+            for line in lines:
+                assert QFontMetrics(font).horizontalAdvance(line) <= room, (state, line)
+
+    check("unclassified")
+    for key in Key:
+        bar.press(key)
+        clock.advance(59 * 60_000 + 59_000)
+        bar.tick()
+        bar._show_coverage()
+        check(key.value)
+    bar.end_shift()
+    bar.tick()
+    check("ended")
+    bar.show_problem(bar.tr("Not recorded!"))
+    check("problem")

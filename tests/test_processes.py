@@ -247,7 +247,7 @@ def test_a_full_disk_keeps_the_old_state_and_loses_nothing(data_dir: Path) -> No
     # The bar kept the previous state and said so.
     assert failure["after"] == failure["before"]
     assert failure["active"] == ([failure["before"]] if failure["before"] else [])
-    assert failure["problem"] == "Non enregistré !"
+    assert failure["problem"] == "Non enregistré\u202f!"
     assert "disk is full" in failure["detail"] or "disk I/O" in failure["detail"]
     # Every click the bar showed is on disk, and the file is sound.
     journal = Journal(data_dir / JOURNAL)

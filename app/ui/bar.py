@@ -67,6 +67,7 @@ BAR_HEIGHT = 72
 TICK_MS = 250  # the display is recomputed from the clocks each tick; ticks are never counted
 ALIVE_EVERY_MS = 60_000
 PLACE_FILE = "window.json"
+MENU_BUTTON_PX = 22
 SETTLE_MS = 2000  # how long after it is placed the bar undoes moves it did not ask for
 _SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
 
@@ -212,6 +213,7 @@ class Bar(QWidget):
         self.menu_button.setObjectName("MenuButton")
         self.menu_button.setText("☰")
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_button.setFixedWidth(MENU_BUTTON_PX)  # no room kept for an arrow: ☰ says it
 
         self._build_actions()
         self.menu_button.setMenu(self.menu)
@@ -224,7 +226,7 @@ class Bar(QWidget):
         bottom.setSpacing(4)
         bottom.addWidget(self.sync_label, 1)
         bottom.addWidget(self.coverage_label)
-        bottom.addWidget(self.problem_label)
+        bottom.addWidget(self.problem_label, 1)
         bottom.addWidget(self.menu_button)
         side = QVBoxLayout()
         side.setSpacing(1)
@@ -253,9 +255,11 @@ class Bar(QWidget):
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._settled)
 
-        # Room for "59 min 59", so the layout does not jump as the figures change.
+        # Room for "59 min 59" while a shift runs, so the layout does not jump as the figures
+        # change; none when there is no time to show (the status name then has the room).
         self.time_label.ensurePolished()
-        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("59 m 59"))
+        self._time_room = self.time_label.fontMetrics().horizontalAdvance("59 m 59")
+        self.time_label.setMinimumWidth(self._time_room)
         self.retranslate()
         if recorder is not None:
             self.attach(recorder)
@@ -566,8 +570,9 @@ class Bar(QWidget):
     def _show_coverage(self) -> None:
         activity = self.recorder.state.activity if self.ready else None
         here = self.coverage.get(activity or "")
-        if not here:
+        if not here or self.problem_label.isVisibleTo(self):  # a problem takes the room
             self.coverage_label.hide()
+            self._fit_sync_text()
             return
         # Said on the chip itself, briefly: colleagues in production of those on shift.
         text = (
@@ -584,6 +589,20 @@ class Bar(QWidget):
         )
         self.coverage_label.setAccessibleName(self.coverage_label.toolTip())
         self.coverage_label.show()
+        self._fit_sync_text()
+
+    def _set_sync_text(self, text: str) -> None:
+        self._sync_text = text
+        self._fit_sync_text()
+
+    def _fit_sync_text(self) -> None:
+        """The sync state in words, or by its sign alone (✓, ⏳, ○, ⚠) when the coverage
+        chip shares its row: the bar is narrow, and nothing on it is cut (the words stay in
+        the tooltip and the accessible name)."""
+        text = getattr(self, "_sync_text", "")
+        compact = self.coverage_label.isVisibleTo(self) and " " in text
+        self.sync_label.setText(text.split(" ", 1)[0] if compact else text)
+        self.sync_label.setAccessibleName(text)
 
     def _account_action(self) -> None:
         if self.sync.active:
@@ -1078,10 +1097,6 @@ class Bar(QWidget):
         # A current key says its own name (filled, bold, ticked): the label beside the time
         # names the states no key shows, and leaves the room to the time otherwise.
         shown = "" if state.open and state.key is not None else status
-        room = max(self.status_label.width(), 40)
-        self.status_label.setText(
-            self.status_label.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, room)
-        )
         self.status_label.setAccessibleName(status)
         if state.activity and self.activity.currentText() != state.activity:
             index = self.activity.findText(state.activity)
@@ -1090,6 +1105,12 @@ class Bar(QWidget):
                 index = self.activity.count() - 1
             self.activity.setCurrentIndex(index)
         self._update_times()
+        # The time's room is settled now (none once the shift ended): the name gets the rest.
+        self.layout().activate()
+        room = max(self.status_label.width(), 40)
+        self.status_label.setText(
+            self.status_label.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, room)
+        )
         self._show_coverage()
 
     def _update_times(self) -> None:
@@ -1099,6 +1120,7 @@ class Bar(QWidget):
         text = duration_markup(self.recorder.elapsed_ms()) if state.open else "–"
         if self.time_label.text() != text:
             self.time_label.setText(text)
+            self.time_label.setMinimumWidth(self._time_room if state.open else 0)
         today = self.today()
         show = self.settings.flag("ui.show_totals")
         for key, button in self.keys.items():
@@ -1129,7 +1151,7 @@ class Bar(QWidget):
 
     def show_local_only(self) -> None:
         self._sync_status = None
-        self.sync_label.setText(self.tr("● Local only"))
+        self._set_sync_text(self.tr("● Local only"))
         self.sync_label.setToolTip(
             self.tr("No central server is configured: your events are kept on this computer.")
         )
@@ -1173,7 +1195,7 @@ class Bar(QWidget):
         else:
             text = self.tr("✓ Synced")
             tip = self.tr("Every event is on the server.")
-        self.sync_label.setText(text)
+        self._set_sync_text(text)
         self.sync_label.setToolTip(tip)
 
     # -- problems --------------------------------------------------------------------------
@@ -1194,6 +1216,7 @@ class Bar(QWidget):
         self.problem_label.setToolTip(detail or text)
         self.sync_label.hide()  # the problem takes the sync state's place until it is cleared
         self.problem_label.show()
+        self._show_coverage()
         self.setProperty("problem", True)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -1215,6 +1238,7 @@ class Bar(QWidget):
         self._problem_detail = ""
         self.problem_label.hide()
         self.sync_label.show()
+        self._show_coverage()
         self.setProperty("problem", False)
         self.style().unpolish(self)
         self.style().polish(self)

@@ -154,7 +154,7 @@
     </message>
     <message>
         <source>Not recorded!</source>
-        <translation>Non enregistré !</translation>
+        <translation>Non enregistré&#x202f;!</translation>
     </message>
     <message>
         <source>Your click was NOT recorded: the journal cannot be written (%1). The bar still shows your previous status. Tell your team lead or IT.</source>
