@@ -1106,7 +1106,9 @@ class Bar(QWidget):
             self.activity.setCurrentIndex(index)
         self._update_times()
         # The time's room is settled now (none once the shift ended): the name gets the rest.
-        self.layout().activate()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
         room = max(self.status_label.width(), 40)
         self.status_label.setText(
             self.status_label.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, room)
