@@ -29,24 +29,61 @@ log = logging.getLogger(__name__)
 
 PLATEAU = "Plateau Démo"
 ACTIVITIES = ["Assurance Auto", "Banque Pro"]
-AGENT_NAMES = [
-    "Amandine Roux",
-    "Bilal Haddad",
-    "Camille Lefèvre",
-    "David Nguyen",
-    "Émilie Girard",
-    "Farid Benali",
-    "Gaëlle Morel",
-    "Hugo Petit",
-    "Inès Moreau",
-    "Julien Faure",
-    "Karima Saïdi",
-    "Lucas Bernard",
-    "Manon Robert",
-    "Nicolas Dubois",
-    "Océane Laurent",
-    "Pierre Simon",
+FIRST_NAMES = [
+    "Amandine",
+    "Bilal",
+    "Camille",
+    "David",
+    "Émilie",
+    "Farid",
+    "Gaëlle",
+    "Hugo",
+    "Inès",
+    "Julien",
+    "Karima",
+    "Lucas",
+    "Manon",
+    "Nicolas",
+    "Océane",
+    "Pierre",
+    "Quentin",
+    "Rose",
+    "Sébastien",
+    "Thi Thu",
+    "Ulysse",
+    "Valérie",
+    "Wassim",
+    "Yasmine",
+    "Zoé",
 ]
+SURNAMES = [
+    "Roux",
+    "Haddad",
+    "Lefèvre",
+    "Nguyen",
+    "Girard",
+    "Benali",
+    "Morel",
+    "Petit",
+    "Moreau",
+    "Faure",
+    "Saïdi",
+    "Bernard",
+    "Robert",
+    "Dubois",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Garcia",
+]
+
+
+def agent_name(n: int) -> str:
+    """The n-th simulated agent's name: no two alike among the first 450."""
+    first, rank = n % len(FIRST_NAMES), n // len(FIRST_NAMES)
+    return f"{FIRST_NAMES[first]} {SURNAMES[(first + rank) % len(SURNAMES)]}"
+
+
 DEMO_AGENT = ("vous", "Vous (démo)")
 LEAD = ("lea", "Léa Martin")
 
@@ -75,9 +112,7 @@ def prepare_store(data_dir: Path, agents: int) -> DemoStore:
     url = default_url(data_dir)
     engine = make_engine(url)
     migrate.upgrade(engine)
-    people = [
-        (f"agent{n:02d}", AGENT_NAMES[n % len(AGENT_NAMES)], "agent") for n in range(1, agents + 1)
-    ]
+    people = [(f"agent{n:02d}", agent_name(n), "agent") for n in range(1, agents + 1)]
     people += [(DEMO_AGENT[0], DEMO_AGENT[1], "agent"), (LEAD[0], LEAD[1], "lead")]
     passwords = {login: secrets.token_urlsafe(18) for login, _name, _role in people}
     with engine.begin() as conn:

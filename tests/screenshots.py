@@ -80,7 +80,7 @@ def main() -> None:
                 (
                     "unreachable",
                     "unreachable",
-                    {"address": "https://10.0.0.5:8750", "reason": "tls"},
+                    {"address": "https://bandeau.site.fr:8750", "reason": "tls"},
                 ),
                 ("locked", "locked", {"seconds": 284}),
                 ("address", "bad_address", {"address": "bandeau site"}),

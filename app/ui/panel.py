@@ -6,6 +6,7 @@ this module shows them, filters and sorts them, and opens a row's day view.
 
 from __future__ import annotations
 
+import html
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -743,6 +744,8 @@ class Panel(QWidget):
 
     def tooltip(self, row: AgentRow) -> str:
         parts = [f"<b>{row.name}</b> — {self.status_text(row)}"]
+        if row.note:  # whole here, however narrow its column
+            parts.append(f"“{html.escape(row.note)}”")
         if row.level is not Level.NORMAL:
             parts.append(self.tr("Pause over the plateau's threshold"))
         if row.last_sign_ms is not None:
