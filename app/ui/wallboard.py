@@ -47,14 +47,26 @@ class FoldedRows(QAbstractTableModel):
         super().__init__(parent)
         self.source = source
         self.blocks = 1
-        for signal in (
-            source.modelReset,
-            source.layoutChanged,
-            source.rowsInserted,
-            source.rowsRemoved,
-        ):
-            signal.connect(self._reset)
-        source.dataChanged.connect(self._changed)
+        self.following = False
+
+    def follow(self, on: bool) -> None:
+        """Follow the source's changes (while the board is shown) or not (while it is
+        hidden: the panel's table must not pay for a board nobody sees)."""
+        if on == self.following:
+            return
+        self.following = on
+        source = self.source
+        resets = (source.modelReset, source.layoutChanged, source.rowsInserted, source.rowsRemoved)
+        for signal in resets:
+            if on:
+                signal.connect(self._reset)
+            else:
+                signal.disconnect(self._reset)
+        if on:
+            source.dataChanged.connect(self._changed)
+        else:
+            source.dataChanged.disconnect(self._changed)
+        self._reset()
 
     def set_blocks(self, blocks: int) -> None:
         if blocks != self.blocks:
@@ -264,7 +276,7 @@ class WallboardView(QTableView):
         self.horizontalHeader().setFixedHeight(row_height)
         for column, width in enumerate(fit.widths):
             self.setColumnWidth(column, width)
-        if fit.scrolls:
+        if fit.scrolls and self.isVisible():
             self.pager.start()
         else:
             self.pager.stop()
@@ -276,6 +288,16 @@ class WallboardView(QTableView):
         )
         return fit
 
+    def showEvent(self, event: object) -> None:
+        self.folded.follow(True)
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.lay_out()
+
+    def hideEvent(self, event: object) -> None:
+        self.folded.follow(False)
+        self.pager.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
     def next_page(self) -> None:
         """The next screenful of rows, and back to the top after the last."""
         bar = self.verticalScrollBar()
@@ -283,4 +305,5 @@ class WallboardView(QTableView):
 
     def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
-        self.lay_out()
+        if self.isVisible():  # a hidden board is laid out when it is shown
+            self.lay_out()
