@@ -291,21 +291,13 @@ def load_settings(
 def _load_file(settings: Settings, path: Path) -> None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        unreadable = not isinstance(exc, tomllib.TOMLDecodeError)
+        what = "cannot be read" if unreadable else "not valid TOML"
         settings.problems.append(
             SettingProblem(
-                f"{path}: cannot be read ({exc}); using the defaults",
-                "unreadable",
-                path=str(path),
-                reason=str(exc),
-            )
-        )
-        return
-    except tomllib.TOMLDecodeError as exc:
-        settings.problems.append(
-            SettingProblem(
-                f"{path}: not valid TOML ({exc}); using the defaults",
-                "not_toml",
+                f"{path}: {what} ({exc}); using the defaults",
+                "unreadable" if unreadable else "not_toml",
                 path=str(path),
                 reason=str(exc),
             )

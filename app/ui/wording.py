@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from app.domain.durations import format_duration
 
@@ -20,129 +20,116 @@ def _fill(text: str, *values: object) -> str:
     return text
 
 
+# Why the store could not be reached (app.account.NETWORK_REASONS's keys), and why the
+# journal could not be written (JournalError.reason): marked for lupdate, translated when said.
+_NETWORK_WORDS: dict[str, object] = {
+    "timeout": QT_TRANSLATE_NOOP("Wording", "no answer in time."),
+    "tls": QT_TRANSLATE_NOOP(
+        "Wording", "the secure connection failed. Is the address http:// rather than https://?"
+    ),
+    "name": QT_TRANSLATE_NOOP("Wording", "no computer has that name."),
+    "connect": QT_TRANSLATE_NOOP("Wording", "nothing answers at that address."),
+    "other": QT_TRANSLATE_NOOP("Wording", "the connection failed."),
+}
+_JOURNAL_WORDS: dict[str, object] = {
+    "full": QT_TRANSLATE_NOOP("Wording", "the disk is full"),
+    "readonly": QT_TRANSLATE_NOOP(
+        "Wording", "the journal file cannot be written (read-only or no permission)"
+    ),
+    "locked": QT_TRANSLATE_NOOP("Wording", "another program holds the journal"),
+    "damaged": QT_TRANSLATE_NOOP("Wording", "the journal file is damaged"),
+}
+
+
 def network_reason(reason: str) -> str:
-    """Why the store could not be reached (app.account.NETWORK_REASONS's keys)."""
-    if reason == "timeout":
-        return QCoreApplication.translate("Wording", "no answer in time.")
-    if reason == "tls":
-        return QCoreApplication.translate(
-            "Wording", "the secure connection failed. Is the address http:// rather than https://?"
-        )
-    if reason == "name":
-        return QCoreApplication.translate("Wording", "no computer has that name.")
-    if reason == "connect":
-        return QCoreApplication.translate("Wording", "nothing answers at that address.")
-    return QCoreApplication.translate("Wording", "the connection failed.")
+    """Why the store could not be reached, in words."""
+    words = _NETWORK_WORDS.get(reason, _NETWORK_WORDS["other"])
+    return QCoreApplication.translate("Wording", str(words))
 
 
 def journal_reason(error: BaseException) -> str:
-    """Why the journal could not be written or read (JournalError.reason), in words."""
-    reason = getattr(error, "reason", "other")
-    if reason == "full":
-        return QCoreApplication.translate("Wording", "the disk is full")
-    if reason == "readonly":
-        return QCoreApplication.translate(
-            "Wording", "the journal file cannot be written (read-only or no permission)"
-        )
-    if reason == "locked":
-        return QCoreApplication.translate("Wording", "another program holds the journal")
-    if reason == "damaged":
-        return QCoreApplication.translate("Wording", "the journal file is damaged")
-    return _fill(QCoreApplication.translate("Wording", "the journal failed: %1"), str(error))
+    """Why the journal could not be written or read, in words."""
+    words = _JOURNAL_WORDS.get(str(getattr(error, "reason", "other")))
+    if words is None:
+        return _fill(QCoreApplication.translate("Wording", "the journal failed: %1"), str(error))
+    return QCoreApplication.translate("Wording", str(words))
+
+
+# Each problem's wording (marked for lupdate, translated when said) and the params that fill
+# it in, in order. "reason_words", "wait" and "english" are worked out by `problem`.
+_PROBLEM_WORDS: dict[str, tuple[object, tuple[str, ...]]] = {  # (QT_TRANSLATE_NOOP: object)
+    "bad_address": (
+        QT_TRANSLATE_NOOP(
+            "Wording", "“%1” is not a server address (for example https://bandeau.example.fr)."
+        ),
+        ("address",),
+    ),
+    "unreachable": (
+        QT_TRANSLATE_NOOP("Wording", "Cannot reach %1: %2"),
+        ("address", "reason_words"),
+    ),
+    "busy": (
+        QT_TRANSLATE_NOOP("Wording", "%1 is busy (error %2): try again in a moment."),
+        ("address", "status"),
+    ),
+    "wrong_credentials": (QT_TRANSLATE_NOOP("Wording", "Wrong login or password."), ()),
+    "locked": (
+        QT_TRANSLATE_NOOP("Wording", "Too many failed attempts: try again in %1."),
+        ("wait",),
+    ),
+    "refused": (QT_TRANSLATE_NOOP("Wording", "The server refused (error %1)."), ("status",)),
+    "not_understood": (
+        QT_TRANSLATE_NOOP("Wording", "The answer of %1 is not understood: is it a Bandeau server?"),
+        ("address",),
+    ),
+    "no_activity": (
+        QT_TRANSLATE_NOOP(
+            "Wording",
+            "%1 has no activity on the server yet: ask an admin to add the plateau’s activities.",
+        ),
+        ("login",),
+    ),
+    "cannot_write": (QT_TRANSLATE_NOOP("Wording", "Cannot write %1: %2."), ("path", "reason")),
+    "token_invalid": (QT_TRANSLATE_NOOP("Wording", "Signed out: sign in again."), ()),
+    "token_needed": (QT_TRANSLATE_NOOP("Wording", "Signed out: sign in again."), ()),
+    "correction_too_old": (
+        QT_TRANSLATE_NOOP(
+            "Wording", "An agent corrects the last %1 days; ask your lead for older ones."
+        ),
+        ("days",),
+    ),
+    "not_own_time": (QT_TRANSLATE_NOOP("Wording", "An agent corrects only their own time."), ()),
+    "not_your_plateau": (
+        QT_TRANSLATE_NOOP("Wording", "A lead corrects the agents of their plateaux only."),
+        (),
+    ),
+    "in_the_future": (
+        QT_TRANSLATE_NOOP("Wording", "A correction is about the past: its end is still to come."),
+        (),
+    ),
+    "unknown_person": (
+        QT_TRANSLATE_NOOP("Wording", "No one is called “%1” on the server."),
+        ("login",),
+    ),
+    "forbidden": (QT_TRANSLATE_NOOP("Wording", "Not allowed: %1"), ("english",)),
+    "store_unavailable": (
+        QT_TRANSLATE_NOOP("Wording", "The store is unavailable for a moment: try again shortly."),
+        (),
+    ),
+}
+_UNKNOWN_PROBLEM = QT_TRANSLATE_NOOP("Wording", "The server refused: %1")
 
 
 def problem(code: str, params: dict[str, Any], english: str = "") -> str:
     """One problem as a sentence for a person."""
-    p = params
-    if code == "bad_address":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording", "“%1” is not a server address (for example https://bandeau.example.fr)."
-            ),
-            p.get("address", ""),
-        )
-    if code == "unreachable":
-        return _fill(
-            QCoreApplication.translate("Wording", "Cannot reach %1: %2"),
-            p.get("address", ""),
-            network_reason(str(p.get("reason", ""))),
-        )
-    if code == "busy":
-        return _fill(
-            QCoreApplication.translate("Wording", "%1 is busy (error %2): try again in a moment."),
-            p.get("address", ""),
-            p.get("status", ""),
-        )
-    if code == "wrong_credentials":
-        return QCoreApplication.translate("Wording", "Wrong login or password.")
-    if code == "locked":
-        seconds = int(p.get("seconds", p.get("retry_after_s", 300)) or 300)
-        return _fill(
-            QCoreApplication.translate("Wording", "Too many failed attempts: try again in %1."),
-            format_duration(seconds * 1000),
-        )
-    if code == "refused":
-        return _fill(
-            QCoreApplication.translate("Wording", "The server refused (error %1)."),
-            p.get("status", ""),
-        )
-    if code == "not_understood":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording", "The answer of %1 is not understood: is it a Bandeau server?"
-            ),
-            p.get("address", ""),
-        )
-    if code == "no_activity":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording",
-                "%1 has no activity on the server yet: ask an admin to add the plateau’s "
-                "activities.",
-            ),
-            p.get("login", ""),
-        )
-    if code == "cannot_write":
-        return _fill(
-            QCoreApplication.translate("Wording", "Cannot write %1: %2."),
-            p.get("path", ""),
-            p.get("reason", ""),
-        )
-    if code in ("token_invalid", "token_needed"):
-        return QCoreApplication.translate("Wording", "Signed out: sign in again.")
-    if code == "correction_too_old":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording", "An agent corrects the last %1 days; ask your lead for older ones."
-            ),
-            p.get("days", 7),
-        )
-    if code == "not_own_time":
-        return QCoreApplication.translate("Wording", "An agent corrects only their own time.")
-    if code == "not_your_plateau":
-        return QCoreApplication.translate(
-            "Wording", "A lead corrects the agents of their plateaux only."
-        )
-    if code == "in_the_future":
-        return QCoreApplication.translate(
-            "Wording", "A correction is about the past: its end is still to come."
-        )
-    if code == "unknown_person":
-        return _fill(
-            QCoreApplication.translate("Wording", "No one is called “%1” on the server."),
-            p.get("login", ""),
-        )
-    if code == "forbidden":
-        return _fill(
-            QCoreApplication.translate("Wording", "Not allowed: %1"), english or p.get("error", "")
-        )
-    if code == "store_unavailable":
-        return QCoreApplication.translate(
-            "Wording", "The store is unavailable for a moment: try again shortly."
-        )
+    p: dict[str, Any] = {"days": 7, **params}
+    p["english"] = english or str(params.get("error", code))
+    p["reason_words"] = network_reason(str(params.get("reason", "")))
+    seconds = int(params.get("seconds", params.get("retry_after_s", 300)) or 300)
+    p["wait"] = format_duration(seconds * 1000)
+    template, names = _PROBLEM_WORDS.get(code, (_UNKNOWN_PROBLEM, ("english",)))
     return _fill(
-        QCoreApplication.translate("Wording", "The server refused: %1"),
-        english or p.get("error", code),
+        QCoreApplication.translate("Wording", str(template)), *(p.get(n, "") for n in names)
     )
 
 
@@ -156,55 +143,49 @@ def of(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+# Each settings problem's wording (marked for lupdate, translated when said) and the params
+# that fill it in, in order; "expected" is worded by _expected.
+_SETTING_WORDS: dict[str, tuple[object, tuple[str, ...]]] = {  # (QT_TRANSLATE_NOOP: object)
+    "unknown_setting": (
+        QT_TRANSLATE_NOOP("Wording", "%1: unknown setting “%2” (ignored)."),
+        ("origin", "name"),
+    ),
+    "invalid_value": (
+        QT_TRANSLATE_NOOP(
+            "Wording", "%1: %2 = %3 is not valid (%4 expected); the default %5 is used."
+        ),
+        ("origin", "name", "value", "expected", "default"),
+    ),
+    "bad_override": (
+        QT_TRANSLATE_NOOP("Wording", "--set %1: name=value expected (ignored)."),
+        ("item",),
+    ),
+    "unreadable": (
+        QT_TRANSLATE_NOOP("Wording", "%1 cannot be read (%2); the defaults are used."),
+        ("path", "reason"),
+    ),
+    "not_toml": (
+        QT_TRANSLATE_NOOP(
+            "Wording", "%1 is not a valid settings file (%2); the defaults are used."
+        ),
+        ("path", "reason"),
+    ),
+    "not_a_section": (
+        QT_TRANSLATE_NOOP("Wording", "%1: “%2” should be a [section] of settings (ignored)."),
+        ("path", "section"),
+    ),
+}
+
+
 def setting_problem(problem: str) -> str:
     """A bad setting (app.config.SettingProblem), worded; a plain line as it is."""
-    code = getattr(problem, "code", None)
-    p: dict[str, Any] = getattr(problem, "params", {})
-    if code == "unknown_setting":
-        return _fill(
-            QCoreApplication.translate("Wording", "%1: unknown setting “%2” (ignored)."),
-            p["origin"],
-            p["name"],
-        )
-    if code == "invalid_value":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording", "%1: %2 = %3 is not valid (%4 expected); the default %5 is used."
-            ),
-            p["origin"],
-            p["name"],
-            p["value"],
-            _expected(p),
-            p["default"],
-        )
-    if code == "bad_override":
-        return _fill(
-            QCoreApplication.translate("Wording", "--set %1: name=value expected (ignored)."),
-            p["item"],
-        )
-    if code == "unreadable":
-        return _fill(
-            QCoreApplication.translate("Wording", "%1 cannot be read (%2); the defaults are used."),
-            p["path"],
-            p["reason"],
-        )
-    if code == "not_toml":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording", "%1 is not a valid settings file (%2); the defaults are used."
-            ),
-            p["path"],
-            p["reason"],
-        )
-    if code == "not_a_section":
-        return _fill(
-            QCoreApplication.translate(
-                "Wording", "%1: “%2” should be a [section] of settings (ignored)."
-            ),
-            p["path"],
-            p["section"],
-        )
-    return str(problem)
+    words = _SETTING_WORDS.get(str(getattr(problem, "code", "")))
+    if words is None:
+        return str(problem)
+    template, names = words
+    p: dict[str, Any] = {**getattr(problem, "params", {})}
+    p["expected"] = _expected(p)
+    return _fill(QCoreApplication.translate("Wording", str(template)), *(p[n] for n in names))
 
 
 def _expected(p: dict[str, Any]) -> str:
