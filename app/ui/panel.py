@@ -7,6 +7,7 @@ this module shows them, filters and sorts them, and opens a row's day view.
 from __future__ import annotations
 
 import html
+import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 from app.ui.threads import Background, Done, StreamLink
 from app.ui.wallboard import WallboardView
 
+log = logging.getLogger(__name__)
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 COALESCE_MS = 40  # messages arriving together make one refresh
@@ -620,7 +622,10 @@ class Panel(QWidget):
             else:
                 since = datetime.fromtimestamp(self.offline_since_ms / 1000, UTC).astimezone()
                 text = self.tr("○ Reconnecting (since %1)…").replace("%1", since.strftime("%H:%M"))
-            tip = detail
+            # In words for the lead; the technical detail goes to the log.
+            tip = self.tr("The server cannot be reached: the panel reconnects by itself.")
+            if detail:
+                log.info("panel stream: %s", detail)
         self.link_label.setText(text)
         self.link_label.setToolTip(
             tip or self.tr("The panel updates by itself; no need to refresh it.")

@@ -568,6 +568,10 @@
         <translation>○ Reconnexion (depuis %1)…</translation>
     </message>
     <message>
+        <source>The server cannot be reached: the panel reconnects by itself.</source>
+        <translation>Le serveur ne répond pas : le panneau se reconnecte tout seul.</translation>
+    </message>
+    <message>
         <source>The panel updates by itself; no need to refresh it.</source>
         <translation>Le panneau se met à jour tout seul ; inutile de le rafraîchir.</translation>
     </message>
