@@ -607,3 +607,24 @@ def test_background_answers_are_connected_before_their_thread_starts(qtbot: QtBo
             ):
                 late.append(f"{source.name}:{node.lineno}")
     assert late == []
+
+
+def test_the_panels_columns_hold_what_they_may_show_and_do_not_jump_at_a_reconnection(
+    qtbot: QtBot,
+) -> None:
+    widget = Panel(FakeClock(T0_MS, zone_name="Europe/Paris"))
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    widget.resize(1400, 700)
+    widget.show()
+    widget.on_message("snapshot", plateau_snapshot(20))
+    header = widget.table.horizontalHeader()
+    metrics = widget.table.fontMetrics()
+    # Nobody is "no news for 1 min" yet: the link column has that room all the same.
+    assert header.sectionSize(5) >= metrics.horizontalAdvance("no news for 1 min") + 8
+    assert header.sectionSize(2) >= metrics.horizontalAdvance("⚠⚠ 59 min 59") + 8
+    before = [header.sectionSize(c) for c in range(widget.table_model.columnCount())]
+    fewer = plateau_snapshot(20)
+    fewer["agents"] = fewer["agents"][:3]  # a reconnection's snapshot with shorter texts
+    widget.on_message("snapshot", fewer)
+    after = [header.sectionSize(c) for c in range(widget.table_model.columnCount())]
+    assert all(a >= b for a, b in zip(after, before, strict=True) if b), (before, after)

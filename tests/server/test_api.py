@@ -83,13 +83,20 @@ def test_wrong_passwords_lock_the_login(client: TestClient) -> None:
     for _ in range(4):
         reply = client.post("/v1/signin", json={"login": "paul", "password": "wrong pass"})
         assert reply.status_code == 401
-        assert reply.json()["error"] == "wrong login or password"
+        assert reply.json() == {
+            "error": "wrong login or password",
+            "code": "wrong_credentials",  # stable: the client words it in French or English
+            "field": None,
+            "params": {},
+        }
     assert (
         client.post("/v1/signin", json={"login": "paul", "password": "nope!"}).status_code == 401
     )  # the fifth: now locked
     locked = client.post("/v1/signin", json={"login": "paul", "password": PASSWORD})
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= 300
+    assert locked.json()["code"] == "locked"
+    assert locked.json()["params"] == {"retry_after_s": int(locked.headers["Retry-After"])}
     unknown = client.post("/v1/signin", json={"login": "ghost", "password": PASSWORD})
     assert unknown.status_code == 401
     assert (

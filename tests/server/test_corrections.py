@@ -62,6 +62,16 @@ def test_who_may_correct_whom_and_the_audit_trail(
     for headers, body, status, field in refusals:
         reply = client.post("/v1/corrections", headers=headers, json=body)
         assert (reply.status_code, reply.json()["field"]) == (status, field), reply.text
+    # Each refusal carries a stable code and what its wording needs.
+    codes = [
+        client.post("/v1/corrections", headers=h, json=b).json()
+        for h, b, _status, _field in refusals[:3]
+    ]
+    assert [(c["code"], c["params"]) for c in codes] == [
+        ("not_own_time", {}),
+        ("correction_too_old", {"days": 7}),
+        ("in_the_future", {}),
+    ]
     lead_fix = fix(
         "paul",
         t - 40 * 24 * 60 * MIN,
