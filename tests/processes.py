@@ -31,8 +31,8 @@ def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
         pause.wait(0.05)
 
 
-def bandeau(*args: str) -> list[str]:
-    return [sys.executable, "-m", "app", *args]
+def bandeau(*args: str, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "app", *args]
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -49,9 +49,10 @@ def run(
     prefix: Sequence[str] = (),
     cwd: Path | None = None,
     input_text: str | None = None,
+    python: str = sys.executable,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*prefix, *bandeau(*args)],
+        [*prefix, *bandeau(*args, python=python)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -78,11 +79,16 @@ class BarProcess:
     """A real bar in a child process, on its own data dir."""
 
     def __init__(
-        self, data_dir: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+        self,
+        data_dir: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        python: str = sys.executable,
     ) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            bandeau("--data-dir", str(data_dir), *args),
+            bandeau("--data-dir", str(data_dir), *args, python=python),
             env=env or child_env(),
             cwd=cwd,
             stdin=subprocess.DEVNULL,

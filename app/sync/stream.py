@@ -9,6 +9,7 @@ It knows nothing of Qt: the panel gets the messages through `on_message`.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import threading
@@ -16,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
-import orjson
 
 from app.sync.timing import Backoff
 
@@ -35,7 +35,7 @@ def read_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
     for line in lines:
         if not line:
             if data:
-                yield kind, orjson.loads("\n".join(data))
+                yield kind, json.loads("\n".join(data))
             kind, data = "message", []
         elif line.startswith(":"):
             continue
