@@ -141,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    # What the bar writes (journal and its -wal/-shm, settings, logs, place) is its user's
+    # alone: other users of a shared host read none of it.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     from app.config import resolve_places

@@ -56,6 +56,10 @@ def isolated(
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("BANDEAU_DATA_DIR", str(home / "bandeau-data"))
+    # The command sockets' private folder is the test's too.
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.setenv("LANG", "fr_FR.UTF-8")
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())

@@ -352,3 +352,164 @@ def test_output_into_a_closed_pipe_is_no_traceback(data_dir: Path, seeded_url: s
             assert done.returncode == 0, (command, stderr)
     finally:
         bar.stop()
+
+
+def _other_user() -> list[str]:
+    """A prefix that runs a command as another local user (uid/gid 65534, "nobody")."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a child as another user")
+    return ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--"]
+
+
+def test_a_squatted_socket_folder_is_refused_clearly(data_dir: Path, tmp_path: Path) -> None:
+    """Another local user made the folder of this user's sockets first (no XDG_RUNTIME_DIR:
+    <tmp>/bandeau-<uid>). Neither the bar nor `bandeau key` / `bandeau signin` use it."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    squatted = temp / f"bandeau-{os.getuid()}"
+    squatted.mkdir(mode=0o777)
+    squatted.chmod(0o777)
+    os.chown(squatted, 65534, 65534) if os.geteuid() == 0 else None
+    env = {k: v for k, v in child_env(TMPDIR=str(temp)).items() if k != "XDG_RUNTIME_DIR"}
+    bar = BarProcess(data_dir, env=env)
+    try:
+        bar.wait_ready()
+        assert "is not private to you" in bar.stderr
+        key = run("--data-dir", str(data_dir), "key", "pause", env=env)
+        assert key.returncode != 0
+        assert "is not private to you" in key.stderr and "Nothing was sent" in key.stderr
+        assert list(squatted.iterdir()) == []  # no socket of ours in their folder
+    finally:
+        bar.stop()
+
+
+def test_a_command_from_another_user_is_refused(data_dir: Path) -> None:
+    """Even a peer that can reach the socket (here: another uid that kept the power to
+    override file permissions) is refused by the bar: it checks who is on the other end."""
+    prefix = _other_user()
+    bar = BarProcess(data_dir)
+    try:
+        bar.wait_ready()
+        mine = run("--data-dir", str(data_dir), "key", "pause")
+        assert mine.returncode == 0, mine.stderr
+        from app.instance import server_name
+
+        path = server_name(data_dir)
+        knock = (
+            "import socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            f"s.connect({path!r})\n"
+            's.sendall(b\'{"cmd": "status"}\\n\')\n'
+            "print(s.recv(65536).decode())\n"
+        )
+        theirs = subprocess.run(
+            [
+                *prefix[:-1],
+                "--inh-caps",
+                "+dac_override,+dac_read_search",
+                "--ambient-caps",
+                "+dac_override,+dac_read_search",
+                "--",
+                sys.executable,
+                "-c",
+                knock,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert theirs.returncode == 0, theirs.stderr  # it did reach the socket...
+        assert "not your bar" in theirs.stdout, theirs.stdout  # ...and was told no
+        assert '"state"' not in theirs.stdout
+        assert run("--data-dir", str(data_dir), "status").returncode == 0  # still answers its own
+    finally:
+        bar.stop()
+
+
+def test_a_client_hands_nothing_to_a_socket_held_by_another_user(data_dir: Path) -> None:
+    """An impostor of another uid (with the power to override permissions) listens where
+    this user's bar would: `bandeau signin` must not hand it the token, nor `bandeau key`
+    talk to it."""
+    from app.instance import server_name
+
+    prefix = _other_user()
+    path = server_name(data_dir, create=True)
+    impostor_code = (
+        "import socket, sys\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        f"s.bind({path!r}); s.listen(5)\n"
+        "print('listening', flush=True)\n"
+        "while True:\n"
+        "    c, _ = s.accept()\n"
+        "    sys.stdout.write('GOT ' + c.recv(65536).decode() + '\\n'); sys.stdout.flush()\n"
+        "    c.sendall(b'{\"ok\": true}\\n'); c.close()\n"
+    )
+    impostor = subprocess.Popen(
+        [
+            *prefix[:-1],
+            "--inh-caps",
+            "+dac_override",
+            "--ambient-caps",
+            "+dac_override",
+            "--",
+            sys.executable,
+            "-c",
+            impostor_code,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert impostor.stdout is not None
+        assert impostor.stdout.readline().strip() == "listening"
+        key = run("--data-dir", str(data_dir), "key", "pause")
+        assert key.returncode != 0
+        assert "held by another user" in key.stderr, key.stderr
+    finally:
+        impostor.kill()
+        impostor.wait(timeout=30)
+    assert impostor.stdout is not None
+    heard = impostor.stdout.read()
+    impostor.stdout.close()
+    assert '"cmd"' not in heard, heard  # it was connected to, then cut: no request reached it
+
+
+def test_the_data_dir_is_its_users_alone(data_dir: Path) -> None:
+    """Data dir 0700; journal (and its -wal/-shm), settings, log, place 0600 — also when the
+    folder was made open before (an older Bandeau, or by hand)."""
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    old = data_dir / "bandeau.toml"
+    old.write_text("[ui]\n", encoding="utf-8")
+    old.chmod(0o644)
+    bar = BarProcess(data_dir)
+    try:
+        bar.wait_ready()
+        assert run("--data-dir", str(data_dir), "key", "pause").returncode == 0
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        files = [p for p in data_dir.iterdir() if p.is_file()]
+        assert {p.name for p in files} >= {"journal.sqlite3", "journal.sqlite3-wal", "bandeau.toml"}
+        for path in files:
+            assert path.stat().st_mode & 0o077 == 0, (path.name, oct(path.stat().st_mode))
+    finally:
+        bar.stop()
+
+
+def test_a_request_nested_thousands_deep_gets_an_answer(data_dir: Path) -> None:
+    import socket as sockets
+
+    from app.instance import server_name
+
+    bar = BarProcess(data_dir)
+    try:
+        bar.wait_ready()
+        with sockets.socket(sockets.AF_UNIX) as conn:
+            conn.connect(server_name(data_dir))
+            conn.sendall(b"[" * 5000 + b"]" * 5000 + b"\n")
+            answer = json.loads(conn.recv(65536).split(b"\n")[0])
+        assert answer["ok"] is False and "malformed" in answer["error"]
+        assert run("--data-dir", str(data_dir), "key", "off").returncode == 0  # still there
+    finally:
+        bar.stop()
+    assert "Traceback" not in bar.stderr

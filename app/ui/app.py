@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import stat
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -62,6 +64,7 @@ def run_bar(
     lock = InstanceLock(places.data_dir)
     try:
         places.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(places.data_dir)
         locked = lock.acquire()
     except (OSError, InstanceError) as exc:
         return _fatal(f"the data folder {places.data_dir} cannot be written: {exc}")
@@ -77,6 +80,33 @@ def run_bar(
         if opener.journal is not None:
             opener.journal.close()
         lock.release()
+
+
+# The files Bandeau keeps in a data dir (whatever else someone put there is left alone).
+OWN_FILES = ("journal.sqlite3", "bandeau.toml", "window.json", "bandeau.lock", "bandeau.log")
+
+
+def make_private(data_dir: Path) -> None:
+    """The data dir and Bandeau's files in it for their user alone (a data dir made before
+    Bandeau did so, or by hand): on a shared host, no other user reads an agent's journal."""
+    if sys.platform == "win32":
+        return  # the user's profile folder is theirs already
+    try:
+        # Only ever taking rights away from the others: a folder or a file made read-only
+        # on purpose stays read-only (and is refused as such).
+        _tighten(data_dir)
+        for path in data_dir.iterdir():
+            ours = path.name.startswith(OWN_FILES) or path.suffix == ".log"
+            if ours and path.is_file() and not path.is_symlink():
+                _tighten(path)
+    except OSError as exc:
+        log.warning("cannot make %s private: %s", data_dir, exc)
+
+
+def _tighten(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
 
 
 def _run_window(
