@@ -18,6 +18,7 @@ from app.recording import Recorder
 from app.sync.client import SyncClient
 from app.sync.timing import Backoff, Exchange, OffsetEstimator
 from app.sync.worker import SyncStatus, SyncWorker
+from tests.processes import wait_until
 from tests.servers import PASSWORD, Served, start_server, stop_server
 
 
@@ -255,3 +256,35 @@ def test_a_pc_clock_set_right_mid_shift_is_measured_again(
     finally:
         worker.stop()
         journal.close()
+
+
+@pytest.mark.slow
+def test_the_worker_outlives_a_listener_that_fails(tmp_path: Path, live_server: Served) -> None:
+    rec = recorder(tmp_path)
+    rec.press(Key.PAUSE)
+    watcher = Watcher()
+    calls = {"n": 0}
+
+    def fragile(status: SyncStatus) -> None:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise RuntimeError("the bar was busy")  # e.g. a widget already deleted
+        watcher(status)
+
+    worker = worker_for(rec, live_server.base_url, token_for(live_server.base_url), watcher)
+    worker._on_status = fragile
+    worker.start()
+    try:
+        rec.press(Key.OFF)
+
+        def told_again() -> bool:
+            worker.kick()  # a round per kick: the first two statuses fail to be told
+            return calls["n"] >= 3
+
+        wait_until(told_again)
+        watcher.wait_for(lambda s: s.state == "synced")
+        assert worker.is_alive()
+    finally:
+        worker.stop()
+    assert rec.journal.counts()[SyncState.PENDING] == 0
+    rec.journal.close()

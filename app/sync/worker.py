@@ -227,9 +227,19 @@ class SyncWorker(threading.Thread):
         self._last_heartbeat_mono = mono
 
     def _publish(self, state: str | None = None, detail: str = "") -> None:
-        counts = self.journal.counts(agent=self.agent, claim=self.claim)
-        pending, problems = counts[SyncState.PENDING], counts[SyncState.QUARANTINED]
+        """Tell the bar where things stand. Never raises: it runs in the loop's error
+        handlers too, and the worker must outlive a journal that cannot be read for a while
+        (the counts are then the last known)."""
+        try:
+            counts = self.journal.counts(agent=self.agent, claim=self.claim)
+            pending, problems = counts[SyncState.PENDING], counts[SyncState.QUARANTINED]
+        except Exception:
+            log.exception("sync: the journal's counts could not be read")
+            pending, problems = self.status.pending, self.status.problems
         if state is None:
             state = "synced" if pending == 0 else "waiting"
         self.status = SyncStatus(state, pending, problems, self._offline_since, detail)
-        self._on_status(self.status)
+        try:
+            self._on_status(self.status)
+        except Exception:  # the listener's fault: the worker goes on
+            log.exception("sync: the status could not be told")
