@@ -16,6 +16,7 @@ import pytest
 
 from app.domain.clock import FakeClock
 from app.journal import Journal
+from tests.pg import NoPostgres, PgCluster, remove_cluster, start_cluster
 from tests.servers import T0_MS, Served, StoreClock, seed, start_server, stop_server
 
 
@@ -85,12 +86,33 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     j.close()
 
 
-@pytest.fixture
-def seeded_url(tmp_path: Path) -> str:
-    """An embedded store with the test directory (tests/servers.py: seed)."""
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    try:
+        cluster = start_cluster()
+    except NoPostgres as exc:
+        if os.environ.get("BANDEAU_TEST_WITHOUT_PG") == "1":
+            pytest.skip(str(exc))
+        pytest.fail(f"{exc} (BANDEAU_TEST_WITHOUT_PG=1 skips the PostgreSQL half)")
+    yield cluster
+    remove_cluster(cluster)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store with the test directory (tests/servers.py: seed), on SQLite and on a real
+    PostgreSQL: the bars', sign-in's and panel's tests run on both engines too."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        seed(url)
+        yield url
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database()
+    url = cluster.url(name)
     seed(url)
-    return url
+    yield url
+    cluster.drop_database(name)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,20 +14,8 @@ from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
 from app.server.directory import NewPerson, add_person
 from app.server.security import hash_password
-from tests.pg import NoPostgres, PgCluster, remove_cluster, start_cluster
+from tests.pg import PgCluster
 from tests.servers import PASSWORD, StoreClock, seed
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    try:
-        cluster = start_cluster()
-    except NoPostgres as exc:
-        if os.environ.get("BANDEAU_TEST_WITHOUT_PG") == "1":
-            pytest.skip(str(exc))
-        pytest.fail(f"{exc} (BANDEAU_TEST_WITHOUT_PG=1 skips the PostgreSQL half)")
-    yield cluster
-    remove_cluster(cluster)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
