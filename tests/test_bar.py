@@ -703,8 +703,7 @@ def test_my_day_and_sign_in_open_beside_the_bar_not_over_its_keys(
 
 
 def test_a_dialog_goes_where_the_screen_has_room() -> None:
-    from app.domain.placement import Rect
-    from app.ui.bar import beside
+    from app.domain.placement import Rect, beside
 
     screen = Rect(0, 0, 1366, 768)
     assert beside(Rect(100, 20, 440, 72), (500, 300), screen) == (100, 98)  # below

@@ -57,3 +57,20 @@ def _clamp(pos: tuple[int, int], size: tuple[int, int], screen: Rect) -> tuple[i
     x = min(max(pos[0], screen.x), screen.x + max(screen.width - size[0], 0))
     y = min(max(pos[1], screen.y), screen.y + max(screen.height - size[1], 0))
     return x, y
+
+
+def beside(bar: Rect, size: tuple[int, int], screen: Rect, gap: int = 6) -> tuple[int, int]:
+    """Where a dialog of `size` goes so that it does not cover the bar: below it if the
+    screen has room, else above it if there is room there, else on the roomier side, kept
+    on the screen; aligned with the bar's left edge."""
+    width, height = size
+    x = min(max(bar.x, screen.x), screen.x + max(screen.width - width, 0))
+    below, above = bar.y + bar.height + gap, bar.y - gap - height
+    bottom = screen.y + screen.height
+    if below + height <= bottom:
+        return x, below
+    if above >= screen.y:
+        return x, above
+    roomier_below = bottom - below > bar.y - screen.y
+    y = below if roomier_below else above
+    return x, min(max(y, screen.y), max(bottom - height, screen.y))

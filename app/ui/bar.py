@@ -41,7 +41,7 @@ from app.domain.durations import format_duration
 from app.domain.events import DEFAULT_KEY_LOOKS, Event, InvalidEvent, Key, parse_key
 from app.domain.indicators import Correction
 from app.domain.live import correction_from_wire
-from app.domain.placement import Rect, place_bar
+from app.domain.placement import Rect, beside, place_bar
 from app.domain.totals import Totals, apply_corrections, intervals, local_day, totals_of
 from app.journal import JournalError
 from app.recording import Outcome, Recorder
@@ -70,23 +70,6 @@ PLACE_FILE = "window.json"
 MENU_BUTTON_PX = 22
 SETTLE_MS = 2000  # how long after it is placed the bar undoes moves it did not ask for
 _SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
-
-
-def beside(bar: Rect, size: tuple[int, int], screen: Rect, gap: int = 6) -> tuple[int, int]:
-    """Where a dialog of `size` goes so that it does not cover the bar: below it if the
-    screen has room, else above it if there is room there, else on the roomier side, kept
-    on the screen; aligned with the bar's left edge."""
-    width, height = size
-    x = min(max(bar.x, screen.x), screen.x + max(screen.width - width, 0))
-    below, above = bar.y + bar.height + gap, bar.y - gap - height
-    bottom = screen.y + screen.height
-    if below + height <= bottom:
-        return x, below
-    if above >= screen.y:
-        return x, above
-    roomier_below = bottom - below > bar.y - screen.y
-    y = below if roomier_below else above
-    return x, min(max(y, screen.y), max(bottom - height, screen.y))
 
 
 def refusal_words(body: dict[str, Any]) -> str:
@@ -204,6 +187,7 @@ class Bar(QWidget):
         self.activity.activated.connect(self._on_activity_chosen)
         self.sync_label = QLabel()
         self.sync_label.setObjectName("SyncState")
+        self._sync_text = ""  # the sync state in words (the label may show its sign alone)
         self.problem_label = QLabel()
         self.problem_label.setObjectName("Problem")
         self.problem_label.hide()
@@ -599,7 +583,7 @@ class Bar(QWidget):
         """The sync state in words, or by its sign alone (✓, ⏳, ○, ⚠) when the coverage
         chip shares its row: the bar is narrow, and nothing on it is cut (the words stay in
         the tooltip and the accessible name)."""
-        text = getattr(self, "_sync_text", "")
+        text = self._sync_text
         compact = self.coverage_label.isVisibleTo(self) and " " in text
         self.sync_label.setText(text.split(" ", 1)[0] if compact else text)
         self.sync_label.setAccessibleName(text)
@@ -1105,14 +1089,17 @@ class Bar(QWidget):
                 index = self.activity.count() - 1
             self.activity.setCurrentIndex(index)
         self._update_times()
-        # The time's room is settled now (none once the shift ended): the name gets the rest.
-        layout = self.layout()
-        if layout is not None:
-            layout.activate()
-        room = max(self.status_label.width(), 40)
-        self.status_label.setText(
-            self.status_label.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, room)
-        )
+        if shown:
+            # The time's room is settled now (none once the shift ended): the name gets the
+            # rest. (A click on a key shows no name: no layout pass on the click path.)
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()
+            room = max(self.status_label.width(), 40)
+            shown = self.status_label.fontMetrics().elidedText(
+                shown, Qt.TextElideMode.ElideRight, room
+            )
+        self.status_label.setText(shown)
         self._show_coverage()
 
     def _update_times(self) -> None:

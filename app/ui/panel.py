@@ -63,7 +63,7 @@ from app.ui.dayview import DayDialog, offer_corrections
 from app.ui.i18n import current_language
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 from app.ui.threads import Background, Done, StreamLink
-from app.ui.wallboard import WallboardView
+from app.ui.wallboard import WIDEST_TIME, WallboardView
 
 log = logging.getLogger(__name__)
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -573,11 +573,7 @@ class Panel(QWidget):
                 zone = str(data.get("zone") or "Europe/Paris")
             self.zone = ZoneInfo(zone)
             self._levels = {}
-            self._label_cache = {}
-            self._fill_filters()
-            self.refresh()
-            self._size_columns()
-            self.lay_out_wallboard()
+            self._show_anew()
             self._snapshot_in = True
             if self._connected:
                 self.set_live_state("live", "")
@@ -590,16 +586,21 @@ class Panel(QWidget):
             self._dirty |= self.model.add_corrections(data.get("corrections", []))
         elif kind == "plateaux":  # an admin changed a plateau's keys, threshold or activities
             self.model.load_plateaux(data.get("plateaux", []))
-            self._label_cache = {}
-            self._fill_filters()
-            self.refresh()
-            self._size_columns()
-            self.lay_out_wallboard()
+            self._show_anew()
             return
         else:
             return
         if self._dirty and not self._soon.isActive():
             self._soon.start()
+
+    def _show_anew(self) -> None:
+        """The plateaux or the people changed (a snapshot, an admin's change): labels,
+        filters, rows, column widths and the wallboard, worked out again."""
+        self._label_cache = {}
+        self._fill_filters()
+        self.refresh()
+        self._size_columns()
+        self.lay_out_wallboard()
 
     def set_live_state(self, state: str, detail: str) -> None:
         self._connected = state == "live"
@@ -822,10 +823,9 @@ class Panel(QWidget):
 
     def may_hold(self) -> dict[int, list[str]]:
         """What the first columns may come to show, whatever they show now."""
-        widest = format_duration(59 * 60_000 + 59_000)
         return {
             1: self.status_texts(),
-            2: [widest, OVER_MARKS[Level.WAY_OVER] + widest],
+            2: [WIDEST_TIME, OVER_MARKS[Level.WAY_OVER] + WIDEST_TIME],
             5: [self.freshness_text_of(f) for f in Freshness],
         }
 

@@ -56,16 +56,17 @@ class FoldedRows(QAbstractTableModel):
             return
         self.following = on
         source = self.source
-        resets = (source.modelReset, source.layoutChanged, source.rowsInserted, source.rowsRemoved)
-        for signal in resets:
+        for signal, slot in (
+            (source.modelReset, self._reset),
+            (source.layoutChanged, self._reset),
+            (source.rowsInserted, self._reset),
+            (source.rowsRemoved, self._reset),
+            (source.dataChanged, self._changed),
+        ):
             if on:
-                signal.connect(self._reset)
+                signal.connect(slot)
             else:
-                signal.disconnect(self._reset)
-        if on:
-            source.dataChanged.connect(self._changed)
-        else:
-            source.dataChanged.disconnect(self._changed)
+                signal.disconnect(slot)
         self._reset()
 
     def set_blocks(self, blocks: int) -> None:
@@ -144,31 +145,29 @@ def fit_board(
     `scrollbar`: the width a vertical scroll bar takes when the board must scroll."""
     rows = max(1, len(texts))
     for px in FONT_SIZES:
-        font = QFont(base)
-        font.setPixelSize(px)
-        metrics = QFontMetrics(font)
+        metrics = _metrics(base, px)
         row_height = math.ceil(metrics.height() * ROW_SPACING)
-        header = row_height
         for blocks in range(1, MAX_BLOCKS + 1):
             per_block = math.ceil(rows / blocks)
-            if header + per_block * row_height > height:
+            if (1 + per_block) * row_height > height:  # the header row, then the agents
                 continue
             widths = _needed(texts, extra, metrics, blocks, per_block)
             if sum(widths) <= width:
                 return Fit(px, blocks, _spread(widths, width), scrolls=False)
     # Past the smallest readable type: as many blocks as fit across, and scroll.
-    font = QFont(base)
-    font.setPixelSize(FONT_SIZES[-1])
-    metrics = QFontMetrics(font)
+    metrics = _metrics(base, FONT_SIZES[-1])
     room = width - scrollbar
-    blocks = MAX_BLOCKS
-    while blocks > 1:
+    for blocks in range(MAX_BLOCKS, 0, -1):
         widths = _needed(texts, extra, metrics, blocks, math.ceil(rows / blocks))
-        if sum(widths) <= room:
-            break
-        blocks -= 1
-    widths = _needed(texts, extra, metrics, blocks, math.ceil(rows / blocks))
-    return Fit(FONT_SIZES[-1], blocks, _spread(widths, room), scrolls=True)
+        if blocks == 1 or sum(widths) <= room:
+            return Fit(FONT_SIZES[-1], blocks, _spread(widths, room), scrolls=True)
+    raise AssertionError("the loop ends at one block")
+
+
+def _metrics(base: QFont, px: int) -> QFontMetrics:
+    font = QFont(base)
+    font.setPixelSize(px)
+    return QFontMetrics(font)
 
 
 def _needed(
