@@ -317,3 +317,25 @@ def test_events_export(run, store_url: str) -> None:  # type: ignore[no-untyped-
     assert (code, "unknown time zone" in err) == (2, True)
     code, _, err = run("events", "export", "--from", "2026-11-28", "--to", "2026-11-27")
     assert code == 2
+
+
+@pytest.mark.parametrize("instant", ["2026-11-27T09:00", "yesterday", "-5"])
+def test_a_clock_start_without_its_offset_or_not_an_instant_is_refused(
+    store: Engine,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    instant: str,
+) -> None:
+    code, _out, err = cli(
+        store_url,
+        "serve",
+        "--port",
+        "0",
+        "--clock-start",
+        instant,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    assert code == 2
+    assert "--clock-start: an instant with its offset" in err
