@@ -139,11 +139,20 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     panel.refresh()
     app.processEvents()
     panel.grab().save(str(out / "panel-fr.png"))
+    # A panel takes the interface's language when it opens: an English lead's, opened so.
     translations.apply("en")
+    english = Panel(SystemClock(), title="Bandeau — Plateau Démo")
+    english.resize(1180, 560)
+    english.show()
+    english.connect_stream(server.base_url, token)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(english.model.agents) < AGENTS + 2:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    english.refresh()
     app.processEvents()
-    panel.refresh()
-    app.processEvents()
-    panel.grab().save(str(out / "panel-en.png"))
+    english.grab().save(str(out / "panel-en.png"))
+    english.stop()
+    english.close()
     translations.apply("fr")
     app.processEvents()
     busiest = max(panel.model.agents.values(), key=lambda a: len(a.events))
