@@ -12,17 +12,16 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from app.domain.events import DEFAULT_KEY_LOOKS, Key, is_colour
 from app.problems import Problem
 
 if TYPE_CHECKING:
-    from app.journal import Journal, LocalClaim
+    import httpx
+
+    from app.journal import Journal
 
 ACCOUNT_STATE = "account"
 PROFILE_STATE = "server_profile"
-CLAIM_STATE = "local_claim"
 TIMEOUT_S = 15.0
 
 
@@ -63,44 +62,6 @@ def save_account(journal: Journal, account: Account) -> None:
 
 def clear_account(journal: Journal) -> None:
     journal.set_state(ACCOUNT_STATE, "")
-
-
-def save_claim(journal: Journal, login: str, claim: LocalClaim | None) -> None:
-    """`login` chose to send the events recorded before sign-in (or not: None)."""
-    if claim is None:
-        journal.set_state(CLAIM_STATE, "")
-        return
-    journal.set_state(
-        CLAIM_STATE,
-        json.dumps({"login": login, "agent": claim.agent, "up_to_seq": claim.up_to_seq}),
-    )
-
-
-def load_claim(journal: Journal, login: str) -> LocalClaim | None:
-    """The local events `login` chose to send as theirs, if any."""
-    from app.journal import LocalClaim  # noqa: PLC0415 - loads SQLAlchemy
-
-    raw = journal.get_state(CLAIM_STATE)
-    try:
-        data = json.loads(raw) if raw else None
-        if not isinstance(data, dict) or data.get("login") != login:
-            return None
-        return LocalClaim(str(data["agent"]), int(data["up_to_seq"]))
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def claim_backlog(journal: Journal, local_agent: str, login: str) -> LocalClaim | None:
-    """Send `local_agent`'s unsent events as `login`'s: remember the claim (up to the
-    latest such event) and return it; None when there is nothing to send."""
-    from app.journal import LocalClaim  # noqa: PLC0415
-
-    count, _oldest, last = journal.backlog(local_agent)
-    if not count or local_agent == login:
-        return load_claim(journal, login)
-    claim = LocalClaim(local_agent, last)
-    save_claim(journal, login, claim)
-    return claim
 
 
 def save_profile(journal: Journal, me: dict[str, Any]) -> None:
@@ -156,6 +117,8 @@ def load_profile(journal: Journal) -> dict[str, Any] | None:
 def normalise_server(address: str) -> str:
     """The store's URL from what a person typed: https:// when no scheme is given
     (`bandeau.site.fr`, `10.0.0.5:8750`); no trailing slash."""
+    import httpx  # noqa: PLC0415 - only signing in needs it
+
     text = address.strip().rstrip("/")
     url = text if "://" in text else f"https://{text}"
     try:
@@ -181,6 +144,8 @@ def normalise_server(address: str) -> str:
 
 def sign_in(server: str, login: str, password: str, device_id: str) -> tuple[str, dict[str, Any]]:
     """The token and the server's description of the person (plateaux, activities, keys)."""
+    import httpx  # noqa: PLC0415
+
     try:
         reply = httpx.post(
             f"{server}/v1/signin",
@@ -236,6 +201,8 @@ NETWORK_REASONS = {
 def network_reason(exc: httpx.HTTPError) -> tuple[str, str]:
     """Why a call did not get through: a code (a key of NETWORK_REASONS, for the interface
     to word) and its English."""
+    import httpx  # noqa: PLC0415
+
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
         code = "timeout"
@@ -293,6 +260,8 @@ def sign_in_and_keep(server: str, login: str, password: str, device_id: str) -> 
 
 def sign_out(server: str, token: str) -> bool:
     """Revoke the token on the server (best effort: False if it could not be reached)."""
+    import httpx  # noqa: PLC0415
+
     try:
         reply = httpx.post(
             f"{server}/v1/signout", timeout=TIMEOUT_S, headers={"Authorization": f"Bearer {token}"}
@@ -310,3 +279,14 @@ def forget_sign_in(account: Account, token: str | None) -> bool:
     with contextlib.suppress(NoKeyring):  # no keyring: it was only ever in memory
         delete_token(account.server, account.login)
     return token is None or sign_out(account.server, token)
+
+
+def remember_sign_in(journal: Journal, done: SignedIn, *, send_local: bool) -> int:
+    """The journal's half of a sign-in, the same for the bar and `bandeau signin` (when no
+    bar runs): the events recorded here before sign-in are claimed if the person chose to
+    send them, and the account and what the server said of the person are kept for offline
+    starts. How many events were claimed. Raises JournalError (then nothing is claimed)."""
+    claimed = journal.claim_local(done.account.login) if send_local else 0
+    save_profile(journal, done.profile)
+    save_account(journal, done.account)
+    return claimed

@@ -175,16 +175,8 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def _signin(args: argparse.Namespace, places: Any) -> int:
-    from app.account import (
-        SignInFailed,
-        claim_backlog,
-        normalise_server,
-        save_account,
-        save_profile,
-        sign_in_and_keep,
-    )
+    from app.account import SignInFailed, normalise_server, remember_sign_in, sign_in_and_keep
     from app.account import sign_out as revoke
-    from app.config import load_settings
     from app.instance import InstanceError, send_request
     from app.journal import Journal, JournalError
 
@@ -202,14 +194,11 @@ def _signin(args: argparse.Namespace, places: Any) -> int:
     except JournalError as exc:
         print(f"bandeau signin: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    send_local = bool(args.send_local_events)
     try:
+        local_count = journal.local_backlog()[0]
         done = sign_in_and_keep(args.server, args.login, password, journal.device_id)
         server, login = done.account.server, done.account.login
-        local_agent = load_settings(places.config_file, overrides=args.overrides or ()).local_agent
-        local_count = journal.backlog(local_agent)[0] if local_agent != login else 0
-        if args.send_local_events:
-            # Remembered before the bar hears of the sign-in: it reads the claim from the journal.
-            claim_backlog(journal, local_agent, login)
         request = {
             "cmd": "signed_in",
             "server": server,
@@ -217,12 +206,21 @@ def _signin(args: argparse.Namespace, places: Any) -> int:
             "token": done.token,
             "activities": done.activities,
             "profile": done.profile,
+            "send_local": send_local,
         }
         try:
+            # A running bar takes the sign-in itself, by the same completion as its dialog.
             answer = send_request(places.data_dir, request)
-            bar_running = True
         except InstanceError:
-            bar_running = False
+            if done.keyring_problem:
+                revoke(server, done.token)  # nobody could keep it: do not leave it valid
+                print(
+                    f"bandeau signin: {done.keyring_problem}, and no bar is running to keep "
+                    "the token for this session. Start the bar (`bandeau`), then sign in again.",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILED
+            remember_sign_in(journal, done, send_local=send_local)
         else:
             if not answer.get("ok"):
                 revoke(server, done.token)
@@ -231,17 +229,7 @@ def _signin(args: argparse.Namespace, places: Any) -> int:
                     file=sys.stderr,
                 )
                 return EXIT_FAILED
-        if done.keyring_problem and not bar_running:
-            revoke(server, done.token)  # nobody could keep it: do not leave it valid
-            print(
-                f"bandeau signin: {done.keyring_problem}, and no bar is running to keep the "
-                "token for this session. Start the bar (`bandeau`), then sign in again.",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        save_profile(journal, done.profile)
-        save_account(journal, done.account)
-    except SignInFailed as exc:
+    except (SignInFailed, JournalError) as exc:
         print(f"bandeau signin: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
@@ -250,12 +238,12 @@ def _signin(args: argparse.Namespace, places: Any) -> int:
     if done.keyring_problem:
         note = f" (no keyring: {done.keyring_problem}; the token lives in the running bar only)"
     print(f"signed in as {login} on {server}{note}")
-    if local_count and args.send_local_events:
+    if local_count and send_local:
         print(f"{local_count} event(s) recorded before sign-in will be sent as {login}'s")
     elif local_count:
         print(
-            f"{local_count} event(s) recorded before sign-in (as {local_agent}) stay on this "
-            "computer; to send them as yours, sign in again with --send-local-events"
+            f"{local_count} event(s) recorded before sign-in stay on this computer; to send "
+            "them as yours, sign in again with --send-local-events"
         )
     return EXIT_OK
 
@@ -281,10 +269,15 @@ def _signout(places: Any) -> int:
         tokens: set[str] = set()
         try:
             answer = send_request(places.data_dir, {"cmd": "sign_out"})
+        except InstanceError:
+            # No bar running: the journal forgets the account here.
+            waiting = journal.counts(agent=account.login)[SyncState.PENDING]
+            clear_account(journal)
+        else:
             if isinstance(answer.get("token"), str):
                 tokens.add(answer["token"])
-        except InstanceError:
-            pass  # no bar running: nothing to tell
+            given = answer.get("waiting")
+            waiting = given if isinstance(given, int) else 0
         try:
             stored = load_token(account.server, account.login)
             if stored:
@@ -293,8 +286,9 @@ def _signout(places: Any) -> int:
         except NoKeyring:
             pass
         revoked = all(revoke(account.server, t) for t in tokens)
-        clear_account(journal)
-        waiting = journal.counts()[SyncState.PENDING]
+    except JournalError as exc:
+        print(f"bandeau signout: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         journal.close()
     print(f"signed out of {account.server}")

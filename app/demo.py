@@ -211,7 +211,7 @@ def run_demo(data_dir: Path, *, agents: int = 12, speed: float = 30.0) -> int:
         agent = sign_in_in_memory(
             server.base_url, DEMO_AGENT[0], store.passwords[DEMO_AGENT[0]], bar
         )
-        bar.signed_in(server.base_url, DEMO_AGENT[0], agent.token, agent.activities, agent.profile)
+        bar.desk.take_sign_in(agent, send_local=False)
         lead = sign_in_in_memory(server.base_url, LEAD[0], store.passwords[LEAD[0]], bar)
         panel = Panel(SystemClock(), title=f"Bandeau — {PLATEAU} ({LEAD[1]})")
         panel.connect_stream(server.base_url, lead.token)
@@ -245,5 +245,5 @@ def sign_in_in_memory(server: str, login: str, password: str, bar: Bar) -> Signe
     """Sign in without the keyring: a demo token must not outlive the demo."""
     from app.account import Account, SignedIn, profile_activities, sign_in  # noqa: PLC0415
 
-    token, me = sign_in(server, login, password, bar.recorder.journal.device_id)
+    token, me = sign_in(server, login, password, bar.desk.recorder.journal.device_id)
     return SignedIn(Account(server, login), token, me, profile_activities(me), "demo only")

@@ -14,27 +14,27 @@ the bar answers only its own user, and a client talks (and hands a token) only t
 its own user. On Windows the name is a named pipe that QLocalServer's UserAccessOption
 restricts to the user (not testable here).
 
-Only QtCore and QtNetwork are used here, so commands stay quick to start.
+Only QtCore and QtNetwork are used here, so commands stay quick to start; the bar takes its
+lock before its window shows, and loads the rest (QtNetwork, sockets) once it is painted.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import logging
 import os
-import socket
 import stat
-import struct
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QLockFile, QObject
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalSocket
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ def _is_private(folder: Path, uid: int) -> bool:
 def server_name(data_dir: Path, *, create: bool = False) -> str:
     """The local socket for a data dir: a path in the user's private folder (Unix), or a
     named pipe's name (Windows). Short: Unix socket paths are limited."""
+    import hashlib  # noqa: PLC0415 - not needed before the bar is painted
+
     digest = hashlib.sha256(f"{getpass.getuser()}\0{data_dir.resolve()}".encode()).hexdigest()
     name = f"bandeau-{digest[:24]}"
     if sys.platform == "win32":
@@ -100,8 +102,12 @@ def server_name(data_dir: Path, *, create: bool = False) -> str:
 def peer_uid(descriptor: int) -> int | None:
     """The uid of the process at the other end of a connected Unix socket (Linux), or None
     where the platform does not say."""
+    import socket  # noqa: PLC0415 - not needed before the bar is painted
+    import struct  # noqa: PLC0415
+
     if not hasattr(socket, "SO_PEERCRED") or descriptor < 0:
         return None
+
     sock = socket.socket(fileno=os.dup(descriptor))
     try:
         creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -155,6 +161,8 @@ class CommandServer(QObject):
         self.data_dir = data_dir
         self.name = ""
         self._handler = handler
+        from PySide6.QtNetwork import QLocalServer  # noqa: PLC0415
+
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
@@ -164,6 +172,8 @@ class CommandServer(QObject):
         self.name = server_name(self.data_dir, create=True)  # InstanceError if not private
         # We hold the instance lock, so a socket file left by a killed bar is stale (and it is
         # in the user's private folder: nobody else's file is removed).
+        from PySide6.QtNetwork import QLocalServer  # noqa: PLC0415
+
         QLocalServer.removeServer(self.name)
         if not self._server.listen(self.name):
             raise InstanceError(f"cannot listen on {self.name}: {self._server.errorString()}")
@@ -231,6 +241,8 @@ def send_request(data_dir: Path, request: dict[str, Any], timeout_ms: int = 5000
     Raises InstanceError when no bar answers (none running, or it did not answer in time).
     Works without an event loop (blocking socket calls).
     """
+    from PySide6.QtNetwork import QLocalSocket  # noqa: PLC0415
+
     sock = QLocalSocket()
     sock.connectToServer(server_name(data_dir))  # InstanceError if its folder is not private
     if not sock.waitForConnected(timeout_ms):

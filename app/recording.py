@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.domain.clock import Clock, JumpDetector, Reading, utc_offset_s
-from app.domain.events import Event, InvalidEvent, Key, Kind, clean_note
+from app.domain.events import Event, InvalidEvent, Key, Kind, SyncState, clean_note
 from app.domain.shift import ShiftState
 from app.domain.totals import RunningTotals, Totals, local_day, local_day_bounds
 
@@ -54,12 +54,16 @@ class Recorder:
         activities: list[str],
         default_activity: str = "",
         resume_minutes: int = 10,
+        signed_in: bool = True,
     ) -> None:
+        """`signed_in`: the events are the signed-in person's, to be sent (pending); False:
+        recorded before sign-in, kept on this PC (local) unless someone claims them."""
         if not activities:
             raise ValueError("at least one activity is needed")
         self.journal = journal
         self.clock = clock
         self.agent = agent
+        self.signed_in = signed_in
         self.activities = list(activities)
         self._default_activity = default_activity
         self._resume_ms = resume_minutes * 60_000
@@ -172,12 +176,14 @@ class Recorder:
         ev = self._event(Kind.CLOCK_JUMP, reading, activity=self.state.activity, jump=jump)
         return self._write([ev])
 
-    def adopt(self, agent: str, activities: list[str]) -> Outcome:
-        """The bar signed in (or out): events now belong to `agent`, whose activities these
-        are. A shift in progress continues under the new agent: a shift start (and the
-        current key) are recorded for them, so that their day starts cleanly."""
+    def adopt(self, agent: str, activities: list[str], *, signed_in: bool) -> Outcome:
+        """The bar signed in (or out: `signed_in` False): events now belong to `agent`, whose
+        activities these are. A shift in progress continues under the new agent: a shift
+        start (and the current key) are recorded for them, so that their day starts
+        cleanly."""
         if not activities:
             raise ValueError("at least one activity is needed")
+        self.signed_in = signed_in
         previous = self.state
         self.activities = list(activities)
         changed_agent = agent != self.agent
@@ -268,7 +274,9 @@ class Recorder:
         )
 
     def _write(self, events: list[Event]) -> Outcome:
-        written = self.journal.append(*events)  # raises JournalError: nothing changes then
+        state = SyncState.PENDING if self.signed_in else SyncState.LOCAL
+        # Raises JournalError: nothing changes then.
+        written = self.journal.append(*events, sync_state=state)
         before = self.state
         for ev in written:
             self.state = self.state.apply(ev)

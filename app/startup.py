@@ -1,9 +1,8 @@
 """Open the journal and pick up the shift in the background, once the bar is on screen.
 
-Importing SQLAlchemy costs about as much as starting Qt: done before the window, the agent
-would wait for a bar that is not there. The bar paints first; this thread then imports and
-opens the journal while the bar stays responsive; the bar takes clicks once the Recorder is
-ready. No Qt here.
+The bar paints first; this thread then opens the journal (an integrity check, maybe a
+migration, and the keyring, which can block) while the bar stays responsive; the bar takes
+clicks once the Recorder is ready. No Qt here.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from app.domain.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
     from app.account import Account
-    from app.journal import Journal, LocalClaim
+    from app.journal import Journal
     from app.recording import Recorder
 
 log = logging.getLogger(__name__)
@@ -42,18 +41,15 @@ class JournalOpener(threading.Thread):
         self.account: Account | None = None
         self.token: str | None = None
         self.token_problem: str | None = None
-        self.claim: LocalClaim | None = None
         self.profile: dict[str, Any] | None = None
 
     def run(self) -> None:
-        # The slow imports (SQLAlchemy, httpx, keyring) happen here, after the first paint.
+        # The slow imports happen here, after the first paint.
         from app.account import (  # noqa: PLC0415
             load_account,
-            load_claim,
             load_profile,
             profile_activities,
         )
-        from app.credentials import NoKeyring, load_token  # noqa: PLC0415
         from app.journal import Journal, JournalError  # noqa: PLC0415
         from app.recording import Recorder  # noqa: PLC0415
 
@@ -64,8 +60,14 @@ class JournalOpener(threading.Thread):
                 busy_timeout_ms=settings.number("journal.busy_timeout_ms"),
             )
             self.account = load_account(self.journal)
+            local_agent = settings.local_agent
+            if self.account is None or self.account.login != local_agent:
+                # Journals from before the `local` state kept these as pending.
+                self.journal.keep_local(local_agent)
             if self.account is not None:
-                self.claim = load_claim(self.journal, self.account.login)
+                # keyring (13 MB) is loaded only for a bar that is signed in.
+                from app.credentials import NoKeyring, load_token  # noqa: PLC0415
+
                 # Read once, off the UI thread, with a timeout (a locked keyring can block).
                 try:
                     self.token = load_token(self.account.server, self.account.login)
@@ -73,7 +75,6 @@ class JournalOpener(threading.Thread):
                     self.token_problem = str(exc)
                 if self.token is None and self.token_problem is None:
                     self.token_problem = "no token in the keyring"  # noqa: S105
-            local_agent = settings.local_agent
             activities = settings.texts("activity.list")
             if self.account is not None:
                 # The server's activities, as cached at the last sign-in (offline starts).
@@ -87,6 +88,7 @@ class JournalOpener(threading.Thread):
                 activities=activities,
                 default_activity=settings.text("activity.default"),
                 resume_minutes=settings.number("shift.resume_minutes"),
+                signed_in=self.account is not None,
             )
             recorder.start()
             self.recorder = recorder

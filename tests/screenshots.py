@@ -21,6 +21,7 @@ from app.journal import Journal
 from app.recording import Recorder
 from app.ui import wording
 from app.ui.bar import Bar
+from app.ui.bridge import make_desk
 from app.ui.i18n import Translations
 from app.ui.signin import SignInDialog
 from app.ui.theme import stylesheet
@@ -45,7 +46,7 @@ def main() -> None:
                 journal, clock, agent="marie", activities=["Assurance Auto", "Banque Pro"]
             )
             recorder.start()
-            bar = Bar(recorder, Settings())
+            bar = Bar(make_desk(recorder, Settings()), Settings())
             bar.show()
             app.processEvents()
             bar.grab().save(str(out / f"bar-unclassified-{language}.png"))

@@ -16,13 +16,15 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
 from pytestqt.qtbot import QtBot
 
+from app.account import Account
 from app.config import Settings, load_settings
 from app.domain.clock import FakeClock
-from app.domain.events import Key, Kind
+from app.domain.events import Key, Kind, SyncState
 from app.journal import Journal
 from app.recording import Recorder
 from app.resources import resource
 from app.ui.bar import BAR_HEIGHT, BAR_WIDTH, Bar, load_place
+from app.ui.bridge import make_desk
 from app.ui.dialogs import NoteDialog
 from app.ui.i18n import Translations, choose_language
 from app.ui.tray import make_tray
@@ -49,7 +51,9 @@ def make_bar(
 ) -> Bar:
     recorder = Recorder(journal, clock, agent="marie", activities=ACTIVITIES)
     recorder.start()
-    bar = Bar(recorder, settings or Settings(), config_file=config_file, translations=translations)
+    settings = settings or Settings()
+    desk = make_desk(recorder, settings)
+    bar = Bar(desk, settings, config_file=config_file, translations=translations)
     qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
     bar.show()
     qtbot.waitExposed(bar)
@@ -176,7 +180,7 @@ def test_corrections_of_my_time_show_in_my_totals_and_my_day(bar: Bar, clock: Fa
         "reason": "formation",
         "made_at_ms": clock.now_ms(),
     }
-    bar._on_stream("corrections", {"corrections": [fix]})
+    bar.desk.take_message("corrections", {"corrections": [fix]})
     bar.tick()
     assert bar.keys[Key.PRODUCTION].total == d("1 h 30")
     assert bar.keys[Key.OFF].total == d("30 min 00")
@@ -192,10 +196,11 @@ def test_corrections_of_my_time_show_in_my_totals_and_my_day(bar: Bar, clock: Fa
     assert bar.keys[Key.OFF].total == d("40 min 00")
     assert bar.keys[Key.PAUSE].total == d("15 min 00")
     # Someone else's correction on the same stream (it never comes, but) changes nothing.
-    bar._on_stream("corrections", {"corrections": [{**fix, "uuid": "c2", "agent": "paul"}]})
+    bar.desk.take_message("corrections", {"corrections": [{**fix, "uuid": "c2", "agent": "paul"}]})
     assert bar.keys[Key.OFF].total == d("40 min 00")
     # A new connection's snapshot replaces what was known.
-    bar._on_stream("snapshot", {"agents": [{"login": bar.recorder.agent, "corrections": []}]})
+    snapshot = {"agents": [{"login": bar.recorder.agent, "corrections": []}]}
+    bar.desk.take_message("snapshot", snapshot)
     assert bar.keys[Key.OFF].total == d("10 min 00")
 
 
@@ -340,19 +345,19 @@ def test_quit_asks_about_the_shift(
 
 
 def test_commands_from_other_processes(bar: Bar, journal: Journal) -> None:
-    answer = bar.handle_request({"cmd": "key", "key": "pause", "note": "café"})
+    answer = bar.desk.handle({"cmd": "key", "key": "pause", "note": "café"})
     assert answer["ok"] and answer["state"]["key"] == "pause"
     (event,) = answer["events"]
     assert journal.events()[-1].uuid == event["uuid"]
     assert bar.keys[Key.PAUSE].active  # the bar shows what the command did
-    assert bar.handle_request({"cmd": "key", "key": "pause"})["events"] == []
-    assert not bar.handle_request({"cmd": "key", "key": "lunch"})["ok"]
-    assert not bar.handle_request({"cmd": "key", "key": "off", "note": 42})["ok"]
-    assert "201" in bar.handle_request({"cmd": "key", "key": "off", "note": "x" * 201})["error"]
-    assert bar.handle_request({"cmd": "status"})["state"]["activity"] == "Assurance Auto"
-    assert bar.handle_request({"cmd": "show"})["ok"]
-    assert "unknown command" in bar.handle_request({"cmd": "rm -rf"})["error"]
-    assert bar.handle_request({"cmd": "end_shift"})["ok"]
+    assert bar.desk.handle({"cmd": "key", "key": "pause"})["events"] == []
+    assert not bar.desk.handle({"cmd": "key", "key": "lunch"})["ok"]
+    assert not bar.desk.handle({"cmd": "key", "key": "off", "note": 42})["ok"]
+    assert "201" in bar.desk.handle({"cmd": "key", "key": "off", "note": "x" * 201})["error"]
+    assert bar.desk.handle({"cmd": "status"})["state"]["activity"] == "Assurance Auto"
+    assert bar.desk.handle({"cmd": "show"})["ok"]
+    assert "unknown command" in bar.desk.handle({"cmd": "rm -rf"})["error"]
+    assert bar.desk.handle({"cmd": "end_shift"})["ok"]
     assert rows(journal)[-1] == ("shift_end", None)
 
 
@@ -367,7 +372,7 @@ def test_position_is_remembered(
     qtbot.waitUntil(place.exists, timeout=3000)
     assert load_place(place) == (screen.x() + 100, screen.y() + 50)
     bar.stop()
-    again = Bar(bar.recorder, Settings(), place_file=place)
+    again = Bar(make_desk(bar.recorder, Settings()), Settings(), place_file=place)
     qtbot.addWidget(again, before_close_func=lambda w: w.stop())
     again.place()
     assert (again.x(), again.y()) == (screen.x() + 100, screen.y() + 50)
@@ -401,7 +406,7 @@ def test_a_bar_waiting_for_its_journal(
     bar.tick()
     recorder = Recorder(journal, clock, agent="marie", activities=ACTIVITIES)
     recorder.start()
-    bar.attach(recorder)
+    bar.attach(make_desk(recorder, Settings()))
     assert bar.keys[Key.PAUSE].isEnabled()
     assert bar.status_name == "Non classé"
     assert bar.press(Key.PAUSE) is not None
@@ -513,9 +518,10 @@ def test_the_sync_indicator(bar: Bar) -> None:
     from app.sync.worker import SyncStatus
 
     assert bar.sync_label.text() == "● Local uniquement"
-    bar.set_sync_status(SyncStatus("synced", 0, 0))  # not signed in: ignored
+    bar.desk.sync_status = SyncStatus("synced", 0, 0)
+    bar.desk_changed("sync")  # a report from before a sign-out: the bar is local only
     assert bar.sync_label.text() == "● Local uniquement"
-    bar.sync._worker = object()  # type: ignore[assignment]  # as if signed in
+    bar.desk.account = Account("http://127.0.0.1:9", "marie")  # as if signed in
     try:
         bar.set_sync_status(SyncStatus("synced", 0, 0))
         assert bar.sync_label.text() == "✓ Synchronisé"
@@ -530,15 +536,18 @@ def test_the_sync_indicator(bar: Bar) -> None:
         assert bar.sync_label.text() == "⚠ 1 problème"
         bar.set_sync_status(SyncStatus("signed_out", 4, 0))
         assert bar.sync_label.text() == "⚠ Déconnecté"
+        bar.set_sync_status(SyncStatus("refused", 4, 0, detail="device bound to another token"))
+        assert bar.sync_label.text() == "⚠ Refusé par le serveur"
+        assert "device bound to another token" in bar.sync_label.toolTip()
     finally:
-        bar.sync._worker = None
+        bar.desk.account = None
     bar.show_local_only()
     assert bar.sync_label.text() == "● Local uniquement"
 
 
 def test_signing_in_mid_shift_moves_the_shift_to_the_agent(bar: Bar, journal: Journal) -> None:
     bar.press(Key.OFF)
-    answer = bar.handle_request(
+    answer = bar.desk.handle(
         {
             "cmd": "signed_in",
             "server": "http://127.0.0.1:9",
@@ -547,7 +556,7 @@ def test_signing_in_mid_shift_moves_the_shift_to_the_agent(bar: Bar, journal: Jo
             "activities": ["Banque Pro"],
         }
     )
-    assert answer == {"ok": True}
+    assert answer == {"ok": True, "claimed": 0}
     assert [bar.activity.itemText(i) for i in range(bar.activity.count())] == ["Banque Pro"]
     last_two = journal.events()[-2:]
     assert [(e.agent, e.kind, e.key, e.activity) for e in last_two] == [
@@ -555,11 +564,13 @@ def test_signing_in_mid_shift_moves_the_shift_to_the_agent(bar: Bar, journal: Jo
         ("marie.d", Kind.STATUS, Key.OFF, "Banque Pro"),
     ]
     assert bar.keys[Key.OFF].active
-    bad = bar.handle_request({"cmd": "signed_in", "server": "x", "login": "y", "token": "z"})
+    bad = bar.desk.handle({"cmd": "signed_in", "server": "x", "login": "y", "token": "z"})
     assert "activities" in bad["error"]
-    out = bar.handle_request({"cmd": "sign_out"})
-    assert out == {"ok": True, "token": "t"}
-    assert journal.events()[-1].agent == "marie"  # back to the local agent
+    out = bar.desk.handle({"cmd": "sign_out"})
+    assert out == {"ok": True, "token": "t", "waiting": 2}  # marie.d's two events
+    # Back to the PC's local name, the events kept on this PC.
+    last = journal.entries()[-1]
+    assert last.event.agent == bar.desk.local_agent and last.sync_state is SyncState.LOCAL
     assert bar.sync_label.text() == "● Local uniquement"
 
 
@@ -584,7 +595,15 @@ def test_the_plateau_names_and_colours_the_keys(bar: Bar, tmp_path: Path) -> Non
             },
         ]
     }
-    bar.apply_profile(profile)
+    signed_in = {
+        "cmd": "signed_in",
+        "server": "http://127.0.0.1:9",
+        "login": "marie",
+        "token": "t",
+        "activities": ACTIVITIES,
+        "profile": profile,
+    }
+    assert bar.desk.handle(signed_in)["ok"]
     bar.press(Key.PAUSE)
     labels = {key: button.text() for key, button in bar.keys.items()}
     # A label the plateau kept as the default is ours, translated; a changed one is theirs.
@@ -599,16 +618,17 @@ def test_the_plateau_names_and_colours_the_keys(bar: Bar, tmp_path: Path) -> Non
     assert bar.keys[Key.OFF].colour == KEY_STYLES[Key.OFF].colour
     assert bar.keys[Key.PAUSE].colour == KEY_STYLES[Key.PAUSE].colour
     assert bar.status_name == "Pause"
-    bar.apply_profile(None)  # signed out: our keys again
+    assert bar.desk.handle({"cmd": "sign_out"})["ok"]  # signed out: our keys again
     assert bar.keys[Key.OFF].text() == "Hors production"
 
 
 def test_the_network_coming_back_wakes_the_sync(bar: Bar, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtNetwork import QNetworkInformation
 
+    from app.ui.network import watch_network
+
     kicks: list[int] = []
-    monkeypatch.setattr(bar.sync, "kick", lambda: kicks.append(1))
-    if not bar.sync.watch_network():
+    if not watch_network(lambda: kicks.append(1), bar):
         pytest.skip("no network information backend on this machine")
     info = QNetworkInformation.instance()
     assert info is not None
@@ -681,7 +701,7 @@ def test_my_day_writes_a_correction_to_the_minute_it_was_made_for(
         "reason": "réunion",
         "made_at_ms": clock.now_ms(),
     }
-    bar._on_stream("corrections", {"corrections": [fix]})
+    bar.desk.take_message("corrections", {"corrections": [fix]})
     day = bar.show_day()
     assert "10:30–10:31" in day.fixes.text()
     day.close()
@@ -727,8 +747,7 @@ def test_a_correction_proposes_a_range_inside_the_shift(bar: Bar, clock: FakeClo
     offer_corrections(
         day,
         agent=bar.recorder.agent,
-        server="http://127.0.0.1:9",
-        token="unused",
+        send=lambda _body, _done: None,
         now_ms=now,
         day=bounds,
         labels=bar.key_labels(),
@@ -752,7 +771,7 @@ def test_nothing_on_the_bar_is_cut_in_any_state(
 
     translations.apply(language)
     bar = make_bar(qtbot, journal, clock, translations=translations)
-    bar.coverage = {"Assurance Auto": {"production": 14, "present": 28}}
+    bar.desk.coverage = {"Assurance Auto": {"production": 14, "present": 28}}
 
     def check(state: str) -> None:
         QApplication.processEvents()

@@ -25,6 +25,7 @@ from app.recording import Recorder
 from app.server.db import make_engine
 from app.server.directory import set_plateau
 from app.ui.bar import Bar
+from app.ui.bridge import make_desk
 from app.ui.dayview import CorrectionDialog, DayDialog
 from app.ui.signin import SignInDialog
 from tests.servers import PASSWORD, Served
@@ -33,12 +34,19 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 WAIT_MS = 20_000
 
 
+def local_settings() -> Settings:
+    """This PC's local name is poste-12."""
+    settings = Settings()
+    settings.values["agent.name"] = "poste-12"
+    return settings
+
+
 @pytest.fixture
 def bar(qtbot: QtBot, journal: Journal, clock: FakeClock) -> Iterator[Bar]:
     # Not signed in yet: events go under the computer's local name.
-    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"])
+    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"], signed_in=False)
     recorder.start()
-    widget = Bar(recorder, Settings())
+    widget = Bar(make_desk(recorder, local_settings()), local_settings())
     qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
     widget.show()
     qtbot.waitExposed(widget)
@@ -67,6 +75,12 @@ def fill(dialog: SignInDialog, server: str, password: str = PASSWORD) -> None:
     dialog.password.setText(password)
 
 
+def token_of(bar: Bar) -> str:
+    session = bar.desk.session
+    assert session is not None
+    return session[1]
+
+
 def token_works(server: str, token: str) -> bool:
     reply = httpx.get(f"{server}/v1/me", headers={"Authorization": f"Bearer {token}"})
     return reply.status_code == 200
@@ -88,7 +102,7 @@ def test_sign_in_from_the_bar_then_sign_out(
         dialog.ok.click()
         assert not dialog.password.isEnabled()  # busy while the server answers
     assert not dialog.isVisible()
-    assert bar.sync.active and bar.recorder.agent == "marie"
+    assert bar.desk.syncing and bar.recorder.agent == "marie"
     assert bar.recorder.activities == ["Assurance Auto", "Banque Pro"]  # the server's
     token = load_token(server_on_test_clock.base_url, "marie")
     assert token and token_works(server_on_test_clock.base_url, token)
@@ -98,7 +112,7 @@ def test_sign_in_from_the_bar_then_sign_out(
     assert bar.keys[Key.PAUSE].colour == "#ffd54f"
     assert profile_key_styles(load_profile(journal), "Assurance Auto")["off"].label == "Formation"
     # Everything reaches the store, the events from before sign-in included.
-    qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
     assert journal.counts()[SyncState.PENDING] == 0
 
     bar._update_actions()
@@ -107,8 +121,8 @@ def test_sign_in_from_the_bar_then_sign_out(
     box = next(b for b in bar.findChildren(QMessageBox) if b.isVisible())
     with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
         box.button(QMessageBox.StandardButton.Yes).click()
-    bar.accounts.stop()  # the revocation runs off the UI thread: wait for it here
-    assert not bar.sync.active and bar.recorder.agent == "poste-12"
+    bar.desk.join_calls()  # the revocation runs off the UI thread: wait for it here
+    assert not bar.desk.syncing and bar.recorder.agent == "poste-12"
     assert bar.sync_label.text() == "● Local only"
     assert load_token(server_on_test_clock.base_url, "marie") is None
     assert not token_works(server_on_test_clock.base_url, token)
@@ -125,7 +139,7 @@ def test_a_wrong_password_is_said_in_the_dialog_and_enter_tries_again(
     qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
     assert dialog.message.text() == "Wrong login or password."
     assert dialog.isVisible() and dialog.password.text() == ""
-    assert not bar.sync.active
+    assert not bar.desk.syncing
     assert load_token(server_on_test_clock.base_url, "marie") is None
     # Enter on an empty password waits (it neither cancels nor sends)...
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
@@ -134,7 +148,7 @@ def test_a_wrong_password_is_said_in_the_dialog_and_enter_tries_again(
     qtbot.keyClicks(dialog.password, PASSWORD)
     with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
         qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
-    assert not dialog.isVisible() and bar.sync.active
+    assert not dialog.isVisible() and bar.desk.syncing
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -167,7 +181,7 @@ def test_an_address_without_its_scheme_is_tried_as_https_and_said(
         dialog.ok.click()
         qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
         assert "not an address" in dialog.message.text()
-        assert not bar.sync.active
+        assert not bar.desk.syncing
     finally:
         translations.apply("en")
         QApplication.processEvents()
@@ -184,9 +198,9 @@ def test_no_keyring_keeps_the_sign_in_for_the_session_if_the_agent_agrees(
     assert "no keyring" in dialog.message.text()
     with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
         dialog.ok.click()
-    assert bar.sync.active and bar.sync.token is not None
-    token = bar.sync.token
-    qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
+    assert bar.desk.syncing and token_of(bar) is not None
+    token = token_of(bar)
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
     assert token_works(server_on_test_clock.base_url, token)
 
 
@@ -199,8 +213,8 @@ def test_no_keyring_and_the_agent_declines_revokes_the_token(
     dialog.ok.click()
     qtbot.waitUntil(lambda: dialog.ok.text() == "Keep for this session", timeout=WAIT_MS)
     dialog.cancel.click()
-    bar.accounts.stop()
-    assert not dialog.isVisible() and not bar.sync.active
+    bar.desk.join_calls()
+    assert not dialog.isVisible() and not bar.desk.syncing
 
     def revoked() -> bool:  # the server logs a request just after answering it
         lines = [line for line in server_on_test_clock.stderr if '"/v1/signout"' in line]
@@ -285,7 +299,7 @@ def test_an_agent_exports_their_month(
 ) -> None:
     sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
     bar.press(Key.PAUSE)
-    qtbot.waitUntil(lambda: bar.sync_label.text() == "✓ Synced", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
     bar._update_actions()
     assert bar.month_action.isVisible()
     target = tmp_path / "mon-mois.csv"
@@ -303,9 +317,9 @@ def bar_at(qtbot: QtBot, journal: Journal, clock: FakeClock) -> tuple[Bar, datet
     """A bar on the test clock, and its time now: the store (on the same clock) judges "the
     past" and "the last 7 days" by its own."""
     now = datetime.fromtimestamp(clock.now_ms() / 1000, ZoneInfo("Europe/Paris"))
-    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"])
+    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"], signed_in=False)
     recorder.start()
-    bar = Bar(recorder, Settings())
+    bar = Bar(make_desk(recorder, local_settings()), local_settings())
     qtbot.addWidget(bar, before_close_func=lambda w: w.stop())
     bar.show()
     return bar, now
@@ -341,11 +355,11 @@ def test_an_agent_corrects_their_time_from_my_day(
     with qtbot.waitSignal(bar.corrected, timeout=WAIT_MS) as sent:
         fixing.buttons.accepted.emit()
     assert sent.args[0]["author"] == "marie" and sent.args[0]["reason"] == "j'étais en pause"
-    assert sent.args[0]["uuid"] in bar.fixes  # counted at once, listed in the day view
+    assert sent.args[0]["uuid"] in bar.desk.ledger.fixes  # counted at once, listed in the day view
     assert day.fixes.isVisible() and "j'étais en pause" in day.fixes.text()
     trail = httpx.get(
         f"{live_server.base_url}/v1/corrections",
-        headers={"Authorization": f"Bearer {bar.sync.token}"},
+        headers={"Authorization": f"Bearer {token_of(bar)}"},
     ).json()["corrections"]
     assert [c["key"] for c in trail] == ["pause"]
     day.close()
@@ -370,50 +384,42 @@ def test_a_correction_made_while_the_store_is_away_is_kept_and_sent_later(
             fixing.buttons.accepted.emit()
         uuid = sent.args[0]["uuid"]
         assert [c["uuid"] for c in journal.queued_corrections()] == [uuid]
-        assert uuid in bar.fixes and "pause oubliée" in day.fixes.text()
+        assert uuid in bar.desk.ledger.fixes and "pause oubliée" in day.fixes.text()
         told = [d for d in bar._dialogs if isinstance(d, QMessageBox) and d.isVisible()]
         assert told and "kept on this computer" in told[-1].text()
         day.close()
 
         # One the store will refuse (older than the agent's 7 days), queued behind it.
         old = int((now - timedelta(days=10)).timestamp() * 1000)
-        journal.queue_correction(
+        bar.desk.ledger.keep(
             {
                 **{k: v for k, v in sent.args[0].items() if k in ("agent", "key", "off_shift")},
                 "uuid": "00000000-0000-4000-8000-0000000000f1",
                 "from_ms": old,
                 "to_ms": old + 60_000,
                 "reason": "trop tard",
-            }
+            },
+            bar.recorder.corrected_now(),
         )
-        bar.add_fixes(
-            [
-                {
-                    "uuid": "00000000-0000-4000-8000-0000000000f1",
-                    "agent": "marie",
-                    "from_ms": old,
-                    "to_ms": old + 60_000,
-                    "reason": "trop tard",
-                }
-            ]
-        )
+        assert "00000000-0000-4000-8000-0000000000f1" in bar.desk.ledger.fixes
 
         again = start_server(seeded_url, "--port", port)  # the store is back
-        bar.sync.kick()
+        bar.desk.kick()
         qtbot.waitUntil(lambda: journal.queued_corrections() == [], timeout=WAIT_MS)
         trail = httpx.get(
             f"{again.base_url}/v1/corrections",
-            headers={"Authorization": f"Bearer {bar.sync.token}"},
+            headers={"Authorization": f"Bearer {token_of(bar)}"},
         ).json()["corrections"]
         assert [(c["uuid"], c["author"]) for c in trail] == [(uuid, "marie")]
         # The refused one is uncounted and said, with the server's reason.
         qtbot.waitUntil(
-            lambda: "00000000-0000-4000-8000-0000000000f1" not in bar.fixes, timeout=WAIT_MS
+            lambda: "00000000-0000-4000-8000-0000000000f1" not in bar.desk.ledger.fixes,
+            timeout=WAIT_MS,
         )
         assert journal.refused_corrections() == []
         said = [d.text() for d in bar._dialogs if isinstance(d, QMessageBox) and d.isVisible()]
         assert any("refused" in text for text in said), said
-        assert uuid in bar.fixes
+        assert uuid in bar.desk.ledger.fixes
     finally:
         bar.stop()
         stop_server(served)
@@ -444,3 +450,32 @@ def test_a_plateaus_new_key_label_reaches_a_signed_in_bar_and_panel(
     assert profile_key_styles(load_profile(journal), "Assurance Auto")["off"].label == "Formation"
     qtbot.waitUntil(lambda: panel.key_labels("Nord")[Key.OFF] == "Formation", timeout=WAIT_MS)
     panel.close()
+
+
+def test_a_sign_in_the_store_no_longer_takes_asks_to_sign_in_again(
+    qtbot: QtBot, bar: Bar, journal: Journal, server_on_test_clock: Served
+) -> None:
+    """A 401 is "signed out: sign in again" on the bar — not "offline" for ever — and the
+    events recorded meanwhile wait, pending, for that sign-in."""
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
+    token = token_of(bar)
+    revoked = httpx.post(
+        f"{server_on_test_clock.base_url}/v1/signout",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert revoked.status_code == 200
+    bar.press(Key.PAUSE)  # its sync is refused: the token is gone
+    qtbot.waitUntil(lambda: bar.problem == "Sign in again", timeout=WAIT_MS)
+    assert not bar.desk.syncing and bar.desk.account is not None
+    assert "no longer accepts" in bar.problem_label.toolTip()
+    bar._update_actions()
+    assert bar.account_action.text() == "Sign in…"
+    assert journal.counts(agent="marie")[SyncState.PENDING] == 1  # the pause waits
+    dialog = open_sign_in(bar)
+    assert dialog.login.text() == "marie"  # the account is remembered
+    dialog.password.setText(PASSWORD)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
+    assert bar.problem == "" and journal.counts(agent="marie")[SyncState.PENDING] == 0

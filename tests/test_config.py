@@ -175,3 +175,23 @@ def test_places(tmp_path: Path) -> None:
 def test_defaults_text_mentions_no_secret() -> None:
     text = defaults_toml().lower()
     assert "password =" not in text and "token =" not in text
+
+
+def test_the_log_file_is_capped_and_keeps_three_older_ones(tmp_path: Path) -> None:
+    import logging
+
+    from app import logs
+
+    log_file = tmp_path / "bandeau.log"
+    logs.setup_logging(log_file)
+    try:
+        line = "x" * 1000
+        for _ in range(5 * logs.LOG_BYTES // 1000):
+            logging.getLogger("test").info(line)
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            handler.close()
+            logging.getLogger().removeHandler(handler)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == ["bandeau.log", "bandeau.log.1", "bandeau.log.2", "bandeau.log.3"]
+    assert all(p.stat().st_size <= logs.LOG_BYTES + 2000 for p in tmp_path.iterdir())

@@ -116,39 +116,148 @@ def test_ack_and_quarantine(journal: Journal) -> None:
     journal.mark_acked([a.uuid, c.uuid])
     journal.quarantine(b.uuid, "activity unknown on the server")
     counts = journal.counts()
-    assert counts == {SyncState.PENDING: 0, SyncState.ACKED: 2, SyncState.QUARANTINED: 1}
+    assert counts == {
+        SyncState.LOCAL: 0,
+        SyncState.PENDING: 0,
+        SyncState.ACKED: 2,
+        SyncState.QUARANTINED: 1,
+    }
     entry = journal.entries()[1]
     assert entry.sync_state is SyncState.QUARANTINED
     assert entry.sync_error == "activity unknown on the server"
     assert journal.mark_acked([]) == 0
 
 
-def test_events_from_before_sign_in_are_sent_only_once_claimed(journal: Journal) -> None:
+def test_events_from_before_sign_in_are_local_until_claimed(journal: Journal) -> None:
     from dataclasses import replace
 
-    from app.account import claim_backlog, load_claim
-
     local = [replace(make_event(journal, at=t), agent="pc-user") for t in (10, 20)]
-    journal.append(*local)
+    journal.append(*local, sync_state=SyncState.LOCAL)
     (mine,) = journal.append(make_event(journal, at=30))
-    assert journal.backlog("pc-user") == (2, 10, 2)
-    assert journal.backlog("nobody") == (0, None, 0)
+    assert journal.local_backlog() == (2, 10, 2)
+    assert journal.counts()[SyncState.LOCAL] == 2
     assert [e.event.seq for e in journal.pending(agent="marie", limit=10)] == [mine.seq]
-    assert load_claim(journal, "marie") is None
-
-    claim = claim_backlog(journal, "pc-user", "marie")
-    assert claim is not None
-    assert load_claim(journal, "marie") == claim
-    assert load_claim(journal, "paul") is None  # a claim is one person's choice
-    # A local event recorded after the choice (signed out again) is not part of it.
-    journal.append(replace(make_event(journal, at=40), agent="pc-user"))
-    sent = journal.pending(agent="marie", limit=10, claim=claim)
-    assert [e.event.occurred_at_ms for e in sent] == [10, 20, 30]
-    assert journal.pending(agent="marie", limit=2, claim=claim)[-1].event.occurred_at_ms == 20
-    assert journal.counts(agent="marie", claim=claim)[SyncState.PENDING] == 3
     assert journal.counts(agent="marie")[SyncState.PENDING] == 1
-    # Nothing to claim: the earlier choice stands.
-    assert claim_backlog(journal, "nobody", "marie") == claim
+
+    assert journal.claim_local("marie") == 2
+    assert journal.local_backlog() == (0, None, 0)
+    # A local event recorded after the choice (signed out again) is not part of it.
+    journal.append(replace(make_event(journal, at=40), agent="pc-user"), sync_state=SyncState.LOCAL)
+    sent = journal.pending(agent="marie", limit=10)
+    assert [e.event.occurred_at_ms for e in sent] == [10, 20, 30]
+    assert {e.claimed_by for e in sent} == {"marie", None}
+    assert journal.pending(agent="marie", limit=2)[-1].event.occurred_at_ms == 20
+    assert journal.counts(agent="marie")[SyncState.PENDING] == 3
+    # Another person's claim takes only what is still local; marie's stay hers.
+    assert journal.claim_local("paul") == 1
+    assert [e.event.occurred_at_ms for e in journal.pending(agent="paul", limit=10)] == [40]
+    assert journal.counts(agent="marie")[SyncState.PENDING] == 3
+    with pytest.raises(ValueError, match="pending or local"):
+        journal.append(make_event(journal), sync_state=SyncState.ACKED)
+
+
+def test_a_v2_journal_gets_local_events_and_its_claim_moves_onto_its_events(
+    tmp_path: Path,
+) -> None:
+    """v2 kept events recorded before sign-in as pending, and one claim in the state
+    table: v3 keeps the claimed ones pending as the claimer's, and the bar's start marks the
+    others local."""
+    path = tmp_path / "v2.sqlite3"
+    con = sqlite3.connect(path)
+    for number in range(2):
+        migration = schema.MIGRATIONS[number]
+        assert isinstance(migration, list)
+        for statement in migration:
+            con.execute(statement)
+    con.execute("PRAGMA user_version=2")
+    con.execute("INSERT INTO meta VALUES ('device_id', 'dev-v2')")
+    for seq, agent in ((1, "pc-user"), (2, "pc-user"), (3, "marie"), (4, "pc-user")):
+        con.execute(
+            "INSERT INTO events (seq, uuid, device_id, agent, activity, kind, key, occurred_at,"
+            " tz_name, utc_offset_s, monotonic_ms, recorded_at) VALUES "
+            f"({seq}, '00000000-0000-4000-8000-00000000000{seq}', 'dev-v2', '{agent}', 'A',"
+            f" 'status', 'pause', {seq}, 'Europe/Paris', 3600, {seq}, {seq})"
+        )
+    con.execute(
+        "INSERT INTO state VALUES ('local_claim', "
+        """'{"login": "marie", "agent": "pc-user", "up_to_seq": 2}', 1)"""
+    )
+    con.commit()
+    con.close()
+    journal = Journal(path)
+    assert journal.pragma("user_version") == schema.SCHEMA_VERSION
+    assert journal.get_state("local_claim") is None
+    assert [e.event.seq for e in journal.pending(agent="marie", limit=10)] == [1, 2, 3]
+    assert journal.keep_local("pc-user") == 1  # seq 4: nobody claimed it
+    assert journal.local_backlog() == (1, 4, 4)
+    (new,) = journal.append(make_event(journal))
+    assert new.seq == 5  # the seq counter survived the rebuild
+    journal.close()
+    con = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        con.execute("UPDATE events SET agent = 'x' WHERE seq = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        con.execute("DELETE FROM events WHERE seq = 4")
+    con.close()
+
+
+def test_every_failure_comes_out_as_a_journal_error(tmp_path: Path) -> None:
+    """Not only opening and append: reads and the other writes too (callers catch only
+    JournalError)."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    (event,) = journal.append(make_event(journal))
+    con = sqlite3.connect(tmp_path / "journal.sqlite3")
+    con.execute("DROP TRIGGER events_keep_unsynced")
+    con.execute("DROP TABLE state")
+    con.execute("ALTER TABLE events RENAME TO gone")
+    con.commit()
+    con.close()
+    calls = [
+        journal.entries,
+        lambda: journal.pending(agent="marie", limit=5),
+        lambda: journal.counts(agent="marie"),
+        journal.local_backlog,
+        journal.last_event,
+        journal.last_shift_events,
+        lambda: journal.events_in_force_since(0, agent="marie"),
+        lambda: journal.get_state("x"),
+        lambda: journal.set_state("x", "y"),
+        lambda: journal.mark_acked([event.uuid]),
+        lambda: journal.quarantine(event.uuid, "no"),
+        lambda: journal.claim_local("marie"),
+        lambda: journal.queue_correction({"uuid": "u1"}),
+        journal.queued_corrections,
+        lambda: journal.settle_correction("u1"),
+        journal.refused_corrections,
+        lambda: journal.forget_refused("u1"),
+        lambda: journal.append(make_event(journal)),
+        lambda: journal.pragma("no such; thing"),
+    ]
+    for call in calls:
+        with pytest.raises(JournalError):
+            call()
+    journal.close()
+
+
+def test_reads_do_not_wait_for_the_write_lock(tmp_path: Path) -> None:
+    """A write transaction held by another connection (the sync thread, another process)
+    does not make a read wait: reads take no write lock."""
+    journal = Journal(tmp_path / "journal.sqlite3", busy_timeout_ms=5000)
+    (event,) = journal.append(make_event(journal))
+    other = sqlite3.connect(tmp_path / "journal.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE events SET sync_state = 'acked' WHERE seq = ?", (event.seq,))
+    try:
+        # Each of these would wait the 5 s busy timeout, then fail, under BEGIN IMMEDIATE.
+        assert [e.event.uuid for e in journal.entries()] == [event.uuid]
+        assert journal.counts()[SyncState.PENDING] == 1  # the last commit, not the other's
+        assert journal.get_state("x") is None
+        with pytest.raises(JournalError, match="locked"):
+            Journal(tmp_path / "journal.sqlite3", busy_timeout_ms=50).set_state("x", "y")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    journal.close()
 
 
 def test_state_values(journal: Journal) -> None:
@@ -161,7 +270,9 @@ def test_state_values(journal: Journal) -> None:
 def test_migrates_forward_from_the_first_version(tmp_path: Path) -> None:
     path = tmp_path / "v1.sqlite3"
     con = sqlite3.connect(path)
-    for statement in schema.MIGRATIONS[0]:
+    first = schema.MIGRATIONS[0]
+    assert isinstance(first, list)
+    for statement in first:
         con.execute(statement)
     con.execute("PRAGMA user_version=1")
     con.execute("INSERT INTO meta VALUES ('device_id', 'dev-v1')")

@@ -37,6 +37,13 @@ def test_the_wheel_holds_every_resource(wheel: Path) -> None:
     assert not any("screenshots" in n for n in names)  # README pictures stay out
 
 
+def test_the_wheel_holds_every_module(wheel: Path) -> None:
+    """A package left out of pyproject's list would crash the installed bar at import."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "app").rglob("*.py"):
+        assert path.relative_to(ROOT).as_posix() in names
+
+
 def test_the_installed_wheel_runs_on_its_own_resources(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(

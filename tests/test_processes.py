@@ -68,7 +68,7 @@ def test_key_command_round_trip(data_dir: Path) -> None:
         ):
             assert field in pause
         assert pause["occurred_at"].endswith("Z")
-        assert pause["sync_state"] == "pending"
+        assert pause["sync_state"] == "local"  # not signed in: kept on this PC
         today = run("--data-dir", str(data_dir), "journal", "show", "--today")
         assert today.returncode == 0
         assert "« café »" in today.stdout
@@ -148,7 +148,7 @@ def test_bad_settings_file_still_starts_on_defaults(data_dir: Path) -> None:
         bar.wait_ready()
         assert "ui.language = 'klingon' is not valid: expected one of" in bar.stderr
         state = send_request(data_dir, {"cmd": "status"})["state"]
-        assert state["problem"] == "Réglages"
+        assert state["problem"] == "settings" and "klingon" in state["problem_detail"]
         assert state["shift_open"]
     finally:
         bar.stop()
@@ -171,7 +171,7 @@ def test_a_damaged_journal_is_set_aside_and_the_agent_told(data_dir: Path) -> No
     try:
         bar.wait_ready()
         state = send_request(data_dir, {"cmd": "status"})["state"]
-        assert state["problem"] == "Journal réparé"
+        assert state["problem"] == "journal_repaired"
         assert run("--data-dir", str(data_dir), "key", "off").returncode == 0
     finally:
         bar.stop()

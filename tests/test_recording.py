@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.clock import FakeClock
-from app.domain.events import InvalidEvent, Key, Kind
+from app.domain.events import InvalidEvent, Key, Kind, SyncState
 from app.journal import Journal, JournalError
 from app.recording import ALIVE_STATE, AUTO_CLOSE_NOTE, Recorder
 
@@ -246,11 +246,14 @@ def test_a_sign_in_mid_shift_starts_the_time_in_status_where_the_store_does(
     """Before sign-in the events are the PC's local agent's; at sign-in the status is
     recorded again for the agent, and that is where the store (and the lead's panel)
     counts the time in status from: the bar counts from there too."""
-    rec = Recorder(journal, clock, agent="poste-12", activities=["Général"])
+    rec = Recorder(journal, clock, agent="poste-12", activities=["Général"], signed_in=False)
     rec.start()
     rec.press(Key.PAUSE)
     clock.advance(4 * M)
-    rec.adopt("marie", ACTIVITIES)
+    rec.adopt("marie", ACTIVITIES, signed_in=True)
     assert rec.elapsed_ms() == 0
     clock.advance(2 * M + 40_000)
     assert rec.elapsed_ms() == 2 * M + 40_000
+    # Before sign-in, kept on this PC; from the sign-in on, to be sent.
+    states = [(e.event.agent, e.sync_state) for e in journal.entries()]
+    assert states == [("poste-12", SyncState.LOCAL)] * 2 + [("marie", SyncState.PENDING)] * 2

@@ -95,3 +95,57 @@ def test_the_domain_is_pure_python() -> None:
         if module.startswith(QT_SQL_HTTP)
     ]
     assert wrong == []
+
+
+# What the bar's widgets must not reach themselves: the journal, the network, the keyring.
+# They render the desk's state (app.desk) and forward what the person asks.
+BAR_WIDGETS = ("bar.py", "signin.py", "dialogs.py", "keybutton.py", "tray.py", "dayview.py")
+WIDGETS_NEVER = (
+    "app.journal.store",
+    "app.sync",
+    "app.credentials",
+    "app.exports",
+    "app.instance",
+    "app.startup",
+    "httpx",
+    "keyring",
+    "sqlite3",
+    "sqlalchemy",
+)
+
+
+def test_the_desk_runs_without_qt() -> None:
+    wrong = [
+        f"{p.relative_to(ROOT)}: {module}"
+        for p in (ROOT / "app" / "desk").rglob("*.py")
+        for module, _function in imports_of(p)
+        if module.startswith(("PySide6", "app.ui", "sqlalchemy"))
+    ]
+    assert wrong == []
+
+
+def test_the_bars_widgets_touch_no_journal_network_or_keyring() -> None:
+    """The one exception is the lead's panel's correction sender in dayview (the panel is a
+    view of the store, not of this PC's desk), named here so that it stays the only one."""
+    wrong = [
+        f"{name}: {module} (in {function or 'the module'})"
+        for name in BAR_WIDGETS
+        for module, function in imports_of(ROOT / "app" / "ui" / name)
+        if module.startswith(WIDGETS_NEVER)
+        and not (name == "dayview.py" and function == "correction_sender")
+    ]
+    assert wrong == []
+
+
+def test_no_circle_between_the_bar_and_its_sign_in() -> None:
+    """The sign-in dialog knows the desk, not the bar (even for type checking)."""
+    assert not [m for m, _f in imports_of(ROOT / "app" / "ui" / "signin.py") if m == "app.ui.bar"]
+
+
+def test_the_folders_say_where_a_click_goes() -> None:
+    """A newcomer finds, from the names alone: the widgets (ui), the application logic
+    (desk), the journal, the sync, the pure rules (domain), the store (server)."""
+    folders = {p.name for p in (ROOT / "app").iterdir() if (p / "__init__.py").exists()}
+    assert {"ui", "desk", "journal", "sync", "domain", "server"} <= folders
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "app/desk/" in text

@@ -288,3 +288,128 @@ def test_the_worker_outlives_a_listener_that_fails(tmp_path: Path, live_server: 
         worker.stop()
     assert rec.journal.counts()[SyncState.PENDING] == 0
     rec.journal.close()
+
+
+class RefusingStore:
+    """A real HTTP server on loopback that speaks the store's protocol and refuses as told:
+    `content`: a batch holding an event with the note "poison" gets a 422 as a whole (as a
+    store that checks the batch before it reads it would); `forbidden`: every request gets a
+    403. Counts the requests it answered."""
+
+    def __init__(self, mode: str) -> None:
+        import json
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        store = self
+        self.mode = mode
+        self.batches: list[int] = []
+        self.heartbeats = 0
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                now = int(time.time() * 1000)
+                if store.mode == "forbidden":
+                    self._answer(403, {"error": "device taken", "code": "device_taken"})
+                    if self.path == "/v1/events":
+                        with store.lock:
+                            store.batches.append(len(body["events"]))
+                    return
+                if self.path == "/v1/heartbeat":
+                    with store.lock:
+                        store.heartbeats += 1
+                    self._answer(200, {"received_at_ms": now, "replied_at_ms": now})
+                    return
+                events = body["events"]
+                with store.lock:
+                    store.batches.append(len(events))
+                if any(e.get("note") == "poison" for e in events):
+                    self._answer(422, {"error": "bad note", "code": "invalid", "field": "note"})
+                    return
+                accepted = [e["uuid"] for e in events]
+                self._answer(
+                    200,
+                    {
+                        "accepted": accepted,
+                        "rejected": [],
+                        "received_at_ms": now,
+                        "replied_at_ms": now,
+                    },
+                )
+
+            def _answer(self, status: int, data: dict[str, object]) -> None:
+                raw = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+def test_a_batch_the_store_refuses_is_split_to_the_events_refused(tmp_path: Path) -> None:
+    """A 4xx on a batch is never sent again unchanged: halves until the refused event is
+    alone, which is quarantined with the store's reason; the others are acked."""
+    store = RefusingStore("content")
+    rec = recorder(tmp_path)
+    for i in range(12):
+        rec.press([Key.PRODUCTION, Key.PAUSE, Key.OFF][i % 3], "poison" if i == 7 else None)
+    watcher = Watcher()
+    worker = worker_for(rec, store.base_url, "t", watcher)
+    worker.start()
+    try:
+        status = watcher.wait_for(lambda s: s.state in ("synced", "waiting") and s.problems == 1)
+        assert status.pending == 0
+    finally:
+        worker.stop()
+        store.stop()
+    entries = rec.journal.entries()
+    quarantined = [e for e in entries if e.sync_state is SyncState.QUARANTINED]
+    assert [e.event.note for e in quarantined] == ["poison"]
+    assert "422" in str(quarantined[0].sync_error) and "bad note" in str(quarantined[0].sync_error)
+    assert sum(e.sync_state is SyncState.ACKED for e in entries) == len(entries) - 1
+    # 13 events: the batch, then halves down to the one (about 2·log2(13) requests).
+    assert store.batches[0] == len(entries) and len(store.batches) <= 10
+    rec.journal.close()
+
+
+def test_a_store_that_refuses_the_bar_is_said_and_not_hammered(tmp_path: Path) -> None:
+    """A 403 is neither "offline" nor retried in a loop: the bar says "refused" with the
+    store's reason, and tries again at the next click (or after REFUSED_DELAY_S)."""
+    store = RefusingStore("forbidden")
+    rec = recorder(tmp_path)
+    rec.press(Key.PAUSE)
+    watcher = Watcher()
+    worker = worker_for(rec, store.base_url, "t", watcher)
+    worker.start()
+    try:
+        status = watcher.wait_for(lambda s: s.state == "refused")
+        assert status.detail == "device taken" and status.pending == 2
+        assert status.offline_since_ms is None
+        with store.lock:
+            first = len(store.batches)
+        seen = len(watcher.seen)
+        rec.press(Key.OFF)
+        worker.kick()
+        watcher.wait_for(lambda s: len(watcher.seen) > seen and s.state == "refused")
+        with store.lock:
+            assert len(store.batches) == first + 1  # one try for the click, no loop
+    finally:
+        worker.stop()
+        store.stop()
+    assert rec.journal.counts()[SyncState.PENDING] == 3  # kept, never quarantined
+    rec.journal.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid as uuidlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -50,6 +49,7 @@ class Kind(StrEnum):
 class SyncState(StrEnum):
     """Where an event stands with the central store."""
 
+    LOCAL = "local"  # recorded before sign-in: kept on this PC unless its person claims it
     PENDING = "pending"
     ACKED = "acked"
     QUARANTINED = "quarantined"
@@ -69,6 +69,12 @@ def clean_note(note: str | None) -> str | None:
     if len(note) > NOTE_MAX_CHARS:
         raise InvalidEvent(f"note is {len(note)} characters long; the limit is {NOTE_MAX_CHARS}")
     return note
+
+
+def _new_uuid() -> str:
+    import uuid  # noqa: PLC0415 - 3 ms the bar need not pay before it is painted
+
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +101,7 @@ class Event:
     key: Key | None = None
     note: str | None = None
     clock_jump_ms: int | None = None
-    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    uuid: str = field(default_factory=_new_uuid)
     seq: int | None = None
 
     def __post_init__(self) -> None:

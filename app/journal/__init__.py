@@ -1,7 +1,7 @@
 """The local journal: a crash-proof SQLite outbox of the agent's events.
 
-`Journal` and friends load SQLAlchemy, whose import takes as long as Qt's: they are imported
-on first use (PEP 562), so that the bar can paint before the journal opens.
+`Journal` and friends are imported on first use (PEP 562): the bar paints before the journal
+opens.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from app.journal.errors import JournalError
 
 if TYPE_CHECKING:
-    from app.journal.store import Journal, JournalEntry, LocalClaim, Recovery
+    from app.journal.store import Journal, JournalEntry, Recovery
 
-__all__ = ["Journal", "JournalEntry", "JournalError", "LocalClaim", "Recovery"]
+__all__ = ["Journal", "JournalEntry", "JournalError", "Recovery"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Journal", "JournalEntry", "LocalClaim", "Recovery"):
+    if name in ("Journal", "JournalEntry", "Recovery"):
         from app.journal import store  # noqa: PLC0415 - the point of this function
 
         return getattr(store, name)

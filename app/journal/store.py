@@ -1,4 +1,16 @@
-"""Open, check, migrate and write the journal file (SQLAlchemy 2 Core on SQLite)."""
+"""Open, check, migrate and write the journal file (the standard library's sqlite3).
+
+The journal is the bar's crash-proof outbox: WAL, synchronous=FULL (fullfsync on macOS),
+append-only triggers, forward migrations by `user_version`. It uses sqlite3 directly rather
+than SQLAlchemy: the same insert costs the same through either, and the bar starts without
+SQLAlchemy's import (a quarter of a second and 26 MB), which the central store keeps.
+
+Error contract: every method raises `JournalError` for anything that goes wrong with the
+file (never sqlite3's or the OS's own exceptions); a failed write leaves nothing
+half-written. Writes take the write lock up front (`BEGIN IMMEDIATE`); reads never take it,
+so a read on the UI thread never waits behind the sync thread's write (WAL readers see the
+last commit).
+"""
 
 from __future__ import annotations
 
@@ -10,25 +22,10 @@ import threading
 import time
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import (
-    Engine,
-    and_,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.domain.events import Event, Key, Kind, SyncState
 from app.journal import schema
@@ -44,6 +41,16 @@ _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 _SQLITE_READONLY = 8
 _SQLITE_CANTOPEN = 14
+
+_COLUMNS = (*schema.EVENT_CONTENT_COLUMNS, "sync_state", "sync_error", "recorded_at", "claimed_by")
+_SELECT_EVENTS = f"SELECT {', '.join(_COLUMNS)} FROM events"  # noqa: S608 - our constants
+_INSERT_COLUMNS = (*schema.EVENT_CONTENT_COLUMNS[1:], "sync_state", "recorded_at")
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 - our constants
+    f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
+)
+# An agent's own events, and those recorded before sign-in that they claimed.
+_OF_AGENT = "(agent = :agent OR claimed_by = :agent)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,25 +69,7 @@ class JournalEntry:
     event: Event
     sync_state: SyncState
     sync_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LocalClaim:
-    """Events recorded before sign-in (under the local name `agent`, up to `up_to_seq`)
-    that the signed-in person chose to send as theirs."""
-
-    agent: str
-    up_to_seq: int
-
-
-def _of_agent(agent: str, claim: LocalClaim | None) -> Any:
-    mine = schema.events.c.agent == agent
-    if claim is None or claim.agent == agent:
-        return mine
-    return or_(
-        mine,
-        and_(schema.events.c.agent == claim.agent, schema.events.c.seq <= claim.up_to_seq),
-    )
+    claimed_by: str | None = None
 
 
 def _is_corruption(exc: BaseException) -> bool:
@@ -150,34 +139,35 @@ class Journal:
         self.readonly = readonly
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._conns: list[Connection] = []
-        self._conns_lock = threading.Lock()
+        self._cons: list[sqlite3.Connection] = []
+        self._cons_lock = threading.Lock()
         if readonly:
             # For readers beside a running bar (`bandeau journal show`): no check, no move,
             # no migration, no writes; the bar owns the file.
             if not path.exists():
                 raise JournalError(f"there is no journal at {path}")
-            self._engine = self._make_engine()
             try:
-                with self._engine.connect() as conn:
-                    found = conn.execute(
-                        select(schema.meta.c.value).where(schema.meta.c.name == "device_id")
-                    ).scalar_one_or_none()
-            except SQLAlchemyError as exc:
-                self._engine.dispose()
-                raise JournalError(f"cannot read the journal {path}: {_reason(exc)}") from exc
-            self.device_id = str(found or "")
+                with self._read() as con:
+                    found = con.execute(
+                        "SELECT value FROM meta WHERE name = 'device_id'"
+                    ).fetchone()
+            except JournalError as exc:
+                self.close()
+                raise JournalError(f"cannot read the journal {path}: {exc}") from exc
+            self.device_id = str(found[0]) if found else ""
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise JournalError(f"cannot create the folder {path.parent}: {exc}") from exc
         salvaged: list[dict[str, Any]] = []
-        if path.exists():
-            problem = check_file(path)
-            if problem is not None:
-                self.recovery, salvaged = self._move_aside(problem)
-        self._engine = self._make_engine()
+        try:
+            if path.exists():
+                problem = check_file(path)
+                if problem is not None:
+                    self.recovery, salvaged = self._move_aside(problem)
+        except OSError as exc:
+            raise JournalError(f"cannot check the journal {path}: {exc}") from exc
         try:
             self._migrate()
             self.device_id = self._ensure_device_id()
@@ -185,77 +175,126 @@ class Journal:
                 kept = self._restore(salvaged)
                 self.recovery = replace(self.recovery, salvaged=kept)
                 log.warning("salvaged %d events from %s", kept, self.recovery.moved_to)
-        except SQLAlchemyError as exc:
-            self._engine.dispose()
-            raise JournalError(f"cannot set up the journal {path}: {_reason(exc)}") from exc
+        except JournalError as exc:
+            self.close()
+            if "newer than this Bandeau" in str(exc):
+                raise
+            raise JournalError(f"cannot set up the journal {path}: {exc}", exc.reason) from exc
+
+    # -- connections and transactions ---------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's own connection, kept open between clicks (opening one per click
+        would cost more than the durable commit itself)."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is not None:
+            return con
+        # Autocommit (isolation_level None): each transaction is begun explicitly below.
+        # check_same_thread off only so that close() may run on another thread.
+        con = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            if not self.readonly:
+                con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            if sys.platform == "darwin":
+                con.execute("PRAGMA fullfsync=ON")  # a plain fsync is not durable on macOS
+            con.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+            # The bar writes far more than it reads: a small page cache keeps its memory flat
+            # however long the journal grows (SQLite's default is 2 MB per connection).
+            con.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
+            con.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            con.close()
+            raise
+        con.row_factory = sqlite3.Row
+        self._local.con = con
+        with self._cons_lock:
+            self._cons.append(con)
+        return con
+
+    def _drop(self, con: sqlite3.Connection | None) -> None:
+        """After a failure (disk full, I/O error) the next call starts on a fresh connection."""
+        self._local.con = None
+        if con is None:
+            return
+        with self._cons_lock:
+            if con in self._cons:
+                self._cons.remove(con)
+        with suppress(sqlite3.Error):
+            con.close()
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        con: sqlite3.Connection | None = None
+        try:
+            con = self._connection()
+            con.execute(begin)
+        except (sqlite3.Error, OSError) as exc:
+            self._drop(con)
+            raise JournalError(str(exc)) from exc
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+            except sqlite3.Error:
+                self._drop(con)
+            else:
+                if isinstance(exc, sqlite3.Error | OSError):
+                    self._drop(con)
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise JournalError(str(exc)) from exc
+            raise
+
+    def _write(self) -> Any:
+        """A write transaction, the write lock taken up front (no deadlock upgrading a read
+        lock later)."""
+        if self.readonly:
+            raise JournalError(f"the journal {self.path} is open for reading only", "readonly")
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> Any:
+        """A read transaction: one snapshot for its statements, no write lock."""
+        return self._transaction("BEGIN DEFERRED")
 
     # -- opening -------------------------------------------------------------------------
 
-    def _make_engine(self) -> Engine:
-        # SQLAlchemy's pool keeps a connection open between clicks (no re-open cost per click);
-        # each thread checks out its own connection, so the UI and sync never share one.
-        engine = create_engine(
-            f"sqlite:///{self.path}",
-            # Each thread uses its own connection (see _tx); close() may run on another thread.
-            connect_args={"timeout": self._busy_timeout_ms / 1000, "check_same_thread": False},
-        )
-        busy = self._busy_timeout_ms
-        readonly = self.readonly
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_con: sqlite3.Connection, _record: object) -> None:
-            # Take transaction control away from pysqlite's legacy handling so that the
-            # "begin" listener below decides how each transaction starts.
-            dbapi_con.isolation_level = None
-            cur = dbapi_con.cursor()
-            if not readonly:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            if sys.platform == "darwin":
-                cur.execute("PRAGMA fullfsync=ON")  # a plain fsync is not durable on macOS
-            cur.execute(f"PRAGMA busy_timeout={int(busy)}")
-            # The bar writes far more than it reads: a small page cache keeps its memory flat
-            # however long the journal grows (SQLite's default is 2 MB per connection).
-            cur.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            # Writers take the write lock up front: no deadlock upgrading a read lock later.
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
-
-        return engine
-
     def _migrate(self) -> None:
-        with self._tx() as conn:
-            version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+        with self._write() as con:
+            version = int(con.execute("PRAGMA user_version").fetchone()[0])
             if version > schema.SCHEMA_VERSION:
                 raise JournalError(
                     f"the journal {self.path} has schema version {version}, newer than this "
                     f"Bandeau ({schema.SCHEMA_VERSION}); update Bandeau"
                 )
             for number in range(version, schema.SCHEMA_VERSION):
-                for statement in schema.MIGRATIONS[number]:
-                    conn.exec_driver_sql(statement)
-                conn.exec_driver_sql(f"PRAGMA user_version={number + 1}")
+                migration = schema.MIGRATIONS[number]
+                if callable(migration):
+                    migration(con)
+                else:
+                    for statement in migration:
+                        con.execute(statement)
+                con.execute(f"PRAGMA user_version={number + 1}")
                 log.info("journal migrated to schema version %d", number + 1)
 
     def _ensure_device_id(self) -> str:
-        with self._tx() as conn:
-            found = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.name == "device_id")
-            ).scalar_one_or_none()
+        with self._write() as con:
+            found = con.execute("SELECT value FROM meta WHERE name = 'device_id'").fetchone()
             if found is not None:
-                return str(found)
+                return str(found[0])
             device_id = str(uuidlib.uuid4())
-            conn.execute(insert(schema.meta).values(name="device_id", value=device_id))
-            conn.execute(insert(schema.meta).values(name="created_at", value=str(_now_ms())))
+            con.execute("INSERT INTO meta VALUES ('device_id', ?)", (device_id,))
+            con.execute("INSERT INTO meta VALUES ('created_at', ?)", (str(_now_ms()),))
             if self.recovery is not None:
-                conn.execute(
-                    insert(schema.meta).values(
-                        name="recovered_from", value=str(self.recovery.moved_to)
-                    )
+                con.execute(
+                    "INSERT INTO meta VALUES ('recovered_from', ?)", (str(self.recovery.moved_to),)
                 )
             return device_id
 
@@ -276,35 +315,45 @@ class Journal:
 
     # -- writing -------------------------------------------------------------------------
 
-    def append(self, *evs: Event) -> list[Event]:
+    def append(self, *evs: Event, sync_state: SyncState = SyncState.PENDING) -> list[Event]:
         """Write events durably, all or none, and return them with their sequence numbers.
+        `sync_state`: PENDING (to be sent) or LOCAL (recorded before sign-in: kept here).
 
         Raises JournalError (none of them is then in the journal) when the write fails.
         """
+        if sync_state not in (SyncState.PENDING, SyncState.LOCAL):
+            raise ValueError(f"new events are pending or local, not {sync_state}")
         written: list[Event] = []
         try:
-            with self._tx() as conn:
+            with self._write() as con:
                 for ev in evs:
-                    result = conn.execute(_INSERT_EVENT, _event_values(ev))
-                    seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
-                    written.append(replace(ev, seq=int(seq) if seq is not None else None))
-        except SQLAlchemyError as exc:
+                    cur = con.execute(_INSERT_EVENT, _event_values(ev, sync_state))
+                    written.append(replace(ev, seq=cur.lastrowid))
+        except JournalError as exc:
             kinds = ", ".join(ev.kind.value for ev in evs)
-            log.error("could not write %s: %s", kinds, _reason(exc))
-            raise JournalError(_reason(exc)) from exc
+            log.error("could not write %s: %s", kinds, exc)
+            raise
         return written
 
     def _restore(self, rows: list[dict[str, Any]]) -> int:
         """Copy the events read from a damaged journal into this one; skip unreadable ones."""
         kept = 0
-        with self._tx() as conn:
+        with self._write() as con:
             for row in rows:
+                names = [n for n in row if n in _COLUMNS]
+                query = (
+                    f"INSERT INTO events ({', '.join(names)}) "  # noqa: S608 - our constants
+                    f"VALUES ({', '.join('?' for _ in names)})"
+                )
                 try:
-                    with conn.begin_nested():
-                        conn.execute(insert(schema.events).values(**row))
+                    con.execute("SAVEPOINT salvage")
+                    con.execute(query, [row[n] for n in names])
+                    con.execute("RELEASE salvage")
                     kept += 1
-                except SQLAlchemyError as exc:
-                    log.warning("could not salvage event %s: %s", row.get("uuid"), _reason(exc))
+                except sqlite3.Error as exc:
+                    con.execute("ROLLBACK TO salvage")
+                    con.execute("RELEASE salvage")
+                    log.warning("could not salvage event %s: %s", row.get("uuid"), exc)
         return kept
 
     def mark_acked(self, uuids: Iterable[str]) -> int:
@@ -312,27 +361,55 @@ class Journal:
         ids = list(uuids)
         if not ids:
             return 0
-        with self._tx() as conn:
-            result = conn.execute(
-                update(schema.events)
-                .where(schema.events.c.uuid.in_(ids))
-                .values(sync_state=SyncState.ACKED.value, sync_error=None)
-            )
-        return int(result.rowcount)
+        changed = 0
+        with self._write() as con:
+            for start in range(0, len(ids), 500):  # SQLite's variable limit, with room
+                part = ids[start : start + 500]
+                cur = con.execute(
+                    "UPDATE events SET sync_state = 'acked', sync_error = NULL "  # noqa: S608
+                    f"WHERE uuid IN ({', '.join('?' for _ in part)})",
+                    part,
+                )
+                changed += cur.rowcount
+        return changed
 
     def quarantine(self, uuid: str, reason: str) -> None:
         """Keep a rejected event aside, with the reason; it no longer blocks the queue."""
-        with self._tx() as conn:
-            conn.execute(
-                update(schema.events)
-                .where(schema.events.c.uuid == uuid)
-                .values(sync_state=SyncState.QUARANTINED.value, sync_error=reason[:500])
+        with self._write() as con:
+            con.execute(
+                "UPDATE events SET sync_state = 'quarantined', sync_error = ? WHERE uuid = ?",
+                (reason[:500], uuid),
             )
+
+    def claim_local(self, login: str, *, up_to_seq: int | None = None) -> int:
+        """`login` chose to send the events recorded here before sign-in as theirs: they
+        wait to be sent from now on (up to `up_to_seq`, the last the person was told of).
+        How many were claimed."""
+        bound = up_to_seq if up_to_seq is not None else sys.maxsize
+        with self._write() as con:
+            cur = con.execute(
+                "UPDATE events SET sync_state = 'pending', claimed_by = ? "
+                "WHERE sync_state = 'local' AND seq <= ?",
+                (login, bound),
+            )
+            return int(cur.rowcount)
+
+    def keep_local(self, agent: str) -> int:
+        """Journals from before the `local` state (v2) held the events recorded before
+        sign-in as pending under the PC's local name: they are local again (kept here
+        until someone claims them), unless claimed. How many."""
+        with self._write() as con:
+            cur = con.execute(
+                "UPDATE events SET sync_state = 'local' WHERE sync_state = 'pending' "
+                "AND agent = ? AND claimed_by IS NULL",
+                (agent,),
+            )
+            return int(cur.rowcount)
 
     def set_state(self, name: str, value: str) -> None:
         """Store a small named value (window place, last sign of life)."""
-        with self._tx() as conn:
-            conn.exec_driver_sql(
+        with self._write() as con:
+            con.execute(
                 "INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at",
@@ -347,11 +424,16 @@ class Journal:
     def queue_correction(self, body: dict[str, Any]) -> None:
         """Keep a correction (the body of POST /v1/corrections) to send when the store is
         back; the same uuid again keeps its first place in the queue."""
-        with self._tx() as conn:
-            conn.exec_driver_sql(
+        try:
+            text = json.dumps(body, ensure_ascii=False)
+            name = self._QUEUED + str(body["uuid"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JournalError(f"not a correction that can be kept: {exc}") from exc
+        with self._write() as con:
+            con.execute(
                 "INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO NOTHING",
-                (self._QUEUED + str(body["uuid"]), json.dumps(body, ensure_ascii=False), _now_ms()),
+                (name, text, _now_ms()),
             )
 
     def queued_corrections(self) -> list[dict[str, Any]]:
@@ -359,19 +441,23 @@ class Journal:
 
     def settle_correction(self, uuid: str, refused: str | None = None) -> None:
         """The store took it — or refused it (`refused`: why), which the bar then tells."""
-        with self._tx() as conn:
-            body = conn.execute(
-                select(schema.state.c.value).where(schema.state.c.name == self._QUEUED + uuid)
-            ).scalar_one_or_none()
-            conn.execute(delete(schema.state).where(schema.state.c.name == self._QUEUED + uuid))
-            if refused is not None and body is not None:
-                kept = {**json.loads(body), "refused": refused}
-                conn.execute(
-                    insert(schema.state).values(
-                        name=self._REFUSED + uuid,
-                        value=json.dumps(kept, ensure_ascii=False),
-                        updated_at=_now_ms(),
-                    )
+        with self._write() as con:
+            found = con.execute(
+                "SELECT value FROM state WHERE name = ?", (self._QUEUED + uuid,)
+            ).fetchone()
+            con.execute("DELETE FROM state WHERE name = ?", (self._QUEUED + uuid,))
+            if refused is not None and found is not None:
+                try:
+                    body = dict(json.loads(found[0]))
+                except (ValueError, TypeError):
+                    body = {"uuid": uuid}
+                con.execute(
+                    "INSERT OR REPLACE INTO state (name, value, updated_at) VALUES (?, ?, ?)",
+                    (
+                        self._REFUSED + uuid,
+                        json.dumps({**body, "refused": refused}, ensure_ascii=False),
+                        _now_ms(),
+                    ),
                 )
 
     def refused_corrections(self) -> list[dict[str, Any]]:
@@ -379,74 +465,64 @@ class Journal:
         return self._named(self._REFUSED)
 
     def forget_refused(self, uuid: str) -> None:
-        with self._tx() as conn:
-            conn.execute(delete(schema.state).where(schema.state.c.name == self._REFUSED + uuid))
+        with self._write() as con:
+            con.execute("DELETE FROM state WHERE name = ?", (self._REFUSED + uuid,))
 
     def _named(self, prefix: str) -> list[dict[str, Any]]:
-        with self._tx() as conn:
-            values = conn.execute(
-                select(schema.state.c.value)
-                .where(schema.state.c.name.startswith(prefix, autoescape=True))
-                .order_by(schema.state.c.updated_at, schema.state.c.name)
-            ).scalars()
-            found = []
-            for value in values:
-                try:
-                    found.append(dict(json.loads(value)))
-                except (ValueError, TypeError):
-                    log.warning("a kept correction could not be read: %.80s", value)
-            return found
+        with self._read() as con:
+            values = con.execute(
+                "SELECT value FROM state WHERE substr(name, 1, ?) = ? ORDER BY updated_at, name",
+                (len(prefix), prefix),
+            ).fetchall()
+        found = []
+        for (value,) in values:
+            try:
+                found.append(dict(json.loads(value)))
+            except (ValueError, TypeError):
+                log.warning("a kept correction could not be read: %.80s", value)
+        return found
 
     # -- reading -------------------------------------------------------------------------
 
     def get_state(self, name: str) -> str | None:
-        with self._tx() as conn:
-            found = conn.execute(
-                select(schema.state.c.value).where(schema.state.c.name == name)
-            ).scalar_one_or_none()
-        return None if found is None else str(found)
+        with self._read() as con:
+            found = con.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        return None if found is None else str(found[0])
 
     def entries(
         self, *, since_ms: int | None = None, after_seq: int = 0, limit: int | None = None
     ) -> list[JournalEntry]:
         """Events in journal order, optionally from a wall time or after a sequence number."""
-        query = select(schema.events).where(schema.events.c.seq > after_seq)
+        query = _SELECT_EVENTS + " WHERE seq > :after"
         if since_ms is not None:
-            query = query.where(schema.events.c.occurred_at >= since_ms)
-        query = query.order_by(schema.events.c.seq)
+            query += " AND occurred_at >= :since"
+        query += " ORDER BY seq"
         if limit is not None:
-            query = query.limit(limit)
-        with self._tx() as conn:
-            rows = conn.execute(query).mappings().all()
+            query += " LIMIT :limit"
+        with self._read() as con:
+            rows = con.execute(
+                query, {"after": after_seq, "since": since_ms, "limit": limit}
+            ).fetchall()
         return [_entry(row) for row in rows]
 
-    def pending(
-        self, *, agent: str, limit: int, claim: LocalClaim | None = None
-    ) -> list[JournalEntry]:
-        """The oldest events of `agent` (and those `claim` brings along) still waiting for
-        the central store, by seq."""
-        query = (
-            select(schema.events)
-            .where(
-                schema.events.c.sync_state == SyncState.PENDING.value,
-                _of_agent(agent, claim),
-            )
-            .order_by(schema.events.c.seq)
-            .limit(limit)
-        )
-        with self._tx() as conn:
-            rows = conn.execute(query).mappings().all()
+    def pending(self, *, agent: str, limit: int) -> list[JournalEntry]:
+        """The oldest events of `agent` (their own, and those recorded before sign-in that
+        they claimed) still waiting for the central store, by seq."""
+        with self._read() as con:
+            rows = con.execute(
+                _SELECT_EVENTS
+                + f" WHERE sync_state = 'pending' AND {_OF_AGENT} ORDER BY seq LIMIT :limit",
+                {"agent": agent, "limit": limit},
+            ).fetchall()
         return [_entry(row) for row in rows]
 
-    def backlog(self, agent: str) -> tuple[int, int | None, int]:
-        """`agent`'s events waiting to be sent: how many, when the oldest happened, the
-        highest seq (0 when none)."""
-        ev = schema.events.c
-        query = select(func.count(), func.min(ev.occurred_at), func.max(ev.seq)).where(
-            ev.sync_state == SyncState.PENDING.value, ev.agent == agent
-        )
-        with self._tx() as conn:
-            count, oldest, last = conn.execute(query).one()
+    def local_backlog(self) -> tuple[int, int | None, int]:
+        """The events recorded here before sign-in, kept on this PC: how many, when the
+        oldest happened, the highest seq (0 when none)."""
+        with self._read() as con:
+            count, oldest, last = con.execute(
+                "SELECT count(*), min(occurred_at), max(seq) FROM events WHERE sync_state = 'local'"
+            ).fetchone()
         return int(count), oldest, int(last or 0)
 
     def events(self, *, since_ms: int | None = None) -> list[Event]:
@@ -455,58 +531,51 @@ class Journal:
     def events_in_force_since(self, at_ms: int, *, agent: str) -> list[Event]:
         """`agent`'s events from `at_ms` on, and before them those of the shift in force at
         `at_ms` (from its shift start, however long ago): what a day's totals need."""
-        ev = schema.events.c
-        with self._tx() as conn:
-            start = conn.execute(
-                select(func.max(ev.seq)).where(
-                    ev.kind == Kind.SHIFT_START.value, ev.agent == agent, ev.occurred_at < at_ms
-                )
-            ).scalar_one_or_none()
-        found = (
-            self.entries(after_seq=int(start) - 1)
-            if start is not None
-            else self.entries(since_ms=at_ms)
-        )
-        return [e.event for e in found if e.event.agent == agent]
+        with self._read() as con:
+            (start,) = con.execute(
+                "SELECT max(seq) FROM events WHERE kind = 'shift_start' AND agent = ? "
+                "AND occurred_at < ?",
+                (agent, at_ms),
+            ).fetchone()
+            if start is not None:
+                rows = con.execute(
+                    _SELECT_EVENTS + " WHERE seq >= ? AND agent = ? ORDER BY seq", (start, agent)
+                ).fetchall()
+            else:
+                rows = con.execute(
+                    _SELECT_EVENTS + " WHERE occurred_at >= ? AND agent = ? ORDER BY seq",
+                    (at_ms, agent),
+                ).fetchall()
+        return [_entry(row).event for row in rows]
 
     def last_shift_events(self) -> list[Event]:
         """The events of the latest shift (from its shift start), oldest first."""
-        with self._tx() as conn:
-            start = conn.execute(
-                select(func.max(schema.events.c.seq)).where(
-                    schema.events.c.kind == Kind.SHIFT_START.value,
-                    schema.events.c.device_id == self.device_id,
-                )
-            ).scalar_one_or_none()
-        if start is None:
-            return []
-        return [
-            e.event
-            for e in self.entries(after_seq=int(start) - 1)
-            if e.event.device_id == self.device_id
-        ]
+        with self._read() as con:
+            (start,) = con.execute(
+                "SELECT max(seq) FROM events WHERE kind = 'shift_start' AND device_id = ?",
+                (self.device_id,),
+            ).fetchone()
+            if start is None:
+                return []
+            rows = con.execute(
+                _SELECT_EVENTS + " WHERE seq >= ? AND device_id = ? ORDER BY seq",
+                (start, self.device_id),
+            ).fetchall()
+        return [_entry(row).event for row in rows]
 
     def last_event(self) -> Event | None:
-        with self._tx() as conn:
-            row = (
-                conn.execute(select(schema.events).order_by(schema.events.c.seq.desc()).limit(1))
-                .mappings()
-                .first()
-            )
+        with self._read() as con:
+            row = con.execute(_SELECT_EVENTS + " ORDER BY seq DESC LIMIT 1").fetchone()
         return None if row is None else _entry(row).event
 
-    def counts(
-        self, *, agent: str | None = None, claim: LocalClaim | None = None
-    ) -> dict[SyncState, int]:
-        """How many events (of one agent and its claim, or all) are pending, acked and
-        quarantined."""
-        query = select(schema.events.c.sync_state, func.count()).group_by(
-            schema.events.c.sync_state
-        )
+    def counts(self, *, agent: str | None = None) -> dict[SyncState, int]:
+        """How many events (of one agent, with those they claimed, or all) are local,
+        pending, acked and quarantined."""
+        query = "SELECT sync_state, count(*) FROM events"
         if agent is not None:
-            query = query.where(_of_agent(agent, claim))
-        with self._tx() as conn:
-            rows = conn.execute(query).all()
+            query += f" WHERE {_OF_AGENT}"
+        with self._read() as con:
+            rows = con.execute(query + " GROUP BY sync_state", {"agent": agent}).fetchall()
         result = dict.fromkeys(SyncState, 0)
         for state_name, count in rows:
             result[SyncState(state_name)] = int(count)
@@ -514,76 +583,50 @@ class Journal:
 
     def integrity_check(self) -> list[str]:
         """`PRAGMA integrity_check`'s rows (["ok"] when sound)."""
-        with self._tx() as conn:
-            return [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+        with self._read() as con:
+            return [str(r[0]) for r in con.execute("PRAGMA integrity_check").fetchall()]
 
     def pragma(self, name: str) -> Any:
-        with self._tx() as conn:
-            return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        """A transaction on this thread's own connection (kept open between clicks: opening a
-        connection per click would cost more than the durable commit itself)."""
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._engine.connect()
-            self._local.conn = conn
-            with self._conns_lock:
-                self._conns.append(conn)
-        try:
-            with conn.begin():
-                yield conn
-        except BaseException:
-            # After a failure (disk full, I/O error) start the next write on a fresh connection.
-            self._local.conn = None
-            with self._conns_lock:
-                if conn in self._conns:
-                    self._conns.remove(conn)
-            conn.close()
-            raise
+        if not name.replace("_", "").isalnum():
+            raise JournalError(f"not a pragma: {name!r}")
+        with self._read() as con:
+            row = con.execute(f"PRAGMA {name}").fetchone()
+        return None if row is None else row[0]
 
     def close(self) -> None:
-        with self._conns_lock:
-            for conn in self._conns:
-                conn.close()
-            self._conns.clear()
-        self._engine.dispose()
-
-
-_INSERT_EVENT = insert(schema.events)
+        with self._cons_lock:
+            cons, self._cons = self._cons, []
+        for con in cons:
+            try:
+                con.close()
+            except sqlite3.Error as exc:
+                log.warning("closing the journal: %s", exc)
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        return str(exc.orig)
-    return str(exc)
+def _event_values(ev: Event, sync_state: SyncState) -> tuple[Any, ...]:
+    return (
+        ev.uuid,
+        ev.device_id,
+        ev.agent,
+        ev.activity,
+        ev.kind.value,
+        ev.key.value if ev.key is not None else None,
+        ev.occurred_at_ms,
+        ev.tz_name,
+        ev.utc_offset_s,
+        ev.monotonic_ms,
+        ev.clock_jump_ms,
+        ev.note,
+        sync_state.value,
+        _now_ms(),
+    )
 
 
-def _event_values(ev: Event) -> dict[str, Any]:
-    return {
-        "uuid": ev.uuid,
-        "device_id": ev.device_id,
-        "agent": ev.agent,
-        "activity": ev.activity,
-        "kind": ev.kind.value,
-        "key": ev.key.value if ev.key is not None else None,
-        "occurred_at": ev.occurred_at_ms,
-        "tz_name": ev.tz_name,
-        "utc_offset_s": ev.utc_offset_s,
-        "monotonic_ms": ev.monotonic_ms,
-        "clock_jump_ms": ev.clock_jump_ms,
-        "note": ev.note,
-        "sync_state": SyncState.PENDING.value,
-        "recorded_at": _now_ms(),
-    }
-
-
-def _entry(row: Any) -> JournalEntry:
+def _entry(row: sqlite3.Row) -> JournalEntry:
     ev = Event(
         uuid=row["uuid"],
         seq=int(row["seq"]),
@@ -599,7 +642,7 @@ def _entry(row: Any) -> JournalEntry:
         clock_jump_ms=row["clock_jump_ms"],
         note=row["note"],
     )
-    return JournalEntry(ev, SyncState(row["sync_state"]), row["sync_error"])
+    return JournalEntry(ev, SyncState(row["sync_state"]), row["sync_error"], row["claimed_by"])
 
 
 _SALVAGE_COLUMNS: Sequence[str] = (*schema.EVENT_CONTENT_COLUMNS, "sync_state", "recorded_at")
@@ -613,9 +656,13 @@ def _salvage(damaged: Path) -> list[dict[str, Any]]:
     except sqlite3.Error:
         return rows
     try:
-        # The column names are our own constants, not input.
-        query = f"SELECT {', '.join(_SALVAGE_COLUMNS)} FROM events ORDER BY seq"  # noqa: S608
-        cur = con.execute(query)
+        # The column names are our own constants, not input. A v3 journal's claims too.
+        columns: Sequence[str] = (*_SALVAGE_COLUMNS, "claimed_by")
+        try:
+            cur = con.execute(f"SELECT {', '.join(columns)} FROM events ORDER BY seq")  # noqa: S608
+        except sqlite3.OperationalError:
+            columns = _SALVAGE_COLUMNS
+            cur = con.execute(f"SELECT {', '.join(columns)} FROM events ORDER BY seq")  # noqa: S608
         while True:
             try:
                 row = cur.fetchone()
@@ -623,7 +670,7 @@ def _salvage(damaged: Path) -> list[dict[str, Any]]:
                 break
             if row is None:
                 break
-            rows.append(dict(zip(_SALVAGE_COLUMNS, row, strict=True)))
+            rows.append(dict(zip(columns, row, strict=True)))
     except sqlite3.Error as exc:
         log.warning("nothing salvaged from %s: %s", damaged, exc)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,9 @@ class SyncError(Exception):
         signed_out: the token is no longer valid (revoked, user disabled).
         code, params: the store's error code and its parameters, when it refused (for the
             interface to word); None otherwise.
+        status: the HTTP status of a refusal (a 4xx other than 401 and 429): the store
+            understood the request and will not take it; sending it again unchanged would
+            be refused again.
     """
 
     def __init__(
@@ -34,6 +38,7 @@ class SyncError(Exception):
         signed_out: bool = False,
         code: str | None = None,
         params: dict[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.retry = retry
@@ -41,6 +46,12 @@ class SyncError(Exception):
         self.signed_out = signed_out
         self.code = code
         self.params = params or {}
+        self.status = status
+
+    @property
+    def refused(self) -> bool:
+        """The store refused this request as such (a 4xx other than 401 and 429)."""
+        return self.status is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +78,13 @@ class SyncClient:
         self._http.close()
 
     def post_events(
-        self, *, device_id: str, events: list[dict[str, Any]], clock_offset_ms: int | None
+        self,
+        *,
+        device_id: str,
+        events: Sequence[Mapping[str, Any]],
+        clock_offset_ms: int | None,
     ) -> BatchReply:
-        body: dict[str, Any] = {"device_id": device_id, "events": events}
+        body: dict[str, Any] = {"device_id": device_id, "events": [dict(e) for e in events]}
         if clock_offset_ms is not None:
             body["clock_offset_ms"] = clock_offset_ms
         data, exchange = self._post("/v1/events", body)
@@ -81,9 +96,9 @@ class SyncClient:
             [str(u) for u in accepted], [r for r in rejected if isinstance(r, dict)], exchange
         )
 
-    def heartbeat(self, *, device_id: str, state: dict[str, Any], pending: int) -> Exchange:
+    def heartbeat(self, *, device_id: str, state: Mapping[str, Any], pending: int) -> Exchange:
         _data, exchange = self._post(
-            "/v1/heartbeat", {"device_id": device_id, "state": state, "pending": pending}
+            "/v1/heartbeat", {"device_id": device_id, "state": dict(state), "pending": pending}
         )
         return exchange
 
@@ -109,19 +124,14 @@ class SyncClient:
         """Send a correction kept while the store was away: the stored row. A refusal (the
         store says why) is a SyncError with retry False; the same uuid twice is stored once."""
         reply = self._send("/v1/corrections", body)
+        if reply.status_code != 200:
+            raise _refusal(reply)
         try:
             data = reply.json()
         except ValueError as exc:
             raise SyncError(f"the server's answer is not understood: {exc}") from exc
-        if reply.status_code != 200 or not isinstance(data, dict):
-            given = data if isinstance(data, dict) else {}
-            params = given.get("params")
-            raise SyncError(
-                str(given.get("error") or f"refused ({reply.status_code})"),
-                retry=False,
-                code=str(given.get("code") or "refused"),
-                params=params if isinstance(params, dict) else {},
-            )
+        if not isinstance(data, dict):
+            raise SyncError("the server's answer is not understood: not an object")
         return data
 
     def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], Exchange]:
@@ -129,13 +139,31 @@ class SyncClient:
         reply = self._send(path, {**body, "sent_at_ms": t1})
         t4 = self._clock.now_ms()
         if reply.status_code != 200:
-            raise SyncError(f"server refused the request ({reply.status_code}): {reply.text[:200]}")
+            raise _refusal(reply)
         try:
             data = reply.json()
             exchange = Exchange(t1, int(data["received_at_ms"]), int(data["replied_at_ms"]), t4)
         except (ValueError, KeyError, TypeError) as exc:
             raise SyncError(f"the server's answer is not understood: {exc}") from exc
         return data, exchange
+
+
+def _refusal(reply: httpx.Response) -> SyncError:
+    """A 4xx (or any other answer than 200 that `_send` let through), as the store says it:
+    its code, field and parameters when its body is the API's error shape."""
+    try:
+        given = reply.json()
+    except ValueError:
+        given = None
+    body: dict[str, Any] = given if isinstance(given, dict) else {}
+    params = body.get("params")
+    return SyncError(
+        str(body.get("error") or f"server refused the request ({reply.status_code})"),
+        retry=False,
+        code=str(body.get("code") or "refused"),
+        params=params if isinstance(params, dict) else {},
+        status=reply.status_code,
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

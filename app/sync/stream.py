@@ -14,7 +14,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -45,6 +45,9 @@ def read_events(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
             data.append(line[5:].lstrip())
 
 
+StreamState = Literal["connecting", "live", "offline", "refused"]
+
+
 class StreamClient(threading.Thread):
     """Keeps `/v1/stream` open. Calls `on_message(kind, data)` for each message and
     `on_state(state, detail)` with "connecting", "live", "offline" or "refused"."""
@@ -55,7 +58,7 @@ class StreamClient(threading.Thread):
         token: str,
         *,
         on_message: Callable[[str, Any], None],
-        on_state: Callable[[str, str], None] = lambda _s, _d: None,
+        on_state: Callable[[StreamState, str], None] = lambda _s, _d: None,
         backoff: Backoff | None = None,
         read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
@@ -72,6 +75,13 @@ class StreamClient(threading.Thread):
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """End the stream and wait for the thread."""
+        self.request_stop()
+        if self.is_alive():
+            self.join(timeout_s)
+
+    def request_stop(self) -> None:
+        """End the stream without waiting (the thread ends at once, or after its connect
+        attempt's timeout)."""
         self._stopping.set()
         with self._lock:
             response = self._response
@@ -83,8 +93,6 @@ class StreamClient(threading.Thread):
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-        if self.is_alive():
-            self.join(timeout_s)
 
     def run(self) -> None:
         with httpx.Client(timeout=self._timeout) as http:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QTimer
 
 from app.config import Places, Settings
 from app.domain.clock import Clock
@@ -19,6 +19,7 @@ from app.instance import CommandServer, InstanceError, InstanceLock, send_reques
 from app.startup import JournalOpener
 
 if TYPE_CHECKING:
+    from app.desk.desk import Desk
     from app.ui.bar import Bar
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,6 @@ def _run_window(
     from app.ui.bar import PLACE_FILE, Bar  # noqa: PLC0415
     from app.ui.i18n import Translations, choose_language  # noqa: PLC0415
     from app.ui.theme import app_icon, stylesheet  # noqa: PLC0415
-    from app.ui.tray import make_tray  # noqa: PLC0415
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -147,7 +147,7 @@ def _run_window(
     # starting Qt, and the agent should see their bar while it happens.
     app.processEvents()
     opener.start()
-    server = CommandServer(places.data_dir, bar.handle_request)
+    server: CommandServer | None = None
     tray = None
     outcome = {"code": EXIT_OK}
 
@@ -159,31 +159,32 @@ def _run_window(
         QTimer.singleShot(0, app.quit)
 
     def on_journal_open() -> None:
-        nonlocal tray
+        nonlocal tray, server
         if opener.is_alive():
             QTimer.singleShot(POLL_OPENER_MS, on_journal_open)
             return
+        # Loaded once the bar is painted: the desk, its link to Qt's loop, the tray.
+        from app.ui.bridge import make_desk  # noqa: PLC0415
+        from app.ui.network import watch_network  # noqa: PLC0415
+        from app.ui.tray import make_tray  # noqa: PLC0415
+
         if opener.recorder is None:
             _fatal(f"the journal cannot be opened, so no click could be recorded: {opener.error}")
             shut_down(EXIT_FAILED)
             return
-        bar.attach(opener.recorder)
-        bar.apply_profile(opener.profile)
-        bar.sync.watch_network()
-        bar.local_agent = settings.local_agent
-        if opener.account is not None and opener.token is not None:
-            bar.sync.start(opener.account, opener.token, opener.claim)
-            bar.follow_coverage(opener.account.server, opener.token)
-        elif opener.account is not None:
-            bar.show_problem(
-                QCoreApplication.translate("Bar", "Sign in again"),
-                QCoreApplication.translate(
-                    "Bar", "Your events stay on this computer until you sign in again (%1)."
-                ).replace("%1", opener.token_problem or ""),
-                transient=False,
-            )
+        desk = make_desk(opener.recorder, settings, app)
+        bar.attach(desk)
+        desk.resume(
+            opener.account,
+            opener.token,
+            profile=opener.profile,
+            token_problem=opener.token_problem,
+        )
+        watch_network(desk.kick, bar)
         tray = make_tray(bar)
-        _tell_startup_problems(bar, opener, settings)
+        _tell_startup_problems(desk, opener, settings)
+        # Commands from other programs reach the desk, as the bar's clicks do.
+        server = CommandServer(places.data_dir, desk.handle)
         try:
             server.listen()
         except InstanceError as exc:
@@ -207,37 +208,37 @@ def _run_window(
     finally:
         wake.stop()
         bar.stop()
-        server.close()
+        if server is not None:
+            server.close()
         if tray is not None:
             tray.hide()
 
 
-def _tell_startup_problems(bar: Bar, opener: JournalOpener, settings: Settings) -> None:
-    from app.ui import wording  # noqa: PLC0415
+def _tell_startup_problems(desk: Desk, opener: JournalOpener, settings: Settings) -> None:
+    from app.desk.desk import DeskProblem  # noqa: PLC0415
 
     journal = opener.journal
     if journal is not None and journal.recovery is not None:
         rec = journal.recovery
-        bar.show_problem(
-            QCoreApplication.translate("Bar", "Journal repaired"),
-            QCoreApplication.translate(
-                "Bar",
-                "Your journal file was damaged (%1). It was kept aside as %2, %3 events were "
-                "recovered from it, and a new journal was started. Please tell IT.",
+        desk.set_problem(
+            DeskProblem(
+                "journal_repaired",
+                f"journal repaired: {rec.reason}; kept aside as {rec.moved_to}",
+                {"reason": rec.reason, "moved_to": str(rec.moved_to), "salvaged": rec.salvaged},
+                alert=True,
+                transient=False,
             )
-            .replace("%1", rec.reason)
-            .replace("%2", str(rec.moved_to))
-            .replace("%3", str(rec.salvaged)),
-            alert=True,
-            transient=False,
         )
     if settings.problems:
         for line in settings.problems:
             print(f"bandeau: setting ignored: {line}", file=sys.stderr)
-        bar.show_problem(
-            QCoreApplication.translate("Bar", "Settings"),
-            "\n".join(wording.setting_problem(p) for p in settings.problems),
-            transient=False,
+        desk.set_problem(
+            DeskProblem(
+                "settings",
+                "; ".join(settings.problems),
+                {"problems": list(settings.problems)},
+                transient=False,
+            )
         )
 
 

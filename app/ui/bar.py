@@ -1,7 +1,8 @@
 """The agent's bar: three status keys, time in status, activity, sync state, menu.
 
-Thin: what a click means is decided by app.recording.Recorder; the bar shows the new state
-only once the Recorder has committed the event.
+A view of the desk (app.desk): what a click means is decided there; the bar shows the new
+state once the desk says the event is on disk. It never touches the journal, the network
+or the keyring.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,53 +38,31 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings
 from app.domain.durations import format_duration
-from app.domain.events import DEFAULT_KEY_LOOKS, Event, InvalidEvent, Key, parse_key
-from app.domain.indicators import Correction
-from app.domain.live import correction_from_wire
+from app.domain.events import Key
 from app.domain.placement import Rect, beside, place_bar
-from app.domain.totals import Totals, apply_corrections, intervals, local_day, totals_of
-from app.journal import JournalError
-from app.recording import Outcome, Recorder
 from app.ui import wording
-from app.ui.dayview import DayDialog, offer_corrections
-from app.ui.dialogs import NoteDialog, SettingsDialog
 from app.ui.i18n import Translations, choose_language, current_language
 from app.ui.keybutton import KeyButton
 from app.ui.theme import KEY_STYLES, tinted_pixmap
 
 if TYPE_CHECKING:
-    from app.account import KeyLook
-    from app.sync.worker import SyncStatus
+    from app.desk.desk import Change, Desk, DeskProblem, Notice, SyncStatus
+    from app.domain.totals import Totals
+    from app.recording import Outcome, Recorder
+    from app.ui.dayview import DayDialog
+    from app.ui.dialogs import NoteDialog, SettingsDialog
     from app.ui.panel import Panel
     from app.ui.signin import AccountControl
-    from app.ui.sync_link import SyncLink
-    from app.ui.threads import Background, StreamLink
 
 log = logging.getLogger(__name__)
 
 BAR_WIDTH = 440
 BAR_HEIGHT = 72
 TICK_MS = 250  # the display is recomputed from the clocks each tick; ticks are never counted
-ALIVE_EVERY_MS = 60_000
 PLACE_FILE = "window.json"
 MENU_BUTTON_PX = 22
 SETTLE_MS = 2000  # how long after it is placed the bar undoes moves it did not ask for
 _SHORTCUTS = {Key.PRODUCTION: "Ctrl+1", Key.PAUSE: "Ctrl+2", Key.OFF: "Ctrl+3"}
-
-
-def refusal_words(body: dict[str, Any]) -> str:
-    """Why the store refused a correction kept offline, worded: the sync keeps the store's
-    code and params as JSON (older journals kept its English alone)."""
-    raw = str(body.get("refused", ""))
-    try:
-        why = json.loads(raw)
-    except ValueError:
-        return raw
-    if not isinstance(why, dict):
-        return raw
-    given = why.get("params")
-    params: dict[str, Any] = given if isinstance(given, dict) else {}
-    return wording.problem(str(why.get("code") or ""), params, str(why.get("error") or ""))
 
 
 def duration_markup(ms: int) -> str:
@@ -94,13 +72,15 @@ def duration_markup(ms: int) -> str:
 
 
 class Bar(QWidget):
-    """The bar window.
+    """The bar window: a view of one desk.
 
     Signals:
         state_changed: an event was committed and the bar shows the new state.
         problem_changed(str): the problem line changed ("" when cleared).
         quit_confirmed: the agent chose to quit (after deciding about the shift).
         account_changed: the bar signed in or out.
+        month_exported(str): the agent's month was written to this path.
+        corrected(object): a correction the agent just made (its row).
     """
 
     state_changed = Signal()
@@ -112,7 +92,7 @@ class Bar(QWidget):
 
     def __init__(
         self,
-        recorder: Recorder | None,
+        desk: Desk | None,
         settings: Settings,
         *,
         config_file: Path | None = None,
@@ -120,7 +100,7 @@ class Bar(QWidget):
         translations: Translations | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`recorder` may come later (attach): the bar shows at once while the journal opens."""
+        """`desk` may come later (attach): the bar shows at once while the journal opens."""
         super().__init__(parent)
         self.ready = False
         self.settings = settings
@@ -136,13 +116,12 @@ class Bar(QWidget):
         self._problem_text = ""
         self._problem_detail = ""
         self._drag_offset: QPoint | None = None
-        self._last_alive_mono = 0
         self._dialogs: list[QWidget] = []
         self.translations = translations
         self._problem_transient = False
         self._stopped = False
         self._sync_status: SyncStatus | None = None
-        self.profile: dict[str, Any] | None = None
+        self._notices: list[Notice] = []
 
         self.grip = QLabel()
         self.grip.setObjectName("Grip")
@@ -173,13 +152,6 @@ class Bar(QWidget):
         self.coverage_label = QLabel()
         self.coverage_label.setObjectName("Coverage")
         self.coverage_label.hide()
-        self.coverage: dict[str, dict[str, int]] = {}
-        self._coverage_link: StreamLink | None = None
-        # The corrections of the agent's time, from their stream (in the store's clock).
-        self.fixes: dict[str, Correction] = {}
-        self._day_read: tuple[Any, tuple[int, int], list[Event]] | None = None
-        self._awaiting: set[str] = set()  # corrections kept in the journal, not yet sent
-        self._exports: list[Background] = []
         self._panel: Panel | None = None
         self.activity = QComboBox()
         self.activity.setObjectName("Activity")
@@ -245,36 +217,94 @@ class Bar(QWidget):
         self._time_room = self.time_label.fontMetrics().horizontalAdvance("59 m 59")
         self.time_label.setMinimumWidth(self._time_room)
         self.retranslate()
-        if recorder is not None:
-            self.attach(recorder)
+        if desk is not None:
+            self.attach(desk)
         else:
             for button in self.keys.values():
                 button.setEnabled(False)
             self.activity.setEnabled(False)
             self.time_label.setText("–")
 
-    def attach(self, recorder: Recorder) -> None:
-        """Start showing and driving this recorder's shift (once its journal is open)."""
-        # Loaded here, once the journal is open: httpx is not needed for the first paint.
+    def attach(self, desk: Desk) -> None:
+        """Start showing and driving this desk's shift (once its journal is open)."""
         from app.ui.signin import AccountControl  # noqa: PLC0415
-        from app.ui.sync_link import SyncLink  # noqa: PLC0415
 
-        self.recorder = recorder
-        self.local_agent = recorder.agent
-        self.sync: SyncLink = SyncLink(recorder, self)
-        self.sync.status.connect(self.set_sync_status)
-        self.accounts: AccountControl = AccountControl(self)
+        self.desk = desk
+        self.accounts: AccountControl = AccountControl(desk, self, place=self.open_beside)
         self.accounts.changed.connect(self.account_changed)
         self.ready = True
-        self._last_alive_mono = recorder.clock.monotonic_ms()
-        self.activity.clear()
-        self.activity.addItems(recorder.activities)
-        self.activity.setEnabled(True)
+        desk.add_view(self)
+        self._fill_activities()
         for button in self.keys.values():
             button.setEnabled(True)
-        self.refresh()
-        self._update_actions()
+        self.retranslate()
         self._timer.start()
+
+    @property
+    def recorder(self) -> Recorder:
+        """The desk's recorder (read only: the bar shows its state)."""
+        return self.desk.recorder
+
+    def _fill_activities(self) -> None:
+        self.activity.clear()
+        self.activity.addItems(self.recorder.activities)
+        self.activity.setEnabled(True)
+
+    # -- what the desk says ----------------------------------------------------------------
+
+    def desk_changed(self, what: Change) -> None:
+        if what == "shift":
+            if self.activity.count() != len(self.recorder.activities) or any(
+                self.activity.itemText(i) != a for i, a in enumerate(self.recorder.activities)
+            ):
+                self._fill_activities()
+            self.refresh()
+            self._update_actions()
+            self.state_changed.emit()
+        elif what == "sync":
+            if self.desk.shows_sync and self.desk.sync_status is not None:
+                self.set_sync_status(self.desk.sync_status)
+            else:
+                self.show_local_only()
+        elif what == "account":
+            if not self.desk.syncing and self._panel is not None:
+                self._panel.close()
+                self._panel.stop()
+                self._panel = None
+            self._update_actions()
+        elif what == "coverage":
+            self._show_coverage()
+        elif what == "fixes":
+            self._update_times()
+        elif what == "looks":
+            self._apply_key_looks()
+        elif what == "problem":
+            self._show_problem(self.desk.problem)
+
+    def desk_notice(self, notice: Notice) -> None:
+        self._notices.append(notice)
+        if notice.kind == "show":
+            self.bring_forward()
+        elif notice.kind == "correction_kept":
+            self._tell(
+                QMessageBox.Icon.Information,
+                self.tr(
+                    "The server cannot be reached: your correction is kept on this computer, "
+                    "counted already, and will be sent by itself when the server is back."
+                ),
+            )
+        elif notice.kind == "correction_refused":
+            params = notice.params
+            given = params.get("params")
+            why = wording.problem(
+                str(params.get("code") or ""),
+                given if isinstance(given, dict) else {},
+                str(params.get("english") or ""),
+            )
+            text = self.tr("A correction made while offline was refused by the server: %1")
+            self._tell(QMessageBox.Icon.Warning, text.replace("%1", why))
+        elif notice.kind == "month_exported":
+            self.month_exported.emit(str(notice.params.get("path", "")))
 
     # -- window --------------------------------------------------------------------------
 
@@ -383,14 +413,15 @@ class Bar(QWidget):
         self.show_action.setText(
             self.tr("Hide the bar") if self.isVisible() else self.tr("Show the bar")
         )
+        syncing = self.ready and self.desk.syncing
         self.end_action.setEnabled(self.ready and self.recorder.state.open)
         self.day_action.setEnabled(self.ready)
         self.account_action.setEnabled(self.ready)
         self.panel_action.setText(self.tr("Plateau panel"))
         self.panel_action.setVisible(self.is_lead())
         self.month_action.setText(self.tr("Export my month…"))
-        self.month_action.setVisible(bool(self.ready and self.sync.active))
-        if self.ready and self.sync.active:
+        self.month_action.setVisible(syncing)
+        if syncing:
             self.account_action.setText(self.tr("Sign out (%1)").replace("%1", self.recorder.agent))
         else:
             self.account_action.setText(self.tr("Sign in…"))
@@ -399,7 +430,7 @@ class Bar(QWidget):
         """The agent's own figures this month, day by day, as CSV (their data, GDPR)."""
         from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
 
-        first, _last = self._month(self.recorder.corrected_now())
+        first, _last = self.desk.month()
         suggested = Path.home() / f"bandeau-{self.recorder.agent}-{first:%Y-%m}.csv"
         path, _filter = QFileDialog.getSaveFileName(
             self, self.tr("Export my month"), str(suggested), self.tr("CSV files (*.csv)")
@@ -407,153 +438,40 @@ class Bar(QWidget):
         if path:
             self.export_month(Path(path))
 
-    def _month(self, now_ms: int) -> tuple[date, date]:
-        day = local_day(now_ms, self.recorder.clock.zone())
-        return day.replace(day=1), day
-
-    def export_month(self, path: Path) -> Background | None:
-        """Write this month's report (by day) to `path`, off the UI thread."""
-        from app.exports import save_csv  # noqa: PLC0415
-        from app.ui.threads import Background  # noqa: PLC0415
-
-        account, token = self.sync.account, self.sync.token
-        if account is None or token is None:
-            return None
-        first, last = self._month(self.recorder.corrected_now())
-        lang = current_language()
-        task = Background(
-            lambda: save_csv(
-                account.server, token, path, first=first, last=last, by="day", lang=lang
-            ),
-            self,
-            done=self._month_exported,
-        )
-        self._exports = [t for t in self._exports if t.is_alive()] + [task]
-        return task.start()
-
-    def _month_exported(self, path: Any, error: Any) -> None:
-        if error is not None:
-            self.show_problem(self.tr("Export"), wording.of(error))
-        else:
-            self.month_exported.emit(str(path))
+    def export_month(self, path: Path) -> bool:
+        """Write this month's report (by day) to `path` (the desk does it off this thread;
+        `month_exported` says when it is written)."""
+        return self.desk.export_month(path, lang=current_language())
 
     def is_lead(self) -> bool:
         """Signed in as a lead (or an admin): the panel is theirs to open."""
-        person = (self.profile or {}).get("person")
-        role = person.get("role") if isinstance(person, dict) else None
-        return bool(self.ready and self.sync.active and role in ("lead", "admin"))
+        return self.ready and self.desk.is_lead()
 
     def show_panel(self) -> Panel | None:
         """The live panel of the lead's plateaux, next to their own bar."""
         from app.ui.panel import Panel  # noqa: PLC0415
 
-        if not self.is_lead() or self.sync.account is None or self.sync.token is None:
+        session = self.desk.session if self.is_lead() else None
+        if session is None:
             return None
         if self._panel is None or not self._panel.isVisible():
             if self._panel is not None:
                 self._panel.stop()
             self._panel = Panel(self.recorder.clock)
-            self._panel.connect_stream(self.sync.account.server, self.sync.token)
+            self._panel.connect_stream(*session)
         self._panel.show()
         self._panel.raise_()
         return self._panel
 
     # -- coverage: how many colleagues are in production on my activity -------------------
 
-    def follow_coverage(self, server: str | None, token: str | None) -> None:
-        """Listen to this agent's stream for the floor's coverage (None: stop)."""
-        from app.ui.threads import StreamLink  # noqa: PLC0415
-
-        if self._coverage_link is not None:
-            self._coverage_link.stop()
-            self._coverage_link = None
-        self.coverage = {}
-        self._show_coverage()
-        self.fixes = {}  # whoever signs in next sees their own corrections only
-        if server is None or token is None:
-            self._update_times()
-            return
-        self._load_queued_fixes()
-        link = StreamLink(server, token, self)
-        link.message.connect(self._on_stream)
-        link.state.connect(self._on_stream_state)
-        link.start()
-        self._coverage_link = link
-
-    def _on_stream(self, kind: str, data: Any) -> None:
-        if kind == "coverage" and isinstance(data.get("activities"), dict):
-            self.coverage = data["activities"]
-            self._show_coverage()
-        elif kind == "snapshot":
-            mine = [a for a in data.get("agents", []) if a.get("login") == self.recorder.agent]
-            self.fixes = {}
-            self.add_fixes(mine[0].get("corrections", []) if mine else [])
-            self._load_queued_fixes()  # not in the store yet: counted all the same
-            self._take_plateaux(data.get("plateaux"))
-        elif kind == "corrections":
-            self.add_fixes(data.get("corrections", []))
-        elif kind == "plateaux":
-            self._take_plateaux(data.get("plateaux"))
-
-    def _take_plateaux(self, plateaux: Any) -> None:
-        """The plateaux as the store describes them now (at each connection, and when an
-        admin changes one): the keys take their new labels and colours at once, and the
-        profile kept for offline starts follows."""
-        if not isinstance(plateaux, list) or self.profile is None:
-            return
-        if self.profile.get("plateaux") == plateaux:
-            return
-        from app.account import save_profile  # noqa: PLC0415
-
-        profile = {**self.profile, "plateaux": plateaux}
-        self.apply_profile(profile)
-        try:
-            save_profile(self.recorder.journal, profile)
-        except JournalError as exc:  # shown now; the next sign-in keeps it again
-            log.warning("cannot keep the plateau's new keys: %s", exc)
-
-    def add_fixes(self, fixes: list[dict[str, Any]]) -> None:
-        """Corrections of this agent's time (from the stream, or just made here): the totals
-        and "Ma journée" show the time as the reports count it."""
-        for data in fixes:
-            if data.get("agent") in (None, self.recorder.agent):
-                fix = correction_from_wire(data)
-                self.fixes[fix.uuid] = fix
-        self._update_times()
-
-    def _fixes_today(self, day: tuple[int, int]) -> list[Correction]:
-        """Today's corrections (in the store's time, as the day is)."""
-        return [fix for fix in self.fixes.values() if fix.end_ms > day[0] and fix.start_ms < day[1]]
-
     def today(self) -> Totals:
-        """Today's time per key: the recorder's running totals, or — when some of today's
-        time was corrected — the day's stretches with the corrections applied."""
-        if not self.fixes:
-            return self.recorder.today()
-        now = self.recorder.corrected_now()
-        # The day's events are read again only when the day or the recorder's state changed
-        # (this runs at each tick).
-        key = (
-            local_day(now, self.recorder.clock.zone()),
-            self.recorder.state,
-            self.recorder.clock_offset_ms,
-        )
-        if self._day_read is None or self._day_read[0] != key:
-            self._day_read = (key, *self.recorder.day_events(now))
-        _key, day, events = self._day_read
-        fixes = self._fixes_today(day)
-        if not fixes:
-            return self.recorder.today()
-        return totals_of(apply_corrections(intervals(events, day[0], day[1], now), fixes))
-
-    def _on_stream_state(self, state: str, _detail: str) -> None:
-        if state != "live":  # offline: say nothing rather than something stale
-            self.coverage = {}
-            self._show_coverage()
+        """Today's time per key, as the reports count it (corrections applied)."""
+        return self.desk.today()
 
     def _show_coverage(self) -> None:
         activity = self.recorder.state.activity if self.ready else None
-        here = self.coverage.get(activity or "")
+        here = self.desk.coverage.get(activity or "") if self.ready else None
         if not here or self.problem_label.isVisibleTo(self):  # a problem takes the room
             self.coverage_label.hide()
             self._fit_sync_text()
@@ -589,7 +507,7 @@ class Bar(QWidget):
         self.sync_label.setAccessibleName(text)
 
     def _account_action(self) -> None:
-        if self.sync.active:
+        if self.desk.syncing:
             self.accounts.ask_sign_out()
         else:
             self.accounts.show_sign_in()
@@ -615,6 +533,8 @@ class Bar(QWidget):
             self.bring_forward()
 
     def ask_note(self, key: Key) -> NoteDialog:
+        from app.ui.dialogs import NoteDialog  # noqa: PLC0415 - not needed to paint the bar
+
         dialog = NoteDialog(self.key_label(key), self)
         dialog.note_given.connect(lambda text: self.press(key, text))
         self.open_beside(dialog)
@@ -622,38 +542,23 @@ class Bar(QWidget):
 
     def show_day(self) -> DayDialog:
         """My day: the same view a lead opens from the panel, from this journal's events."""
+        from app.ui.dayview import DayDialog, offer_corrections  # noqa: PLC0415
+
         dialog = DayDialog(self)
         now, day = self._show_day(dialog)
-        if self.sync.account is not None and self.sync.token is not None:
+        if self.desk.session is not None:
             offer_corrections(
                 dialog,
                 agent=self.recorder.agent,
-                server=self.sync.account.server,
-                token=self.sync.token,
+                send=self.desk.correct,
                 now_ms=now,
                 day=day,
                 labels=self.key_labels(),
                 zone=self.recorder.clock.zone(),
                 on_done=lambda row: self._corrected_here(row, dialog),
-                keep=self._keep_correction,
             )
         self.open_beside(dialog)
         return dialog
-
-    def _keep_correction(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The store cannot be reached: the correction waits in the journal and the sync
-        sends it when the store is back; it counts here meanwhile."""
-        self.recorder.journal.queue_correction(body)
-        self._awaiting.add(str(body["uuid"]))
-        self.sync.kick()
-        self._tell(
-            QMessageBox.Icon.Information,
-            self.tr(
-                "The server cannot be reached: your correction is kept on this computer, "
-                "counted already, and will be sent by itself when the server is back."
-            ),
-        )
-        return self._queued_row(body)
 
     def _tell(self, icon: QMessageBox.Icon, text: str) -> None:
         """A message that does not block the bar (the agent reads it when they can)."""
@@ -661,46 +566,8 @@ class Bar(QWidget):
         self.keep_dialog(box)
         box.open()
 
-    def _queued_row(self, body: dict[str, Any]) -> dict[str, Any]:
-        made = self.recorder.corrected_now()
-        return {"author": self.recorder.agent, "made_at_ms": made, **body}
-
-    def _load_queued_fixes(self) -> None:
-        """Corrections still waiting in the journal (made offline, before a restart)."""
-        try:
-            queued = self.recorder.journal.queued_corrections()
-        except JournalError as exc:
-            log.warning("queued corrections: %s", exc)
-            return
-        self._awaiting = {str(body.get("uuid")) for body in queued}
-        self.add_fixes([self._queued_row(body) for body in queued])
-
-    def _tell_refused_fixes(self) -> None:
-        """Corrections kept offline that the store then refused: uncounted, and said. The
-        journal is only asked while some wait to be sent."""
-        if not self._awaiting:
-            return
-        journal = self.recorder.journal
-        try:
-            # Queued first: one refused in between is then in the refused list, not lost.
-            waiting = {str(body.get("uuid")) for body in journal.queued_corrections()}
-            refused = journal.refused_corrections()
-        except JournalError as exc:
-            log.warning("refused corrections: %s", exc)
-            return
-        self._awaiting = waiting
-        for body in refused:
-            uuid = str(body.get("uuid", ""))
-            self.fixes.pop(uuid, None)
-            journal.forget_refused(uuid)
-            text = self.tr("A correction made while offline was refused by the server: %1")
-            self._tell(QMessageBox.Icon.Warning, text.replace("%1", refusal_words(body)))
-        if refused:
-            self._update_times()
-
     def _corrected_here(self, row: dict[str, Any], dialog: DayDialog) -> None:
-        """A correction the agent just made: counted at once (the stream brings it too)."""
-        self.add_fixes([row])
+        """A correction the agent just made (the desk counts it already)."""
         if dialog.isVisible():
             self._show_day(dialog)
         self.corrected.emit(row)
@@ -708,22 +575,23 @@ class Bar(QWidget):
     def _show_day(self, dialog: DayDialog) -> tuple[int, tuple[int, int]]:
         """Fill the day view from this journal, corrections applied, in the store's time (as
         the lead sees it); (now, the day)."""
-        now = self.recorder.corrected_now()
-        day, events = self.recorder.day_events(now)
+        now, day, events, fixes = self.desk.day()
         dialog.show_day(
             events,
             day=day,
             now_ms=now,
             labels=self.key_labels(),
-            colours={key: look.colour for key, look in self._plateau_looks().items()},
+            colours={key: look.colour for key, look in self.desk.key_looks().items()},
             zone=self.recorder.clock.zone(),
-            corrections=self._fixes_today(day),
+            corrections=fixes,
         )
         return now, day
 
     def show_settings(self) -> SettingsDialog | None:
         if self.config_file is None:
             return None
+        from app.ui.dialogs import SettingsDialog  # noqa: PLC0415
+
         dialog = SettingsDialog(self.config_file, self.settings.values, self)
         dialog.saved.connect(self.apply_settings)
         self.open_beside(dialog)
@@ -758,68 +626,18 @@ class Bar(QWidget):
     # -- what the agent does ---------------------------------------------------------------
 
     def press(self, key: Key, note: str | None = None) -> Outcome | None:
-        """Press a key: the bar changes only once the event is on disk. None on failure."""
-        if not self.ready:
-            return None
-        try:
-            outcome = self.recorder.press(key, note)
-        except InvalidEvent as exc:
-            self.show_problem(self.tr("Not recorded"), str(exc))
-            return None
-        except JournalError as exc:
-            self.show_problem(
-                self.tr("Not recorded!"),
-                self.tr(
-                    "Your click was NOT recorded: the journal cannot be written (%1). "
-                    "The bar still shows your previous status. Tell your team lead or IT."
-                ).replace("%1", wording.journal_reason(exc)),
-                alert=True,
-            )
-            return None
-        self._after(outcome)
-        return outcome
+        """Press a key: the bar changes only once the event is on disk. None on failure
+        (the desk's problem says why, and the bar shows it)."""
+        return self.desk.press(key, note) if self.ready else None
 
     def switch_activity(self, activity: str) -> Outcome | None:
-        if not self.ready:
-            return None
-        try:
-            outcome = self.recorder.switch_activity(activity)
-        except InvalidEvent as exc:
-            self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
-            self.refresh()
-            return None
-        except JournalError as exc:
-            self.show_problem(self.tr("Not recorded!"), wording.journal_reason(exc), alert=True)
-            self.refresh()
-            return None
-        if self.profile is not None:
-            self._apply_key_looks()  # the new activity may be another plateau's
-        self._after(outcome)
-        return outcome
+        return self.desk.switch_activity(activity) if self.ready else None
 
     def _on_activity_chosen(self, index: int) -> None:
         self.switch_activity(self.activity.itemText(index))
 
     def end_shift(self) -> Outcome | None:
-        if not self.ready:
-            return None
-        try:
-            outcome = self.recorder.end_shift()
-        except JournalError as exc:
-            self.show_problem(self.tr("Not recorded!"), wording.journal_reason(exc), alert=True)
-            return None
-        self._after(outcome)
-        return outcome
-
-    def _after(self, outcome: Outcome) -> None:
-        if outcome.changed:
-            self.sync.kick()
-        if self._problem_text and self._problem_transient:
-            self.clear_problem()
-        if outcome.changed:
-            self.refresh()
-            self._update_actions()
-            self.state_changed.emit()
+        return self.desk.end_shift() if self.ready else None
 
     def request_quit(self) -> None:
         """Quit, asking first whether the shift ends."""
@@ -859,134 +677,6 @@ class Bar(QWidget):
         event.ignore()
         self.request_quit()
 
-    # -- commands from other processes -----------------------------------------------------
-
-    def handle_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer a request from `bandeau key …` or a second launch (see app.instance)."""
-        cmd = request.get("cmd")
-        if cmd == "key":
-            try:
-                key = parse_key(str(request.get("key", "")))
-            except InvalidEvent as exc:
-                return {"ok": False, "error": str(exc)}
-            note = request.get("note")
-            if note is not None and not isinstance(note, str):
-                return {"ok": False, "error": "note must be a text"}
-            outcome = self.press(key, note)
-            if outcome is None:
-                return {"ok": False, "error": self._problem_detail or self._problem_text}
-            return {
-                "ok": True,
-                "events": [_event_json(e) for e in outcome.events],
-                "state": self.state_json(),
-            }
-        if cmd == "show":
-            self.bring_forward()
-            return {"ok": True}
-        if cmd == "signed_in":
-            server, login, token = (request.get(k) for k in ("server", "login", "token"))
-            activities = request.get("activities")
-            if not all(isinstance(v, str) and v for v in (server, login, token)):
-                return {"ok": False, "error": "signed_in needs server, login and token"}
-            if (
-                not isinstance(activities, list)
-                or not activities
-                or not all(isinstance(a, str) and a for a in activities)
-            ):
-                return {"ok": False, "error": "signed_in needs the server's activities"}
-            profile = request.get("profile")
-            answer = self.signed_in(
-                str(server),
-                str(login),
-                str(token),
-                activities,
-                profile if isinstance(profile, dict) else None,
-            )
-            if answer.get("ok"):
-                self.account_changed.emit()
-            return answer
-        if cmd == "sign_out":
-            token = self.sign_out_locally()
-            self.account_changed.emit()
-            return {"ok": True, "token": token}
-        if cmd == "status":
-            return {"ok": True, "state": self.state_json()}
-        if cmd == "end_shift":
-            ended = self.end_shift()
-            if ended is None:
-                return {"ok": False, "error": self._problem_detail}
-            return {"ok": True, "events": [_event_json(e) for e in ended.events]}
-        return {"ok": False, "error": f"unknown command {cmd!r}"}
-
-    def sign_out_locally(self) -> str | None:
-        """Stop syncing and record for the local agent again; return the token, to revoke.
-        Unsent events stay in the journal."""
-        token = self.sync.forget()
-        self.follow_coverage(None, None)
-        if self._panel is not None:
-            self._panel.close()
-            self._panel = None
-        self._adopt(self.local_agent, self.settings.texts("activity.list"))
-        self.apply_profile(None)
-        self.show_local_only()
-        return token
-
-    def signed_in(
-        self,
-        server: str,
-        login: str,
-        token: str,
-        activities: list[str],
-        profile: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Events now belong to `login` and sync to `server` with `token`; `profile` is
-        what the server says of their plateaux (keys' labels and colours)."""
-        from app.account import Account, load_claim  # noqa: PLC0415
-        from app.sync.worker import SyncStatus  # noqa: PLC0415
-
-        if self._adopt(login, activities) is None:
-            return {"ok": False, "error": self._problem_detail or self._problem_text}
-        self.apply_profile(profile)
-        claim = load_claim(self.recorder.journal, login)
-        self.sync.start(Account(server, login), token, claim)
-        self.follow_coverage(server, token)
-        self.set_sync_status(SyncStatus("waiting", 0, 0))
-        return {"ok": True}
-
-    def _adopt(self, agent: str, activities: list[str]) -> Outcome | None:
-        """Events now belong to `agent`, with these activities (sign-in, sign-out)."""
-        try:
-            outcome = self.recorder.adopt(agent, activities)
-        except (JournalError, ValueError) as exc:
-            self.show_problem(self.tr("Not recorded!"), str(exc), alert=True)
-            return None
-        self.activity.clear()
-        self.activity.addItems(self.recorder.activities)
-        self.refresh()
-        self._after(outcome)
-        return outcome
-
-    def state_json(self) -> dict[str, Any]:
-        state = self.recorder.state
-        today = self.recorder.today()
-        return {
-            "shift_open": state.open,
-            "key": state.key.value if state.key else None,
-            "activity": state.activity,
-            "time_in_status_ms": self.recorder.elapsed_ms() if state.open else None,
-            "today_ms": {k.value: today.by_key[k] for k in Key}
-            | {"unclassified": today.unclassified_ms},
-            "problem": self._problem_text or None,
-            "sync": None
-            if self._sync_status is None
-            else {
-                "state": self._sync_status.state,
-                "pending": self._sync_status.pending,
-                "problems": self._sync_status.problems,
-            },
-            "agent": self.recorder.agent,
-        }
-
     # -- display ---------------------------------------------------------------------------
 
     def key_label(self, key: Key) -> str:
@@ -999,27 +689,12 @@ class Bar(QWidget):
             Key.PAUSE: self.tr("Pause"),
             Key.OFF: self.tr("Off production"),
         }
-        for key, look in self._plateau_looks().items():
-            if look.label != DEFAULT_KEY_LOOKS[key][0]:
-                labels[key] = look.label
+        if self.ready:
+            labels.update(self.desk.custom_labels())
         return labels
 
-    def _plateau_looks(self) -> dict[Key, KeyLook]:
-        if self.profile is None or not self.ready:
-            return {}
-        from app.account import profile_key_styles  # noqa: PLC0415
-
-        looks = profile_key_styles(self.profile, self.recorder.state.activity)
-        return {key: looks[key.value] for key in Key if key.value in looks}
-
-    def apply_profile(self, profile: dict[str, Any] | None) -> None:
-        """The server's description of the person's plateaux (None: local-only): the keys
-        take their plateau's labels and colours."""
-        self.profile = profile
-        self._apply_key_looks()
-
     def _apply_key_looks(self) -> None:
-        looks = self._plateau_looks()
+        looks = self.desk.key_looks() if self.ready else {}
         for key, button in self.keys.items():
             button.set_colour(looks[key].colour if key in looks else KEY_STYLES[key].colour)
         self.retranslate()
@@ -1050,8 +725,8 @@ class Bar(QWidget):
         self.end_action.setText(self.tr("End of shift"))
         self.settings_action.setText(self.tr("Settings…"))
         self.quit_action.setText(self.tr("Quit"))
-        if self.ready and self.sync.active and self._sync_status is not None:
-            self.set_sync_status(self._sync_status)
+        if self.ready and self.desk.shows_sync and self.desk.sync_status is not None:
+            self.set_sync_status(self.desk.sync_status)
         else:
             self.show_local_only()
         self._update_actions()
@@ -1121,19 +796,10 @@ class Bar(QWidget):
             self.status_label.setToolTip(tip)
 
     def tick(self) -> None:
-        """Recompute what time shows (never counts ticks) and watch the wall clock."""
+        """Recompute what time shows (never counts ticks); the desk watches the wall clock."""
         if not self.ready:
             return
-        try:
-            jump = self.recorder.check_clock()
-            if jump.changed:
-                self.state_changed.emit()
-            mono = self.recorder.clock.monotonic_ms()
-            if mono - self._last_alive_mono >= ALIVE_EVERY_MS:
-                self._last_alive_mono = mono
-                self.recorder.touch_alive()
-        except (JournalError, Exception) as exc:
-            log.warning("tick: %s", exc)
+        self.desk.tick()
         self._update_times()
 
     # -- sync state -------------------------------------------------------------------------
@@ -1147,16 +813,21 @@ class Bar(QWidget):
 
     def set_sync_status(self, status: SyncStatus) -> None:
         """Show where the events stand: synced, waiting, offline since, problems."""
-        if not (self.ready and self.sync.active):
+        if not (self.ready and self.desk.account is not None):
             return  # a report queued before a sign-out: the bar is local-only now
         self._sync_status = status
-        self._tell_refused_fixes()
         if status.state == "signed_out":
             text = self.tr("⚠ Signed out")
             tip = self.tr(
                 "The server no longer accepts this sign-in: sign in again. Your "
                 "events are kept on this computer until then."
             )
+        elif status.state == "refused":
+            text = self.tr("⚠ Refused by the server")
+            tip = self.tr(
+                "The server refuses what this bar sends (%1). Your events are kept on "
+                "this computer; tell IT."
+            ).replace("%1", status.detail)
         elif status.problems:
             text = self.tr("⚠ %n problem(s)", "", status.problems)
             tip = self.tr(
@@ -1188,6 +859,49 @@ class Bar(QWidget):
         self.sync_label.setToolTip(tip)
 
     # -- problems --------------------------------------------------------------------------
+
+    def _show_problem(self, problem: DeskProblem | None) -> None:
+        """The desk's problem, in the agent's language."""
+        if problem is None:
+            self.clear_problem()
+            return
+        title, detail = self._problem_words(problem)
+        self.show_problem(title, detail, alert=problem.alert, transient=problem.transient)
+
+    def _problem_words(self, problem: DeskProblem) -> tuple[str, str]:
+        """(the bar's few words, the whole explanation)."""
+        error = problem.error
+        params = problem.params
+        journal = wording.journal_reason(error) if error is not None else problem.english
+        if problem.code == "invalid":
+            return self.tr("Not recorded"), problem.english
+        if problem.code == "not_recorded":
+            return self.tr("Not recorded!"), self.tr(
+                "Your click was NOT recorded: the journal cannot be written (%1). "
+                "The bar still shows your previous status. Tell your team lead or IT."
+            ).replace("%1", journal)
+        if problem.code == "not_switched":
+            return self.tr("Not recorded!"), journal
+        if problem.code == "journal_repaired":
+            return self.tr("Journal repaired"), (
+                self.tr(
+                    "Your journal file was damaged (%1). It was kept aside as %2, %3 events "
+                    "were recovered from it, and a new journal was started. Please tell IT."
+                )
+                .replace("%1", str(params.get("reason", "")))
+                .replace("%2", str(params.get("moved_to", "")))
+                .replace("%3", str(params.get("salvaged", "")))
+            )
+        if problem.code == "settings":
+            found = params.get("problems", ())
+            return self.tr("Settings"), "\n".join(wording.setting_problem(p) for p in found)
+        if problem.code == "sign_in_again":
+            return self.tr("Sign in again"), self.tr(
+                "Your events stay on this computer until you sign in again (%1)."
+            ).replace("%1", str(params.get("reason", "")))
+        if problem.code == "sign_out":
+            return self.tr("Sign-out"), journal
+        return self.tr("Export"), wording.of(error) if error is not None else problem.english
 
     def show_problem(
         self, text: str, detail: str = "", *, alert: bool = False, transient: bool = True
@@ -1250,21 +964,18 @@ class Bar(QWidget):
             box.open()
             if not self._problem_transient:
                 self.clear_problem()  # read: a lasting notice has done its job
+                if self.ready:
+                    self.desk.clear_problem()
             return True
         return super().eventFilter(watched, event)
 
     def stop(self) -> None:
-        """Stop the timers and the sync worker (before the application quits or a test
-        ends); closing is then plain closing."""
+        """Stop the timers and the desk (its sync, stream and calls in flight), before the
+        application quits or a test ends; closing is then plain closing."""
         self._stopped = True
         self._timer.stop()
-        for task in self._exports:
-            task.join(30)
         if self.ready:
-            self.accounts.stop()
-            self.sync.close()
-            if self._coverage_link is not None:
-                self._coverage_link.stop()
+            self.desk.stop()
             if self._panel is not None:
                 self._panel.stop()
         if self._save_position.isActive():
@@ -1292,12 +1003,3 @@ def save_place(path: Path, pos: tuple[int, int]) -> None:
         tmp.replace(path)
     except OSError as exc:
         log.warning("could not save the bar position: %s", exc)
-
-
-def _event_json(ev: Any) -> dict[str, Any]:
-    return {
-        "uuid": ev.uuid,
-        "seq": ev.seq,
-        "kind": ev.kind.value,
-        "key": ev.key.value if ev.key else None,
-    }

@@ -407,26 +407,25 @@ class CorrectionDialog(QDialog):
         self.message.style().polish(self.message)
 
 
+Sender = Callable[[dict[str, Any], Callable[[Any, Any], None]], None]
+"""`send(body, done)`: send a correction off the UI thread; `done(row, None)` once it is
+taken (or kept to be sent later), `done(None, why)` if refused; on the UI thread."""
+
+
 def offer_corrections(
     dialog: DayDialog,
     *,
     agent: str,
-    server: str,
-    token: str,
+    send: Sender,
     now_ms: int,
     day: tuple[int, int],
     labels: dict[Key, str],
     zone: tzinfo,
     on_done: Callable[[dict[str, Any]], None] = lambda _row: None,
-    keep: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
-    """Show the day view's "Correct…" button: a correction dialog whose sending happens off
-    the UI thread, and whose refusal (with the server's reason) stays in the dialog. With
-    `keep`, a correction the store cannot take now (unreachable) is kept to be sent later:
-    `keep(body)` stores it and returns the row to show meanwhile."""
-    from app.exports import post_correction  # noqa: PLC0415 - loads httpx
+    """Show the day view's "Correct…" button: a correction dialog whose sending `send`
+    does, and whose refusal (with the server's reason) stays in the dialog."""
     from app.ui import wording  # noqa: PLC0415
-    from app.ui.threads import Background  # noqa: PLC0415
 
     def open_dialog() -> CorrectionDialog:
         stretches = dialog.strip.stretches
@@ -436,22 +435,31 @@ def offer_corrections(
         )
         dialog.correction = fixing
 
-        def send(body: dict[str, Any]) -> None:
+        def submit(body: dict[str, Any]) -> None:
             def done(row: Any, error: Any) -> None:
-                if error is not None and keep is not None and getattr(error, "unreachable", False):
-                    row = keep(body)  # sent by the sync when the store is back
-                elif error is not None:
+                if error is not None:
                     fixing.show_error(wording.of(error))
                     return
                 fixing.accept()
                 on_done(row)
 
-            task = Background(lambda: post_correction(server, token, body), fixing, done=done)
-            dialog.tasks.append(task.start())
+            send(body, done)
 
-        fixing.submitted.connect(send)
+        fixing.submitted.connect(submit)
         fixing.open()
         return fixing
 
     dialog.correct_button.clicked.connect(open_dialog)
     dialog.correct_button.show()
+
+
+def correction_sender(server: str, token: str, owner: DayDialog) -> Sender:
+    """Send straight to the store (the lead's panel: no journal to keep one in)."""
+    from app.exports import post_correction  # noqa: PLC0415 - loads httpx
+    from app.ui.threads import Background  # noqa: PLC0415
+
+    def send(body: dict[str, Any], done: Callable[[Any, Any], None]) -> None:
+        task = Background(lambda: post_correction(server, token, body), owner, done=done)
+        owner.tasks.append(task.start())
+
+    return send

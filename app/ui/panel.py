@@ -59,7 +59,7 @@ from app.domain.live import AgentRow, Freshness, Level, PlateauLive, counters
 from app.exports import report_rows, save_csv
 from app.ui import wording
 from app.ui.chart import DailyChart
-from app.ui.dayview import DayDialog, offer_corrections
+from app.ui.dayview import DayDialog, correction_sender, offer_corrections
 from app.ui.i18n import current_language
 from app.ui.theme import KEY_STYLES, UNCLASSIFIED_COLOUR
 from app.ui.threads import Background, Done, StreamLink
@@ -945,8 +945,7 @@ class Panel(QWidget):
             offer_corrections(
                 dialog,
                 agent=login,
-                server=self.server,
-                token=self.token,
+                send=correction_sender(self.server, self.token, dialog),
                 now_ms=self.now_ms(),
                 day=(self.model.day_start_ms, self.model.day_end_ms),
                 labels=self.key_labels(plateau),

@@ -1,14 +1,14 @@
-"""Signing in from the bar: the dialog, and blocking calls kept off the UI thread.
+"""Signing in from the bar: the dialog, and its conversation with the desk.
 
-The network and the keyring can each take seconds (a locked keyring can block forever), so
-`Background` runs them on a thread of their own and hands the result back as a signal; the
-dialog stays responsive and says what is happening.
+The network and the keyring can each take seconds (a locked keyring can block forever): the
+desk runs them on a thread of its own and answers on the UI thread; the dialog stays
+responsive and says what is happening.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -27,11 +27,9 @@ from PySide6.QtWidgets import (
 
 from app.journal import JournalError
 from app.ui import wording
-from app.ui.threads import Background, Done
 
 if TYPE_CHECKING:
-    from app.account import Account, SignedIn
-    from app.ui.bar import Bar
+    from app.desk.desk import Desk, SignInAttempt
 
 
 class SignInDialog(QDialog):
@@ -184,8 +182,8 @@ class SignInDialog(QDialog):
 
 
 class AccountControl(QObject):
-    """Signing the bar in and out from its menu. The blocking parts (network, keyring) run
-    in `Background`; the journal writes (a few ms) stay on the UI thread like a click's.
+    """Signing the bar in and out from its menu: the dialogs, the desk doing the rest (the
+    network and the keyring on threads of its own, the journal on this one).
 
     Signals:
         changed(): the bar signed in or out.
@@ -193,88 +191,65 @@ class AccountControl(QObject):
 
     changed = Signal()
 
-    def __init__(self, bar: Bar) -> None:
-        super().__init__(bar)
-        self.bar = bar
-        self._tasks: list[Background] = []
+    def __init__(self, desk: Desk, parent: QWidget, *, place: Callable[[QDialog], None]) -> None:
+        """`place(dialog)` opens a dialog where the bar wants it (beside the bar)."""
+        super().__init__(parent)
+        self.desk = desk
+        self._parent = parent
+        self._place = place
+        self._boxes: list[QMessageBox] = []
 
     # -- signing in --------------------------------------------------------------------------
 
     def show_sign_in(self) -> SignInDialog:
-        from app.account import load_account  # noqa: PLC0415
-
-        journal = self.bar.recorder.journal
-        known = load_account(journal)
-        local = self.bar.local_agent
-        waiting = journal.backlog(local)[0] if self.bar.recorder.agent == local else 0
+        known = self.desk.known_account()
         dialog = SignInDialog(
-            server=known.server if known else self.bar.settings.text("server.url"),
+            server=known.server if known else self.desk.settings.text("server.url"),
             login=known.login if known else "",
-            local_events=waiting,
-            parent=self.bar,
+            local_events=self.desk.local_events() if self.desk.account is None else 0,
+            parent=self._parent,
         )
         dialog.submitted.connect(
-            lambda server, login, password, send: self._submit(
-                dialog, server, login, password, send
+            lambda server, login, password, send: self.desk.sign_in(
+                server,
+                login,
+                password,
+                send_local=send,
+                answer=lambda attempt, error: self._answered(dialog, attempt, error),
             )
         )
-        self.bar.open_beside(dialog)
+        self._place(dialog)
         return dialog
 
-    def _submit(
-        self, dialog: SignInDialog, server: str, login: str, password: str, send: bool
-    ) -> None:
-        from app.account import sign_in_and_keep  # noqa: PLC0415
-
-        device_id = self.bar.recorder.journal.device_id
-        self._background(
-            lambda: sign_in_and_keep(server, login, password, device_id),
-            lambda done, error: self._answered(dialog, done, error, send),
-        )
-
     def _answered(
-        self, dialog: SignInDialog, done: SignedIn | None, error: Exception | None, send: bool
+        self, dialog: SignInDialog, attempt: SignInAttempt | None, error: BaseException | None
     ) -> None:
-        if error is not None or done is None:
+        if attempt is None:
             dialog.show_error(wording.of(error) if error is not None else "")
             return
         if not dialog.isVisible():  # cancelled while the server answered
-            self._forget(done.account, done.token)
+            attempt.decline()
             return
-        if done.keyring_problem is None:
-            self._finish(dialog, done, send)
+        if attempt.keyring_problem is None:
+            self._finish(dialog, attempt)
             return
 
         def answered(keep: bool) -> None:
             if keep:
-                self._finish(dialog, done, send)
+                self._finish(dialog, attempt)
             else:
-                self._forget(done.account, done.token)
+                attempt.decline()
 
         dialog.keep_in_memory.connect(answered)
-        dialog.ask_keep_in_memory(done.keyring_problem)
+        dialog.ask_keep_in_memory(attempt.keyring_problem)
 
-    def _finish(self, dialog: SignInDialog, done: SignedIn, send: bool) -> None:
-        from app.account import claim_backlog, save_account, save_profile  # noqa: PLC0415
-
-        journal = self.bar.recorder.journal
-        login = done.account.login
-        try:
-            if send:
-                claim_backlog(journal, self.bar.local_agent, login)
-            save_profile(journal, done.profile)
-            save_account(journal, done.account)
-        except JournalError as exc:
-            self._forget(done.account, done.token)
-            dialog.show_error(
-                self.tr("Not signed in: %1").replace("%1", wording.journal_reason(exc))
+    def _finish(self, dialog: SignInDialog, attempt: SignInAttempt) -> None:
+        failed = attempt.complete()
+        if failed is not None:
+            why = (
+                wording.journal_reason(failed) if isinstance(failed, JournalError) else str(failed)
             )
-            return
-        answer = self.bar.signed_in(
-            done.account.server, login, done.token, done.activities, done.profile
-        )
-        if not answer.get("ok"):
-            dialog.show_error(self.tr("Not signed in: %1").replace("%1", str(answer["error"])))
+            dialog.show_error(self.tr("Not signed in: %1").replace("%1", why))
             return
         dialog.accept()
         self.changed.emit()
@@ -282,62 +257,31 @@ class AccountControl(QObject):
     # -- signing out -------------------------------------------------------------------------
 
     def ask_sign_out(self) -> QMessageBox:
-        from app.domain.events import SyncState  # noqa: PLC0415
-
-        login = self.bar.recorder.agent
-        counts = self.bar.recorder.journal.counts(agent=login)[SyncState.PENDING]
+        login = self.desk.recorder.agent
+        waiting = self.desk.waiting_events()
         text = self.tr("Sign out of %1?").replace("%1", login)
-        if counts:
+        if waiting:
             text += "\n\n" + self.tr(
                 "%n event(s) not sent yet stay on this computer; they are sent at your next "
                 "sign-in.",
                 "",
-                counts,
+                waiting,
             )
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Bandeau",
             text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self.bar,
+            self._parent,
         )
         box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Sign out"))
         box.button(QMessageBox.StandardButton.Yes).clicked.connect(self.sign_out)
-        self.bar.keep_dialog(box)
+        self._boxes = [b for b in self._boxes if b.isVisible()] + [box]
         box.open()
         return box
 
     def sign_out(self) -> None:
         """Back to local-only: the token is revoked and forgotten; unsent events stay in
         the journal and go at the next sign-in as the same person."""
-        from app.account import clear_account  # noqa: PLC0415
-
-        account = self.bar.sync.account
-        token = self.bar.sign_out_locally()
-        try:
-            clear_account(self.bar.recorder.journal)
-        except JournalError as exc:
-            self.bar.show_problem(self.tr("Sign-out"), wording.journal_reason(exc))
-        if account is not None:
-            self._forget(account, token)
+        self.desk.sign_out()
         self.changed.emit()
-
-    # -- threads -----------------------------------------------------------------------------
-
-    def _forget(self, account: Account, token: str | None) -> None:
-        """Revoke the token on the server and remove it from the keyring, off the UI thread."""
-        from app.account import forget_sign_in  # noqa: PLC0415
-
-        self._background(lambda: forget_sign_in(account, token))
-
-    def _background(self, call: Callable[[], Any], done: Done | None = None) -> Background:
-        self._tasks = [t for t in self._tasks if t.is_alive()]
-        task = Background(call, self, done=done)
-        self._tasks.append(task)
-        return task.start()
-
-    def stop(self, timeout_s: float = 20.0) -> None:
-        """Wait for the calls in flight (a revocation should reach the server)."""
-        for task in self._tasks:
-            task.join(timeout_s)
-        self._tasks = []

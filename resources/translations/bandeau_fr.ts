@@ -22,10 +22,6 @@
         <source>Sign out</source>
         <translation>Se déconnecter</translation>
     </message>
-    <message>
-        <source>Sign-out</source>
-        <translation>Déconnexion</translation>
-    </message>
 </context>
 <context>
     <name>AgentTable</name>
@@ -123,6 +119,10 @@
     <message>
         <source>CSV files (*.csv)</source>
         <translation>Fichiers CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Sign-out</source>
+        <translation>Déconnexion</translation>
     </message>
     <message>
         <source>Export</source>
@@ -259,6 +259,14 @@
     <message>
         <source>The server no longer accepts this sign-in: sign in again. Your events are kept on this computer until then.</source>
         <translation>Le serveur n’accepte plus cette connexion : reconnectez-vous. Vos événements restent sur cet ordinateur d’ici là.</translation>
+    </message>
+    <message>
+        <source>⚠ Refused by the server</source>
+        <translation>⚠ Refusé par le serveur</translation>
+    </message>
+    <message>
+        <source>The server refuses what this bar sends (%1). Your events are kept on this computer; tell IT.</source>
+        <translation>Le serveur refuse ce que cette barre envoie (%1). Vos événements restent sur cet ordinateur ; prévenez le support informatique.</translation>
     </message>
     <message numerus="yes">
         <source>⚠ %n problem(s)</source>

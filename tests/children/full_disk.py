@@ -22,6 +22,7 @@ from app.domain.events import Key
 from app.journal import Journal
 from app.recording import Recorder
 from app.ui.bar import Bar
+from app.ui.bridge import make_desk
 from app.ui.i18n import Translations
 
 MAX_CLICKS = 10_000
@@ -36,7 +37,7 @@ def main() -> int:
     journal = Journal(data_dir / "journal.sqlite3")
     recorder = Recorder(journal, SystemClock("Europe/Paris"), agent="marie", activities=["A"])
     recorder.start()
-    bar = Bar(recorder, Settings())
+    bar = Bar(make_desk(recorder, Settings()), Settings())
     sizes = [p.stat().st_size for p in data_dir.iterdir() if p.is_file()]
     limit = max(sizes) + headroom
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
