@@ -7,8 +7,10 @@ clicks once the Recorder is ready. No Qt here.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.config import Places, Settings
@@ -30,8 +32,21 @@ class JournalOpener(threading.Thread):
         error: why it could not, in words.
     """
 
-    def __init__(self, places: Places, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        places: Places,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        warm: tuple[str, ...] = (),
+        on_done: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`warm`: modules to import on this thread once the journal is open (what the UI
+        thread needs next, loaded while it paints); `on_done()` is called from this thread
+        when it ends."""
         super().__init__(name="journal-opener", daemon=True)
+        self._warm = warm
+        self.on_done = on_done
         self.places = places
         self.settings = settings
         self.clock = clock
@@ -44,6 +59,16 @@ class JournalOpener(threading.Thread):
         self.profile: dict[str, Any] | None = None
 
     def run(self) -> None:
+        try:
+            self._open()
+            for name in self._warm:
+                importlib.import_module(name)
+        except Exception:  # a module that cannot be imported is said where it is used
+            log.exception("warming the bar's modules failed")
+        finally:
+            self.on_done()
+
+    def _open(self) -> None:
         # The slow imports happen here, after the first paint.
         from app.account import (  # noqa: PLC0415
             load_account,

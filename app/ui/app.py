@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.config import Places, Settings
 from app.domain.clock import Clock
@@ -28,7 +28,8 @@ EXIT_OK = 0
 EXIT_FAILED = 2
 EXIT_NO_DISPLAY = 3
 READY_LINE = "Bandeau ready"
-POLL_OPENER_MS = 10
+# What the UI thread needs once the journal is open, imported on the opener's thread.
+WARM_MODULES = ("app.ui.bridge", "app.ui.network", "app.ui.tray", "app.ui.signin")
 
 
 def display_problem(environ: dict[str, str] | None = None, command: str = "bandeau") -> str | None:
@@ -72,7 +73,7 @@ def run_bar(
     if not locked:
         return _bring_forward(places, lock)
 
-    opener = JournalOpener(places, settings, clock)
+    opener = JournalOpener(places, settings, clock, warm=WARM_MODULES)
     try:
         return _run_window(places, settings, opener, on_ready)
     finally:
@@ -110,6 +111,15 @@ def _tighten(path: Path) -> None:
         path.chmod(mode & 0o700)
 
 
+class _Signal(QObject):
+    """`fire()` from any thread: `fired` is emitted on the UI thread (queued)."""
+
+    fired = Signal()
+
+    def fire(self) -> None:
+        self.fired.emit()
+
+
 def _run_window(
     places: Places,
     settings: Settings,
@@ -143,10 +153,9 @@ def _run_window(
     )
     bar.place()
     bar.show()
-    # Paint first, then open the journal: SQLAlchemy's import alone takes about as long as
-    # starting Qt, and the agent should see their bar while it happens.
+    # Paint first, then open the journal (a check, maybe a migration, the keyring): the
+    # agent sees their bar while it happens.
     app.processEvents()
-    opener.start()
     server: CommandServer | None = None
     tray = None
     outcome = {"code": EXIT_OK}
@@ -160,9 +169,7 @@ def _run_window(
 
     def on_journal_open() -> None:
         nonlocal tray, server
-        if opener.is_alive():
-            QTimer.singleShot(POLL_OPENER_MS, on_journal_open)
-            return
+        opener.join()  # it has told us it ends
         # Loaded once the bar is painted: the desk, its link to Qt's loop, the tray.
         from app.ui.bridge import make_desk  # noqa: PLC0415
         from app.ui.network import watch_network  # noqa: PLC0415
@@ -194,6 +201,11 @@ def _run_window(
         print(READY_LINE, f"pid={os.getpid()}", file=sys.stderr, flush=True)
         log.info("bar started for %s on %s", opener.recorder.agent, places.data_dir)
 
+    # The opener says when it ends; its answer is taken on this thread, in the event loop.
+    opened = _Signal(app)
+    opened.fired.connect(on_journal_open, Qt.ConnectionType.QueuedConnection)
+    opener.on_done = opened.fire
+    opener.start()
     bar.quit_confirmed.connect(shut_down)
     # Ctrl+C in a terminal and SIGTERM at logout stop the bar cleanly, the shift kept open.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -201,7 +213,6 @@ def _run_window(
     wake = QTimer()  # lets Python run its signal handlers while Qt's loop runs
     wake.start(200)
     wake.timeout.connect(lambda: None)
-    QTimer.singleShot(0, on_journal_open)
     try:
         code = app.exec()
         return outcome["code"] or code
