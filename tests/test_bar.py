@@ -537,7 +537,7 @@ def test_the_sync_indicator(bar: Bar) -> None:
         bar.set_sync_status(SyncStatus("signed_out", 4, 0))
         assert bar.sync_label.text() == "⚠ Déconnecté"
         bar.set_sync_status(SyncStatus("refused", 4, 0, detail="device bound to another token"))
-        assert bar.sync_label.text() == "⚠ Refusé par le serveur"
+        assert bar.sync_label.text() == "⚠ Refusé"
         assert "device bound to another token" in bar.sync_label.toolTip()
     finally:
         bar.desk.account = None
@@ -763,13 +763,23 @@ def test_a_correction_proposes_a_range_inside_the_shift(bar: Bar, clock: FakeClo
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_nothing_on_the_bar_is_cut_in_any_state(
-    qtbot: QtBot, journal: Journal, clock: FakeClock, translations: Translations, language: str
+    qtbot: QtBot,
+    journal: Journal,
+    clock: FakeClock,
+    translations: Translations,
+    language: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     from PySide6.QtGui import QFont, QFontMetrics
 
     from app.ui.keybutton import _LABEL_MARGIN, fit_label
+    from app.ui.theme import stylesheet
 
     translations.apply(language)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setStyleSheet(stylesheet())  # as the bar runs: its fonts, paddings and sizes
+    request.addfinalizer(lambda: app.setStyleSheet(""))
     bar = make_bar(qtbot, journal, clock, translations=translations)
     bar.desk.coverage = {"Assurance Auto": {"production": 14, "present": 28}}
 
@@ -780,6 +790,10 @@ def test_nothing_on_the_bar_is_cut_in_any_state(
         for label in (bar.status_label, bar.problem_label, bar.coverage_label, bar.time_label):
             if label.isVisible():
                 assert label.sizeHint().width() <= label.width() + 1, (state, label.text())
+        if bar.sync_label.isVisible():  # its text, within the room it has
+            text = bar.sync_label.text()
+            room = bar.sync_label.contentsRect().width()
+            assert bar.sync_label.fontMetrics().horizontalAdvance(text) <= room, (state, text)
         for button in bar.keys.values():
             font = QFont(button.font())
             font.setBold(button.active)
@@ -799,5 +813,31 @@ def test_nothing_on_the_bar_is_cut_in_any_state(
     bar.end_shift()
     bar.tick()
     check("ended")
-    bar.show_problem(bar.tr("Not recorded!"))
-    check("problem")
+    # Every problem the bar may show, and every sync state (the coverage chip beside it).
+    from app.desk.desk import DeskProblem
+    from app.journal import JournalError
+    from app.sync.worker import SyncStatus
+
+    bar.desk.account = Account("http://127.0.0.1:9", "marie")
+    for coverage in ({"Assurance Auto": {"production": 14, "present": 28}}, {}):
+        bar.desk.coverage = coverage  # type: ignore[assignment]
+        for state in ("synced", "waiting", "offline", "signed_out", "refused"):
+            bar.set_sync_status(SyncStatus(state, 12, 0, clock.now_ms(), detail="x"))  # type: ignore[arg-type]
+            bar._show_coverage()
+            check(f"{state}, coverage {bool(coverage)}")
+    bar.set_sync_status(SyncStatus("waiting", 0, 3))
+    check("problems")
+    error = JournalError("database or disk is full")
+    for code in (
+        "invalid",
+        "not_recorded",
+        "not_switched",
+        "journal_repaired",
+        "settings",
+        "sign_in_again",
+        "sign_out",
+        "export",
+    ):
+        bar.desk.set_problem(DeskProblem(code, "x", error=error))  # type: ignore[arg-type]
+        check(code)
+    bar.desk.account = None

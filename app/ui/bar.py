@@ -823,7 +823,7 @@ class Bar(QWidget):
                 "events are kept on this computer until then."
             )
         elif status.state == "refused":
-            text = self.tr("⚠ Refused by the server")
+            text = self.tr("⚠ Refused")
             tip = self.tr(
                 "The server refuses what this bar sends (%1). Your events are kept on "
                 "this computer; tell IT."

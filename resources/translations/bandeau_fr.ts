@@ -70,7 +70,7 @@
     <name>Bar</name>
     <message>
         <source>Sign in again</source>
-        <translation>Reconnectez-vous</translation>
+        <translation>Reconnexion</translation>
     </message>
     <message>
         <source>Your events stay on this computer until you sign in again (%1).</source>
@@ -119,6 +119,10 @@
     <message>
         <source>CSV files (*.csv)</source>
         <translation>Fichiers CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>⚠ Refused</source>
+        <translation>⚠ Refusé</translation>
     </message>
     <message>
         <source>Sign-out</source>
@@ -259,10 +263,6 @@
     <message>
         <source>The server no longer accepts this sign-in: sign in again. Your events are kept on this computer until then.</source>
         <translation>Le serveur n’accepte plus cette connexion : reconnectez-vous. Vos événements restent sur cet ordinateur d’ici là.</translation>
-    </message>
-    <message>
-        <source>⚠ Refused by the server</source>
-        <translation>⚠ Refusé par le serveur</translation>
     </message>
     <message>
         <source>The server refuses what this bar sends (%1). Your events are kept on this computer; tell IT.</source>
