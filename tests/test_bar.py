@@ -822,7 +822,7 @@ def test_nothing_on_the_bar_is_cut_in_any_state(
     for coverage in ({"Assurance Auto": {"production": 14, "present": 28}}, {}):
         bar.desk.coverage = coverage  # type: ignore[assignment]
         for state in ("synced", "waiting", "offline", "signed_out", "refused"):
-            bar.set_sync_status(SyncStatus(state, 12, 0, clock.now_ms(), detail="x"))  # type: ignore[arg-type]
+            bar.set_sync_status(SyncStatus(state, 12, 0, clock.now_ms(), detail="x"))
             bar._show_coverage()
             check(f"{state}, coverage {bool(coverage)}")
     bar.set_sync_status(SyncStatus("waiting", 0, 3))
@@ -838,6 +838,6 @@ def test_nothing_on_the_bar_is_cut_in_any_state(
         "sign_out",
         "export",
     ):
-        bar.desk.set_problem(DeskProblem(code, "x", error=error))  # type: ignore[arg-type]
+        bar.desk.set_problem(DeskProblem(code, "x", error=error))
         check(code)
     bar.desk.account = None
