@@ -184,6 +184,7 @@ def test_sign_out_counts_only_what_waits_for_that_agent(desk: Desk, journal: Jou
     )
 
 
+@pytest.mark.slow  # a real process
 def test_the_cli_sign_out_says_the_same_count(desk: Desk, journal: Journal, tmp_path: Path) -> None:
     """`bandeau signout` without a running bar counts as the desk does."""
     from tests.processes import run
@@ -217,6 +218,7 @@ def test_a_refused_sign_in_completion_leaves_the_bar_as_it_was(
     assert answer["ok"] is False and answer["code"] == "not_signed_in"
 
 
+@pytest.mark.slow  # a real server
 def test_sync_reports_come_back_through_post(
     desk: Desk, loop: Loop, journal: Journal, server_on_test_clock: Served
 ) -> None:
@@ -237,6 +239,7 @@ def test_sync_reports_come_back_through_post(
     assert desk.session == (server_on_test_clock.base_url, done.token)
 
 
+@pytest.mark.slow  # a real server
 def test_the_sign_in_dialogs_path_answers_on_the_desks_thread(
     desk: Desk, loop: Loop, server_on_test_clock: Served
 ) -> None:
