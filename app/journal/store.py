@@ -169,8 +169,7 @@ class Journal:
         except OSError as exc:
             raise JournalError(f"cannot check the journal {path}: {exc}") from exc
         try:
-            self._migrate()
-            self.device_id = self._ensure_device_id()
+            self.device_id = self._set_up()
             if self.recovery is not None and salvaged:
                 kept = self._restore(salvaged)
                 self.recovery = replace(self.recovery, salvaged=kept)
@@ -266,37 +265,42 @@ class Journal:
 
     # -- opening -------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
+    def _set_up(self) -> str:
+        """Migrate forward and make sure of the device id: one transaction (a new journal
+        costs one durable commit, an up-to-date one none). The device id."""
         with self._write() as con:
-            version = int(con.execute("PRAGMA user_version").fetchone()[0])
-            if version > schema.SCHEMA_VERSION:
-                raise JournalError(
-                    f"the journal {self.path} has schema version {version}, newer than this "
-                    f"Bandeau ({schema.SCHEMA_VERSION}); update Bandeau"
-                )
-            for number in range(version, schema.SCHEMA_VERSION):
-                migration = schema.MIGRATIONS[number]
-                if callable(migration):
-                    migration(con)
-                else:
-                    for statement in migration:
-                        con.execute(statement)
-                con.execute(f"PRAGMA user_version={number + 1}")
-                log.info("journal migrated to schema version %d", number + 1)
+            self._migrate(con)
+            return self._ensure_device_id(con)
 
-    def _ensure_device_id(self) -> str:
-        with self._write() as con:
-            found = con.execute("SELECT value FROM meta WHERE name = 'device_id'").fetchone()
-            if found is not None:
-                return str(found[0])
-            device_id = str(uuidlib.uuid4())
-            con.execute("INSERT INTO meta VALUES ('device_id', ?)", (device_id,))
-            con.execute("INSERT INTO meta VALUES ('created_at', ?)", (str(_now_ms()),))
-            if self.recovery is not None:
-                con.execute(
-                    "INSERT INTO meta VALUES ('recovered_from', ?)", (str(self.recovery.moved_to),)
-                )
-            return device_id
+    def _migrate(self, con: sqlite3.Connection) -> None:
+        version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        if version > schema.SCHEMA_VERSION:
+            raise JournalError(
+                f"the journal {self.path} has schema version {version}, newer than this "
+                f"Bandeau ({schema.SCHEMA_VERSION}); update Bandeau"
+            )
+        for number in range(version, schema.SCHEMA_VERSION):
+            migration = schema.MIGRATIONS[number]
+            if callable(migration):
+                migration(con)
+            else:
+                for statement in migration:
+                    con.execute(statement)
+            con.execute(f"PRAGMA user_version={number + 1}")
+            log.info("journal migrated to schema version %d", number + 1)
+
+    def _ensure_device_id(self, con: sqlite3.Connection) -> str:
+        found = con.execute("SELECT value FROM meta WHERE name = 'device_id'").fetchone()
+        if found is not None:
+            return str(found[0])
+        device_id = str(uuidlib.uuid4())
+        con.execute("INSERT INTO meta VALUES ('device_id', ?)", (device_id,))
+        con.execute("INSERT INTO meta VALUES ('created_at', ?)", (str(_now_ms()),))
+        if self.recovery is not None:
+            con.execute(
+                "INSERT INTO meta VALUES ('recovered_from', ?)", (str(self.recovery.moved_to),)
+            )
+        return device_id
 
     def _move_aside(self, problem: str) -> tuple[Recovery, list[dict[str, Any]]]:
         stamp = time.strftime("%Y%m%dT%H%M%S")

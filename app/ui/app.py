@@ -29,7 +29,12 @@ EXIT_FAILED = 2
 EXIT_NO_DISPLAY = 3
 READY_LINE = "Bandeau ready"
 # What the UI thread needs once the journal is open, imported on the opener's thread.
-WARM_MODULES = ("app.ui.bridge", "app.ui.network", "app.ui.tray", "app.ui.signin")
+WARM_MODULES = (
+    "app.ui.bridge",
+    "app.ui.network",
+    "app.ui.tray",
+    "app.ui.signin",
+)
 
 
 def display_problem(environ: dict[str, str] | None = None, command: str = "bandeau") -> str | None:
