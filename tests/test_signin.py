@@ -145,3 +145,55 @@ def test_wrong_password_and_unreachable_server(tmp_path: Path, live_server: Serv
     assert no_bar.returncode == 1  # no keyring and no bar: nowhere to keep the token
     assert "Start the bar" in no_bar.stderr
     assert PASSWORD not in no_bar.stderr + no_bar.stdout
+
+
+def test_with_no_bar_running_the_command_keeps_the_sign_in_as_the_bar_would(
+    tmp_path: Path,
+    live_server: Served,
+    seeded_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The one sign-in completion: `bandeau signin` with no bar keeps in the journal what the
+    bar's dialog would (account, profile, token, the claim of the local events). In-process,
+    for the test's keyring (children have none)."""
+    import io
+    import os
+
+    from app.account import load_account, load_profile
+    from app.cli import main
+    from app.credentials import load_token
+    from app.domain.clock import SystemClock
+    from app.domain.events import Key, SyncState
+    from app.journal import Journal
+    from app.recording import Recorder
+
+    data = tmp_path / "bar"
+    journal = Journal(data / "journal.sqlite3")
+    recorder = Recorder(journal, SystemClock(), agent="poste", activities=["A"], signed_in=False)
+    recorder.start()
+    recorder.press(Key.PAUSE)
+    journal.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    umask = os.umask(0o022)  # the command sets its own: this process's is given back after
+    os.umask(umask)
+    try:
+        code = run_main(main, data, live_server.base_url)
+    finally:
+        os.umask(umask)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "2 event(s) recorded before sign-in will be sent as marie's" in out
+    journal = Journal(data / "journal.sqlite3")
+    try:
+        assert load_account(journal) is not None and load_profile(journal) is not None
+        assert load_token(live_server.base_url, "marie")
+        claimed = [e for e in journal.entries() if e.claimed_by == "marie"]
+        assert [e.sync_state for e in claimed] == [SyncState.PENDING] * 2
+    finally:
+        journal.close()
+
+
+def run_main(main: Any, data: Path, server: str) -> int:
+    args = ["--data-dir", str(data), "signin", "--server", server, "--login", "marie"]
+    return int(main([*args, "--password-stdin", "--send-local-events"]))
