@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 from app.config import Settings
-from app.desk.ledger import Ledger
+from app.desk.ledger import Ledger, refusal
 from app.domain.events import DEFAULT_KEY_LOOKS, Event, InvalidEvent, Key, SyncState
 from app.domain.indicators import Correction
 from app.domain.totals import Totals, apply_corrections, intervals, local_day, totals_of
@@ -449,7 +449,7 @@ class Desk:
             self.clear_problem()
         self._start_sync(done.account, done.token)
         self._after(outcome)
-        self._changed("account", "looks", "shift", "sync")
+        self._changed("account", "looks", "shift", "sync")  # the activities may be new
         log.info("signed in as %s on %s", done.account.login, done.account.server)
         return claimed
 
@@ -623,8 +623,6 @@ class Desk:
         self.recorder.set_clock_offset(offset or 0)
         refused = self.ledger.settle()
         for body in refused:
-            from app.desk.ledger import refusal  # noqa: PLC0415
-
             code, params, english = refusal(body)
             self._notice(
                 Notice("correction_refused", {"code": code, "params": params, "english": english})
