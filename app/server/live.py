@@ -350,6 +350,7 @@ class LiveHub:
         self._plateaux: dict[int, dict[str, Any]] | None = None
         self.closing = False  # the server is stopping: streams are ended, none is opened
         self._plateaux_read_at = 0.0
+        self._stopping = False
 
     def wake(self) -> None:
         """Poll now: this process has just stored something (others find it by polling)."""
@@ -372,11 +373,20 @@ class LiveHub:
         for sub in list(self.subscribers):
             sub.put("bye", {"reason": "server stopping"})
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        """End the polling. A poll in flight runs on a worker thread with a database
+        connection: it is let finish (up to `timeout_s`) rather than cancelled, so that its
+        connection is back in the pool before the engine is disposed (a cancelled await
+        leaves the thread running, and its connection then dies unclosed)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         for sub in self.subscribers:
             sub.put("bye", {})
 
@@ -389,10 +399,12 @@ class LiveHub:
         self.subscribers.discard(sub)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 # Read even with no stream open, so that the first one's baseline is no
                 # older than a few seconds.

@@ -258,3 +258,39 @@ def test_stopping_the_server_ends_its_streams_at_once_without_tracebacks(
     assert code in (0, -signal.SIGTERM)  # uvicorn ends by the signal it was sent
     log = "".join(served.stderr)
     assert "CancelledError" not in log and "Traceback" not in log, log
+
+
+def test_stopping_the_store_lets_a_poll_in_flight_finish_before_the_engine_goes(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live hub's polls run on worker threads with a database connection. Stopping used
+    to cancel the await and dispose of the engine while such a thread still held its
+    connection, which then died unclosed (a ResourceWarning that failed a PostgreSQL test
+    now and then). Now the poll in flight ends first."""
+    from fastapi.testclient import TestClient
+
+    from app.server.api import ServerConfig, create_app
+    from tests.servers import StoreClock, seed
+
+    seed(store_url)
+    entered = threading.Event()
+    state: dict[str, Any] = {"returned": False, "hub": None}
+    real = live.plateaux_by_id
+
+    def slow_read(engine: Any) -> Any:
+        entered.set()
+        deadline = time.monotonic() + 5
+        hub = state["hub"]
+        while time.monotonic() < deadline and not (hub is not None and hub._stopping):
+            threading.Event().wait(0.01)
+        try:
+            return real(engine)
+        finally:
+            state["returned"] = True
+
+    monkeypatch.setattr(live, "plateaux_by_id", slow_read)
+    app = create_app(ServerConfig(store_url, clock=StoreClock(), keep_days=0, live_poll_s=0.05))
+    with TestClient(app) as client:
+        state["hub"] = client.app.state.hub  # type: ignore[attr-defined]
+        assert entered.wait(10)
+    assert state["returned"]  # the read finished before the store stopped
