@@ -137,13 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from app.pipes import tolerate_closed_stdout
 
-    return tolerate_closed_stdout(lambda: _main(argv))
+    # What the bar writes (journal and its -wal/-shm, settings, logs, place) is its user's
+    # alone: other users of a shared host read none of it (given back after: a caller in
+    # the same process keeps its own).
+    previous = os.umask(0o077)
+    try:
+        return tolerate_closed_stdout(lambda: _main(argv))
+    finally:
+        os.umask(previous)
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    # What the bar writes (journal and its -wal/-shm, settings, logs, place) is its user's
-    # alone: other users of a shared host read none of it.
-    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     from app.config import resolve_places

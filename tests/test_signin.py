@@ -158,7 +158,6 @@ def test_with_no_bar_running_the_command_keeps_the_sign_in_as_the_bar_would(
     bar's dialog would (account, profile, token, the claim of the local events). In-process,
     for the test's keyring (children have none)."""
     import io
-    import os
 
     from app.account import load_account, load_profile
     from app.cli import main
@@ -175,12 +174,7 @@ def test_with_no_bar_running_the_command_keeps_the_sign_in_as_the_bar_would(
     recorder.press(Key.PAUSE)
     journal.close()
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    umask = os.umask(0o022)  # the command sets its own: this process's is given back after
-    os.umask(umask)
-    try:
-        code = run_main(main, data, live_server.base_url)
-    finally:
-        os.umask(umask)
+    code = run_main(main, data, live_server.base_url)
     out = capsys.readouterr().out
     assert code == 0, out
     assert "2 event(s) recorded before sign-in will be sent as marie's" in out

@@ -223,7 +223,13 @@ def resolve_db_url(args: argparse.Namespace, environ: dict[str, str] | None = No
 def main(argv: Sequence[str] | None = None) -> int:
     from app.pipes import tolerate_closed_stdout  # noqa: PLC0415
 
-    return tolerate_closed_stdout(lambda: _main(argv))
+    # What the store writes (its SQLite file and -wal/-shm) is the server's user's alone
+    # (given back after: a caller in the same process keeps its own).
+    previous = os.umask(0o077)
+    try:
+        return tolerate_closed_stdout(lambda: _main(argv))
+    finally:
+        os.umask(previous)
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -6,12 +6,17 @@ Nothing is created at import time: callers build an engine from a URL.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB_FILE = "store.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -26,7 +31,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            make_private(Path(parsed.database))
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
@@ -38,6 +43,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql+psycopg"
     )
+
+
+def make_private(db_file: Path) -> None:
+    """The store's file and its -wal/-shm for the server's user alone: they hold password and
+    token hashes and every agent's day. A folder made here is 0700; files an older server
+    (or a hand) left readable by others have those rights taken away — never the owner's."""
+    folder = db_file.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        return  # the service account's folder is its own
+    for path in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            if mode & 0o077 and not path.is_symlink():
+                path.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("cannot make %s private: %s", path, exc)
 
 
 def _sqlite_durability(engine: Engine) -> None:

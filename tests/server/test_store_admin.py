@@ -339,3 +339,33 @@ def test_a_clock_start_without_its_offset_or_not_an_instant_is_refused(
     )
     assert code == 2
     assert "--clock-start: an instant with its offset" in err
+
+
+def test_the_store_files_are_the_servers_user_s_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They hold password and token hashes and every agent's day: 0600 in a 0700 folder, and
+    an older store left readable by others is tightened (never loosened) at the next open."""
+    import os
+    import stat
+
+    folder = tmp_path / "store"
+    url = f"sqlite:///{folder / 'store.sqlite3'}"
+    previous = os.umask(0o022)
+    try:
+        code, _out, err = cli(url, "init", monkeypatch=monkeypatch, capsys=capsys)
+    finally:
+        given_back = os.umask(previous)
+    assert given_back == 0o022  # the command set its own, then gave this process's back
+    assert code == 0, err
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert modes and all(mode & 0o077 == 0 for mode in modes.values()), modes
+    store = folder / "store.sqlite3"
+    store.chmod(0o644)
+    assert cli(url, "plateau", "list", monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    store.chmod(0o400)  # made read-only on purpose: left so (and refused as such)
+    cli(url, "plateau", "list", monkeypatch=monkeypatch, capsys=capsys)
+    assert stat.S_IMODE(store.stat().st_mode) == 0o400
+    store.chmod(0o600)
