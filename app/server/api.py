@@ -51,6 +51,7 @@ log = logging.getLogger("bandeau.server")
 MAX_BODY_BYTES = 1_000_000
 MAX_READ = 10_000
 _ENVELOPE = {"device_id", "sent_at_ms", "clock_offset_ms", "events"}
+MAX_STATE_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +144,12 @@ def _envelope(body: Any, received: int) -> tuple[list[Any], int]:
     if len(events) > ingest.MAX_BATCH:
         raise ApiError(413, f"events: at most {ingest.MAX_BATCH} per batch", "events")
     sent_at = body.get("sent_at_ms")
-    if not isinstance(sent_at, int) or isinstance(sent_at, bool):
+    if not isinstance(sent_at, int) or isinstance(sent_at, bool) or abs(sent_at) > ingest.MAX_INT:
         raise ApiError(422, "sent_at_ms: a whole number of milliseconds is needed", "sent_at_ms")
     offset = body.get("clock_offset_ms")
     if offset is None:
         offset = received - sent_at  # first exchange: one-way estimate
-    elif not isinstance(offset, int) or isinstance(offset, bool):
+    elif not isinstance(offset, int) or isinstance(offset, bool) or abs(offset) > ingest.MAX_INT:
         raise ApiError(422, "clock_offset_ms: a whole number is needed", "clock_offset_ms")
     return events, offset
 
@@ -637,9 +638,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         if not isinstance(state, dict):
             raise ApiError(422, "state: an object is needed", "state")
         pending = body.get("pending", 0)
-        if not isinstance(pending, int) or isinstance(pending, bool) or pending < 0:
+        if (
+            not isinstance(pending, int)
+            or isinstance(pending, bool)
+            or not 0 <= pending <= ingest.MAX_INT
+        ):
             raise ApiError(422, "pending: a count is needed", "pending")
-        encoded = json.dumps(state)[:2000]
+        try:
+            encoded = json.dumps(state)
+        except (ValueError, RecursionError):
+            raise ApiError(422, "state: not a JSON object the store can keep", "state") from None
+        if len(encoded) > MAX_STATE_CHARS:  # kept whole or not at all: never cut mid-JSON
+            raise ApiError(422, f"state: at most {MAX_STATE_CHARS} characters as JSON", "state")
         await run_in_threadpool(
             heartbeats.record,
             engine,

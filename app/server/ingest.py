@@ -23,6 +23,13 @@ from app.server import models as m
 MAX_BATCH = 500
 NOTE_MAX = 200
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
+# The oldest an event may be when it reaches the store: a PC offline for a year still
+# delivers its days; anything older is a broken clock or a forged event (and would reach
+# into months already reported on).
+MAX_AGE_MS = 400 * 24 * 3600 * 1000
+# The largest whole number every JSON reader holds exactly, well inside a signed 64-bit
+# column: beyond it an insert fails (a 500, and the whole batch with it) or a reader rounds.
+MAX_INT = 2**53 - 1
 _FIELDS = {
     "uuid": str,
     "device_id": str,
@@ -99,8 +106,15 @@ def check_event(
     note = raw.get("note")
     if note is not None and len(note) > NOTE_MAX:
         raise ValueError(f"note: longer than {NOTE_MAX} characters")
-    if raw["seq"] < 1:
-        raise ValueError("seq: must be 1 or more")
+    if not 1 <= raw["seq"] <= MAX_INT:
+        raise ValueError("seq: must be from 1 to 2^53 - 1")
+    if not 0 <= raw["monotonic_ms"] <= MAX_INT:
+        raise ValueError("monotonic_ms: must be from 0 to 2^53 - 1")
+    jump = raw.get("clock_jump_ms")
+    if jump is not None and abs(jump) > MAX_INT:
+        raise ValueError("clock_jump_ms: out of range")
+    if abs(raw["occurred_at_ms"]) > MAX_INT:
+        raise ValueError("occurred_at_ms: out of range")
     if not -18 * 3600 <= raw["utc_offset_s"] <= 18 * 3600:
         raise ValueError("utc_offset_s: out of range")
     if len(raw["tz"]) > 64:
@@ -110,6 +124,8 @@ def check_event(
         raise ValueError(
             "occurred_at_ms: more than 5 minutes in the future, even after the clock correction"
         )
+    if corrected < now_ms - MAX_AGE_MS:
+        raise ValueError("occurred_at_ms: more than 400 days ago, even after the clock correction")
     activity_name = raw.get("activity")
     if activity_name is not None:
         found = activities.get(activity_name)

@@ -220,3 +220,50 @@ def test_clock_offset_corrects_times(client: TestClient, store_url: str) -> None
     assert row["client_at"] == fast_pc
     assert row["corrected_at"] == fast_pc - 7 * 60_000
     assert row["clock_offset_ms"] == -7 * 60_000
+
+
+def test_numbers_out_of_range_are_refused_per_event_never_a_500(
+    client: TestClient, store_url: str
+) -> None:
+    """seq or monotonic_ms at 2^63 made the insert fail: a 500, and the whole batch with it.
+    Now each is refused on its own, naming its field; so is a time outside the sane window
+    (30 years ago, or -2^62), which used to be stored — and to break every later report."""
+    headers = sign_in(client)
+    good = event(1)
+    huge = 2**63
+    bad = [
+        {**event(2), "seq": huge},
+        event(3, monotonic_ms=huge),
+        event(4, monotonic_ms=-1),
+        event(5, clock_jump_ms=-huge),
+        event(6, occurred_at_ms=-(2**62)),
+        event(7, occurred_at_ms=T0_MS - 30 * 365 * 24 * 3600 * 1000),
+    ]
+    reply = client.post("/v1/events", json=batch([good, *bad]), headers=headers)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["accepted"] == [good["uuid"]]
+    reasons = sorted(r["reason"].split(":")[0] for r in body["rejected"])
+    assert reasons == sorted(
+        ["seq", "monotonic_ms", "monotonic_ms", "clock_jump_ms", "occurred_at_ms", "occurred_at_ms"]
+    )
+    assert stored_count(store_url) == 1
+    for envelope in ({"sent_at_ms": huge}, {"clock_offset_ms": -huge}):
+        reply = client.post("/v1/events", json=batch([event(9)], **envelope), headers=headers)
+        assert reply.status_code == 422 and reply.json()["field"] in envelope
+    period = {"from": "2026-11-26", "to": "2026-11-27", "by": "agent"}
+    assert client.get("/v1/report", params=period, headers=headers).status_code == 200
+
+
+def test_a_heartbeat_out_of_range_is_refused_not_cut(client: TestClient) -> None:
+    headers = sign_in(client)
+    beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": {}, "pending": 2**63}
+    reply = client.post("/v1/heartbeat", json=beat, headers=headers)
+    assert reply.status_code == 422 and reply.json()["field"] == "pending"
+    long_state = {"note": "x" * 3000}
+    reply = client.post(
+        "/v1/heartbeat", json={**beat, "pending": 0, "state": long_state}, headers=headers
+    )
+    assert reply.status_code == 422 and reply.json()["field"] == "state"
+    reply = client.post("/v1/heartbeat", json={**beat, "pending": 3}, headers=headers)
+    assert reply.status_code == 200
