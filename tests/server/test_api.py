@@ -16,13 +16,15 @@ from sqlalchemy import func, select
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
-from tests.servers import DEVICE, PASSWORD, T0_MS, seed, wire_event
+from tests.servers import DEVICE, PASSWORD, T0_MS, StoreClock, seed, wire_event
 
 
 @pytest.fixture
-def client(store_url: str) -> Iterator[TestClient]:
+def client(store_url: str, store_clock: StoreClock) -> Iterator[TestClient]:
+    """The app on the test clock (from T0, as the events here are dated): today's date
+    changes nothing, and neither does the clock moved ahead in CI."""
     seed(store_url)
-    with TestClient(create_app(ServerConfig(store_url))) as test_client:
+    with TestClient(create_app(ServerConfig(store_url, clock=store_clock))) as test_client:
         yield test_client
 
 
