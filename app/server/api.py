@@ -470,20 +470,42 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise ApiError(422, str(exc), "from") from None
         plateau_ids: list[int] | None = None
         person_ids: list[int] | None = None
+        # Who may see whom is decided before any name is looked up: an unknown login or
+        # plateau gets the same 403 as a colleague's, so that no one learns who exists.
+        if person.role == "agent" and (agent not in (None, person.login) or plateau is not None):
+            raise ApiError(403, "an agent's report is their own", "agent")
         with engine.connect() as conn:
             if plateau is not None:
                 try:
                     plateau_ids = [directory.plateau_id(conn, plateau)]
                 except DirectoryError as exc:
+                    if person.role == "lead":
+                        raise ApiError(
+                            403, "a lead reports on their plateaux only", "plateau"
+                        ) from None
                     raise ApiError(422, str(exc), "plateau") from None
             if agent is not None:
                 try:
                     person_ids = [directory.person_id(conn, agent)]
                 except DirectoryError as exc:
+                    if person.role == "lead":
+                        raise ApiError(
+                            403, "a lead reports on their plateaux' agents only", "agent"
+                        ) from None
                     raise ApiError(422, str(exc), "agent") from None
+                if person.role == "lead" and agent != person.login:
+                    theirs = set(
+                        conn.execute(
+                            select(m.memberships.c.plateau_id).where(
+                                m.memberships.c.person_id == person_ids[0]
+                            )
+                        ).scalars()
+                    )
+                    if not theirs & set(person.plateau_ids):
+                        raise ApiError(
+                            403, "a lead reports on their plateaux' agents only", "agent"
+                        )
         if person.role == "agent":
-            if agent not in (None, person.login) or plateau is not None:
-                raise ApiError(403, "an agent's report is their own", "agent")
             person_ids, plateau_ids = [person.id], None
         elif person.role == "lead":
             mine = set(person.plateau_ids)

@@ -129,3 +129,24 @@ def test_who_reports_on_whom(client: TestClient) -> None:
     ):
         reply = client.get("/v1/report", headers=root, params=period | params)
         assert (reply.status_code, reply.json()["field"]) == (422, field), reply.text
+
+
+def test_a_report_on_someone_who_does_not_exist_is_refused_as_a_colleagues_is(
+    client: TestClient,
+) -> None:
+    """An agent (or a lead) could learn which logins exist from a 422 "no user" beside the
+    403 for a colleague: the answers are now the same."""
+    period = {"from": "2026-11-26", "to": "2026-11-27"}
+    marie, lea, root = auth(client, "marie"), auth(client, "lea"), auth(client, "root")
+
+    def answer(headers: dict[str, str], **params: str) -> tuple[int, Any]:
+        reply = client.get("/v1/report", headers=headers, params=period | params)
+        return reply.status_code, reply.json()
+
+    assert answer(marie, agent="nosuchuser") == answer(marie, agent="paul")
+    assert answer(marie, agent="nosuchuser")[0] == 403
+    assert answer(lea, agent="nosuchuser") == answer(lea, agent="zoe")  # zoe: Sud, not lea's
+    assert answer(lea, agent="nosuchuser")[0] == 403
+    assert answer(lea, plateau="Nowhere") == answer(lea, plateau="Sud")
+    assert answer(lea, agent="marie")[0] == 200  # her own plateau's agent
+    assert answer(root, agent="nosuchuser")[0] == 422  # an admin sees the directory anyway
