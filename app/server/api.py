@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
@@ -259,6 +260,16 @@ def create_app(config: ServerConfig) -> FastAPI:
             {"error": exc.error, "code": exc.code, "field": exc.field, "params": exc.params},
             status_code=exc.status,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own answers (an unknown path, a method the path does not take) in the
+        API's error shape, their headers (Allow) kept."""
+        return JSONResponse(
+            error_body(exc.status_code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=dict(exc.headers or {}),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -269,3 +269,32 @@ def test_a_heartbeat_out_of_range_is_refused_not_cut(client: TestClient) -> None
     assert reply.status_code == 422 and reply.json()["field"] == "state"
     reply = client.post("/v1/heartbeat", json={**beat, "pending": 3}, headers=headers)
     assert reply.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [("OPTIONS", "/v1/events", "POST"), ("PUT", "/v1/events", "POST"), ("DELETE", "/v1/me", "GET")],
+)
+def test_a_method_a_path_does_not_take_says_which_it_does(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    reply = client.request(method, path)
+    assert reply.status_code == 405
+    assert reply.headers["allow"] == allow
+    assert reply.json() == {
+        "error": "Method Not Allowed",
+        "code": "method_not_allowed",
+        "field": None,
+        "params": {},
+    }
+
+
+def test_an_unknown_path_answers_in_the_apis_error_shape(client: TestClient) -> None:
+    reply = client.get("/v1/nothing-here")
+    assert reply.status_code == 404
+    assert reply.json()["code"] == "not_found" and set(reply.json()) == {
+        "error",
+        "code",
+        "field",
+        "params",
+    }
