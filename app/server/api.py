@@ -339,6 +339,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 password=body["password"],
                 device_id=device_id,
                 now_ms=config.clock(),
+                address=request.client.host if request.client is not None else "",
             )
         except auth.SignInRefused as exc:
             log.info("sign-in refused for %r: %s", body["login"][:64], exc)

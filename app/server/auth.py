@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from app.server import models as m
@@ -45,38 +47,58 @@ def _person(conn: Connection, person_id: int, login: str, name: str, role: str) 
 
 
 def sign_in(
-    engine: Engine, *, login: str, password: str, device_id: str | None, now_ms: int | None = None
+    engine: Engine,
+    *,
+    login: str,
+    password: str,
+    device_id: str | None,
+    now_ms: int | None = None,
+    address: str = "",
 ) -> SignedIn:
+    """A token for this login and password. Refusals are counted per login as typed and per
+    `address` (the client's): MAX_FAILURES from one address lock that login there for
+    LOCKOUT_MS, and nowhere else; an unknown login is counted and locked the same way, so
+    that neither the answer nor its time tells whether a login exists (one password check
+    on every path)."""
     now = system_now_ms() if now_ms is None else now_ms
-    login = login.strip().lower()
+    login = login.strip().lower()[:64]
+    address = address[:64]
     refusal: SignInRefused | None = None
     with engine.begin() as conn:
+        failure = (
+            conn.execute(
+                select(m.signin_failures)
+                .where(m.signin_failures.c.login == login)
+                .where(m.signin_failures.c.address == address)
+                .with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if failure is not None and (failure["locked_until"] or 0) > now:
+            verify_password(password, None)  # the same time as a real check
+            raise SignInRefused("locked", locked_for_s=(failure["locked_until"] - now) // 1000 + 1)
         row = (
             conn.execute(select(m.people).where(m.people.c.login == login).with_for_update())
             .mappings()
             .first()
         )
         if row is None:
-            verify_password(password, None)  # same time as a real check
-            raise SignInRefused("unknown login")
-        if row["locked_until"] is not None and row["locked_until"] > now:
-            verify_password(password, None)
-            raise SignInRefused("locked", locked_for_s=(row["locked_until"] - now) // 1000 + 1)
-        if not verify_password(password, row["password_hash"]) or row["disabled"]:
-            failures = int(row["failed_logins"]) + 1
-            locked = now + LOCKOUT_MS if failures >= MAX_FAILURES else None
-            conn.execute(
-                update(m.people)
-                .where(m.people.c.id == row["id"])
-                .values(failed_logins=0 if locked else failures, locked_until=locked)
-            )
-            # Raised after the commit: the failure must be counted, not rolled back.
-            refusal = SignInRefused("disabled" if row["disabled"] else "wrong password")
+            verify_password(password, None)  # the same time as a real check
+            good = False
         else:
+            good = verify_password(password, row["password_hash"]) and not row["disabled"]
+        if not good:
+            _count_failure(conn, login, address, now, failure)
+            # Raised after the commit: the failure must be counted, not rolled back.
+            reason = "unknown login" if row is None else "disabled" if row["disabled"] else ""
+            refusal = SignInRefused(reason or "wrong password")
+        else:
+            assert row is not None
             conn.execute(
-                update(m.people)
-                .where(m.people.c.id == row["id"])
-                .values(failed_logins=0, locked_until=None)
+                delete(m.signin_failures)
+                .where(m.signin_failures.c.login == login)
+                .where(m.signin_failures.c.address == address)
             )
             token = new_token()
             conn.execute(
@@ -92,6 +114,24 @@ def sign_in(
     if refusal is not None:
         raise refusal
     return SignedIn(token, person)
+
+
+def _count_failure(
+    conn: Connection, login: str, address: str, now: int, failure: Any | None
+) -> None:
+    """One more failure for (login, address); the MAX_FAILURES-th locks it. An upsert: two
+    failures at once for a login never seen are both counted (no duplicate-key error)."""
+    before = int(failure["failures"]) if failure is not None else 0
+    failures = before + 1
+    locked = now + LOCKOUT_MS if failures >= MAX_FAILURES else None
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = {"failures": 0 if locked else failures, "locked_until": locked, "last_at": now}
+    stmt = dialect.insert(m.signin_failures).values(login=login, address=address, **values)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[m.signin_failures.c.login, m.signin_failures.c.address], set_=values
+        )
+    )
 
 
 # Built once: constructing the statement costs more than running it.

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.domain.events import is_colour
@@ -248,6 +248,8 @@ def set_password(conn: Connection, *, login: str, password_hash: str) -> None:
         .where(m.people.c.id == pid)
         .values(password_hash=password_hash, failed_logins=0, locked_until=None)
     )
+    # A new password unlocks the login everywhere.
+    conn.execute(delete(m.signin_failures).where(m.signin_failures.c.login == login.lower()))
 
 
 def disable_person(conn: Connection, *, login: str) -> int:

@@ -186,3 +186,16 @@ presence = Table(
     Column("state", Text, nullable=False),
     Column("pending", Integer, nullable=False),
 )
+
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    # Failed sign-ins per login as typed (known or not: the answers must not tell) and per
+    # address: five from one address lock that login there for five minutes, and nowhere
+    # else — a colleague cannot lock a person out of their own PC.
+    Column("login", String(64), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", BigInteger),
+    Column("last_at", BigInteger, nullable=False),
+)

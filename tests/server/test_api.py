@@ -107,6 +107,70 @@ def test_wrong_passwords_lock_the_login(client: TestClient) -> None:
     )
 
 
+def test_an_unknown_login_is_answered_exactly_as_a_known_one(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a 429 for a login that does not exist used to tell which logins exist: the same
+    answers now, in the same order, and one password check on each path (the same time)."""
+    from app.server import auth
+
+    checks: list[str] = []
+    real = auth.verify_password
+
+    def counted(password: str, stored: str | None) -> bool:
+        checks.append("check")
+        return real(password, stored)
+
+    monkeypatch.setattr(auth, "verify_password", counted)
+
+    def attempts(login: str) -> list[tuple[int, Any, str | None]]:
+        seen = []
+        for _ in range(6):
+            reply = client.post("/v1/signin", json={"login": login, "password": "wrong pass"})
+            seen.append((reply.status_code, reply.json(), reply.headers.get("Retry-After")))
+        return seen
+
+    known = attempts("paul")
+    assert len(checks) == 6
+    ghost = attempts("ghost")
+    assert len(checks) == 12
+    assert ghost == known
+    assert [status for status, _body, _after in known] == [401] * 5 + [429]
+
+
+def test_failures_from_one_address_do_not_lock_the_person_out_elsewhere(store_url: str) -> None:
+    """Five wrong passwords typed for paul on a colleague's PC lock paul there only: his own
+    PC signs him in, and a new password unlocks him everywhere."""
+    from app.server import auth, directory
+    from app.server.security import hash_password
+
+    seed(store_url)
+    engine = make_engine(store_url)
+    try:
+        for _ in range(auth.MAX_FAILURES):
+            with pytest.raises(auth.SignInRefused):
+                auth.sign_in(
+                    engine, login="paul", password="nope", device_id=None, address="10.0.0.66"
+                )
+        with pytest.raises(auth.SignInRefused) as locked:
+            auth.sign_in(
+                engine, login="paul", password=PASSWORD, device_id=None, address="10.0.0.66"
+            )
+        assert locked.value.locked_for_s > 0
+        mine = auth.sign_in(
+            engine, login="Paul ", password=PASSWORD, device_id=None, address="10.0.0.12"
+        )
+        assert mine.person.login == "paul"
+        with engine.begin() as conn:
+            directory.set_password(conn, login="paul", password_hash=hash_password("N3w-pass!"))
+        again = auth.sign_in(
+            engine, login="paul", password="N3w-pass!", device_id=None, address="10.0.0.66"
+        )
+        assert again.person.login == "paul"
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
