@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,10 +104,16 @@ class Served:
         return self.clock_start_ms + (time.monotonic_ns() - self.started_mono_ns) // 1_000_000
 
 
-def start_server(url: str, *extra: str, clock_start_ms: int | None = T0_MS) -> Served:
+def start_server(
+    url: str,
+    *extra: str,
+    clock_start_ms: int | None = T0_MS,
+    preexec: Callable[[], None] | None = None,
+) -> Served:
     """A real `bandeau-server serve` on a free port. Its clock runs from `clock_start_ms` (T0
     by default, the test clocks' instant: no test depends on today's date); None: the
-    system's clock, for a bar on the real clock."""
+    system's clock, for a bar on the real clock. `preexec` runs in the child before the
+    server starts (a resource limit, say)."""
     if clock_start_ms is not None:
         extra = ("--clock-start", str(clock_start_ms), *extra)
     started = time.monotonic_ns()
@@ -115,6 +122,7 @@ def start_server(url: str, *extra: str, clock_start_ms: int | None = T0_MS) -> S
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=preexec,  # noqa: PLW1509 - a resource limit, nothing that needs threads
     )
     assert proc.stderr is not None
     text, deadline = "", time.monotonic() + 60

@@ -212,6 +212,28 @@ class RequestIdAndLimits:
         )
 
 
+class WriteHealth:
+    """Whether the store takes writes, as the last writes went: a full disk, a read-only
+    file or an I/O error leaves reads working, and `/health` must not say "ok" then."""
+
+    _WRITE_FAILURES = ("full", "no space", "readonly", "read-only", "i/o", "disk")
+
+    def __init__(self) -> None:
+        self.failing_since_ms: int | None = None
+        self.reason = ""
+
+    def failed(self, exc: BaseException, now_ms: int) -> None:
+        text = str(getattr(exc, "orig", None) or exc)
+        if any(word in text.lower() for word in self._WRITE_FAILURES):
+            if self.failing_since_ms is None:
+                self.failing_since_ms = now_ms
+            self.reason = text[:200]
+
+    def succeeded(self) -> None:
+        self.failing_since_ms = None
+        self.reason = ""
+
+
 def create_app(config: ServerConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -219,6 +241,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if config.migrate_on_start:
             migrate.upgrade(engine)
         app.state.engine = engine
+        app.state.writes = WriteHealth()
         hub = live.LiveHub(engine, poll_s=config.live_poll_s, clock=config.clock)
         hub.start()
         app.state.hub = hub
@@ -246,8 +269,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.add_middleware(RequestIdAndLimits)
 
     @app.exception_handler(SQLAlchemyError)
-    async def store_failure(request: Request, _exc: SQLAlchemyError) -> JSONResponse:
+    async def store_failure(request: Request, exc: SQLAlchemyError) -> JSONResponse:
         log.exception("store failure request_id=%s", request.scope.get("request_id"))
+        writes: WriteHealth | None = getattr(request.app.state, "writes", None)
+        if writes is not None and request.method == "POST":
+            writes.failed(exc, config.clock())
         return JSONResponse(
             error_body(503, "the store is unavailable, retry later"),
             status_code=503,
@@ -306,12 +332,24 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise ApiError(400, f"malformed JSON: {exc}") from None
 
     @app.get("/health")
-    def health(engine: EngineDep) -> JSONResponse:
+    def health(request: Request, engine: EngineDep) -> JSONResponse:
+        """"ok", or 503 when the store cannot be read — or cannot be written: reads may
+        still work on a full disk, and a load balancer must send the bars elsewhere."""
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError:
             return JSONResponse({"status": "store unavailable"}, status_code=503)
+        writes: WriteHealth = request.app.state.writes
+        if writes.failing_since_ms is not None:
+            return JSONResponse(
+                {
+                    "status": "store cannot write",
+                    "since_ms": writes.failing_since_ms,
+                    "reason": writes.reason,
+                },
+                status_code=503,
+            )
         return JSONResponse({"status": "ok"})
 
     @app.get("/v1/version")
@@ -395,6 +433,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if result is None:
             raise_bad_token()
         if result.new:
+            request.app.state.writes.succeeded()  # a durable commit went through
             request.app.state.hub.wake()
         return json_response(
             {
@@ -693,6 +732,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             state=encoded,
             pending=pending,
         )
+        request.app.state.writes.succeeded()
         request.app.state.hub.wake()
         return {"received_at_ms": received, "replied_at_ms": config.clock()}
 

@@ -112,10 +112,10 @@ def test_an_unknown_login_is_answered_exactly_as_a_known_one(
 ) -> None:
     """Never a 429 for a login that does not exist used to tell which logins exist: the same
     answers now, in the same order, and one password check on each path (the same time)."""
-    from app.server import auth
+    from app.server import auth, security
 
     checks: list[str] = []
-    real = auth.verify_password
+    real = security.verify_password
 
     def counted(password: str, stored: str | None) -> bool:
         checks.append("check")

@@ -22,7 +22,7 @@ from app.server.db import make_engine
 from app.sync.client import SyncClient
 from app.sync.timing import Backoff
 from app.sync.worker import SyncStatus, SyncWorker
-from tests.servers import PASSWORD, seed, start_server, stop_server
+from tests.servers import DEVICE, PASSWORD, T0_MS, seed, start_server, stop_server, wire_event
 
 pytestmark = pytest.mark.slow
 
@@ -295,3 +295,47 @@ def test_network_cut_for_a_long_stretch_while_the_agent_clicks(
             journal.close()
     finally:
         stop_server(server)
+
+
+def test_a_full_disk_is_said_by_health_not_only_by_the_writes(tmp_path: Path) -> None:
+    """A store whose disk is full still reads, so `/health` said "ok" while every write got
+    a 503: a load balancer kept sending bars there. The server runs here under a file-size
+    limit (RLIMIT_FSIZE: writes past it fail as on a full disk). SQLite only: PostgreSQL's
+    files are its own server's, out of this process's limits."""
+    import resource
+
+    store_url = f"sqlite:///{tmp_path / 'full' / 'store.sqlite3'}"
+    seed(store_url)
+    folder = tmp_path / "full"
+    size = max(p.stat().st_size for p in folder.iterdir())
+    limit = size + 96 * 1024
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, not death, past the limit
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    served = start_server(store_url, preexec=limited)
+    try:
+        token = httpx.post(
+            f"{served.base_url}/v1/signin", json={"login": "marie", "password": PASSWORD}
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{served.base_url}/health").json() == {"status": "ok"}
+        status, seq = 200, 0
+        while status == 200 and seq < 20_000:
+            batch = [wire_event(seq + i + 1, note="x" * 200) for i in range(100)]
+            seq += 100
+            reply = httpx.post(
+                f"{served.base_url}/v1/events",
+                json={"device_id": DEVICE, "sent_at_ms": T0_MS, "events": batch},
+                headers=headers,
+                timeout=30,
+            )
+            status = reply.status_code
+        assert status == 503, "the limit was never reached"
+        health = httpx.get(f"{served.base_url}/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "store cannot write"
+        assert "full" in health.json()["reason"] or "disk" in health.json()["reason"]
+    finally:
+        stop_server(served)
