@@ -362,3 +362,12 @@ def test_an_unknown_path_answers_in_the_apis_error_shape(client: TestClient) -> 
         "field",
         "params",
     }
+
+
+@pytest.mark.parametrize("path", ["/v1/signin", "/v1/events", "/v1/heartbeat", "/v1/corrections"])
+def test_a_body_nested_5000_deep_is_a_400_never_a_traceback(client: TestClient, path: str) -> None:
+    headers = {**sign_in(client), "Content-Type": "application/json"}
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    reply = client.post(path, content=deep, headers=headers)
+    assert reply.status_code == 400
+    assert reply.json()["code"] == "bad_request" and "depth" in reply.json()["error"]
