@@ -24,9 +24,28 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert _commands()[1] in ci.splitlines()
+    lines = ci.splitlines()
+    assert _commands()[1] in lines
     assert ci.startswith("#!/usr/bin/env bash")
     assert "set -euo pipefail" in ci
+    # An && list does not stop `set -e` (a failed format check once let CI pass): the next
+    # line checks the command's status.
+    after = lines[lines.index(_commands()[1]) + 1]
+    assert after.startswith("status=$?; if ((status)); then") and 'exit "$status"' in after
+
+
+def test_ci_fails_when_the_test_command_fails(tmp_path: Path) -> None:
+    """The same two lines as .ci/run, with a command that fails half-way: the script stops
+    with its status instead of going on."""
+    import subprocess
+
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    at = ci.index(_commands()[1])
+    script = tmp_path / "run"
+    lines = ["#!/usr/bin/env bash", "set -euo pipefail", "true && false && true", ci[at + 1]]
+    script.write_text("\n".join([*lines, "echo went-on"]) + "\n", encoding="utf-8")
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and "went-on" not in done.stdout
 
 
 def test_no_plaintext_keyring_dependency() -> None:

@@ -333,8 +333,9 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.get("/health")
     def health(request: Request, engine: EngineDep) -> JSONResponse:
-        """"ok", or 503 when the store cannot be read — or cannot be written: reads may
-        still work on a full disk, and a load balancer must send the bars elsewhere."""
+        """Whether the store is ok: 503 when it cannot be read — or cannot be written
+        (reads may still work on a full disk, and a load balancer must send the bars
+        elsewhere)."""
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
