@@ -19,12 +19,14 @@ def day_start_ms(day: date, zone: ZoneInfo) -> int:
     return int(datetime.combine(day, time.min, tzinfo=zone).timestamp() * 1000)
 
 
-def _iso(ms: int) -> str:
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
+def _iso(ms: int) -> str | None:
+    """The instant in ISO 8601 (UTC), or None for a stored time no calendar holds (an older
+    store took −2^62): the row is still exported, its raw milliseconds beside it."""
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def export_events(

@@ -13,6 +13,7 @@ each view has its own rows and its own mark (the newest event and correction it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time, tzinfo
@@ -31,6 +32,8 @@ SETTLE_MS = 5 * 60_000
 # An event moves no time before its own, except its device's later events whose clock had
 # jumped back (their time is raised to it): this much before it is dropped too.
 JUMP_MARGIN_MS = 3600_000
+
+log = logging.getLogger(__name__)
 
 
 def view_name(zone: tzinfo, day_starts_at: time, original: bool) -> str:
@@ -68,7 +71,7 @@ def refresh(conn: Connection, view: str, zone: tzinfo, day_starts_at: time, now_
         return top
     cuts: dict[date, list[int]] = {}  # from which day on, whose days go
     for person_id, first in changes(conn, Mark(*seen)).items():
-        cuts.setdefault(day_of(first - JUMP_MARGIN_MS, zone, day_starts_at), []).append(person_id)
+        cuts.setdefault(_cut_day(first, zone, day_starts_at), []).append(person_id)
     for day, people in cuts.items():
         conn.execute(
             delete(m.day_figures).where(
@@ -79,6 +82,21 @@ def refresh(conn: Connection, view: str, zone: tzinfo, day_starts_at: time, now_
         )
     conn.execute(update(marks).where(marks.c.view == view).values(**_values(top)))
     return top
+
+
+# What a day can be computed for: from the epoch to the end of year 9999.
+_EARLIEST_MS, _LATEST_MS = 0, 253_402_300_799_000
+
+
+def _cut_day(at_ms: int, zone: tzinfo, day_starts_at: time) -> date:
+    """The first day whose kept figures a change at `at_ms` may touch. A stored time no
+    calendar holds (an older store took −2^62) must not fail every report for everyone:
+    it is clamped — every kept day of that person goes — and said in the log."""
+    at = at_ms - JUMP_MARGIN_MS
+    if not _EARLIEST_MS <= at <= _LATEST_MS:
+        log.warning("a stored time no calendar holds (%d ms): that person's kept days go", at_ms)
+        at = min(max(at, _EARLIEST_MS), _LATEST_MS)
+    return day_of(at, zone, day_starts_at)
 
 
 def _values(mark: Mark) -> dict[str, int]:
@@ -144,7 +162,7 @@ def store(
     if not days:
         return 0
     moved = {
-        person_id: day_of(at - JUMP_MARGIN_MS, zone, day_starts_at)
+        person_id: _cut_day(at, zone, day_starts_at)
         for person_id, at in changes(conn, mark, {d[0] for d in days}).items()
     }
     rows = [

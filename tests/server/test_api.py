@@ -371,3 +371,39 @@ def test_a_body_nested_5000_deep_is_a_400_never_a_traceback(client: TestClient, 
     reply = client.post(path, content=deep, headers=headers)
     assert reply.status_code == 400
     assert reply.json()["code"] == "bad_request" and "depth" in reply.json()["error"]
+
+
+def test_one_impossible_stored_time_fails_no_report(
+    client: TestClient, store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older store took an event at −2^62 ms; from then on every report of a settled
+    period answered 500, for every person (the kept days' refresh cut a day no calendar
+    holds). Such a row is now clamped there and said in the log, and exported with its raw
+    time."""
+    from sqlalchemy import insert
+
+    headers = sign_in(client)
+    assert client.post("/v1/events", json=batch([event(1)]), headers=headers).status_code == 200
+    period = {"from": "2026-11-26", "to": "2026-11-27", "by": "agent"}
+    lea = sign_in(client, "lea")
+    assert client.get("/v1/report", params=period, headers=lea).status_code == 200  # marks
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        row = conn.execute(select(m.events)).mappings().first()
+        assert row is not None
+        forged = {k: v for k, v in row.items() if k != "id"}
+        forged.update(
+            uuid="00000000-0000-4000-8000-00000000dead",
+            seq=999,
+            client_at=-(2**62),
+            corrected_at=-(2**62),
+        )
+        conn.execute(insert(m.events).values(**forged))
+    engine.dispose()
+    for who in (lea, headers):
+        reply = client.get("/v1/report", params=period, headers=who)
+        assert reply.status_code == 200, reply.text
+    assert "a stored time no calendar holds" in caplog.text  # the admin's log says it
+    dump = client.get("/v1/events", headers=headers)
+    assert dump.status_code == 200
+    assert None in [e["occurred_at"] for e in dump.json()["events"]]
