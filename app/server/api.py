@@ -53,6 +53,11 @@ MAX_BODY_BYTES = 1_000_000
 MAX_READ = 10_000
 _ENVELOPE = {"device_id", "sent_at_ms", "clock_offset_ms", "events"}
 MAX_STATE_CHARS = 2000
+# How long a batch may have taken from the PC to the store (queues and retries included),
+# and how much a PC's declared clock offset may exceed this exchange's own measure
+# (rounding, two clock reads).
+MAX_TRAVEL_MS = 60_000
+OFFSET_SLACK_MS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +153,17 @@ def _envelope(body: Any, received: int) -> tuple[list[Any], int]:
     if not isinstance(sent_at, int) or isinstance(sent_at, bool) or abs(sent_at) > ingest.MAX_INT:
         raise ApiError(422, "sent_at_ms: a whole number of milliseconds is needed", "sent_at_ms")
     offset = body.get("clock_offset_ms")
+    # This exchange's own measure: the store's clock minus the PC's is at most what the
+    # request took to arrive by the PC's word (received − sent ≥ the offset, the network's
+    # delay being ≥ 0), and at least that minus the longest a request may have travelled.
+    measured = received - sent_at
     if offset is None:
-        offset = received - sent_at  # first exchange: one-way estimate
+        offset = measured  # first exchange: the one-way estimate
     elif not isinstance(offset, int) or isinstance(offset, bool) or abs(offset) > ingest.MAX_INT:
         raise ApiError(422, "clock_offset_ms: a whole number is needed", "clock_offset_ms")
-    return events, offset
+    # A PC may say how its clock stands (its NTP-style estimate is finer than one exchange),
+    # but not against what this exchange shows: a declared offset is held within it.
+    return events, min(max(offset, measured - MAX_TRAVEL_MS), measured + OFFSET_SLACK_MS)
 
 
 def _sse(kind: str, data: Any) -> bytes:

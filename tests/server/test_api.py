@@ -273,11 +273,10 @@ def test_malformed_and_oversized_bodies(client: TestClient) -> None:
 
 def test_clock_offset_corrects_times(client: TestClient, store_url: str) -> None:
     headers = sign_in(client)
-    fast_pc = T0_MS + 7 * 60_000  # a PC clock 7 minutes fast
+    fast_pc = T0_MS + 7 * 60_000  # a PC clock 7 minutes fast (the store's is at T0)
     ev = event(1, occurred_at_ms=fast_pc)
-    body = client.post(
-        "/v1/events", json=batch([ev], clock_offset_ms=-7 * 60_000), headers=headers
-    ).json()
+    envelope = {"sent_at_ms": fast_pc, "clock_offset_ms": -7 * 60_000}  # all by the PC's clock
+    body = client.post("/v1/events", json=batch([ev], **envelope), headers=headers).json()
     assert body["accepted"] == [ev["uuid"]]
     engine = make_engine(store_url)
     with engine.connect() as conn:
@@ -407,3 +406,21 @@ def test_one_impossible_stored_time_fails_no_report(
     dump = client.get("/v1/events", headers=headers)
     assert dump.status_code == 200
     assert None in [e["occurred_at"] for e in dump.json()["events"]]
+
+
+def test_a_declared_clock_offset_is_held_within_what_the_exchange_shows(
+    client: TestClient,
+) -> None:
+    """An event 10 minutes in the future, with the envelope declaring the PC's clock 10
+    minutes fast while its own sent_at says it is right: the store measures the exchange
+    itself (received − sent) and holds the declared offset within it — the event is in the
+    future, and refused as such."""
+    headers = sign_in(client)
+    ahead = event(1, occurred_at_ms=T0_MS + 10 * 60_000)
+    lying = batch([ahead], sent_at_ms=T0_MS, clock_offset_ms=-10 * 60_000)
+    body = client.post("/v1/events", json=lying, headers=headers).json()
+    assert body["accepted"] == []
+    assert body["rejected"][0]["reason"].startswith("occurred_at_ms: more than 5 minutes")
+    # The same click from a PC whose clock really is 10 minutes fast says so in sent_at too.
+    honest = batch([event(2, occurred_at_ms=T0_MS + 10 * 60_000)], sent_at_ms=T0_MS + 10 * 60_000)
+    assert client.post("/v1/events", json=honest, headers=headers).json()["rejected"] == []
