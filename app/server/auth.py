@@ -63,36 +63,23 @@ def sign_in(
     now = system_now_ms() if now_ms is None else now_ms
     login = login.strip().lower()[:64]
     address = address[:64]
-    refusal: SignInRefused | None = None
+    # Read, then check the password with no transaction open (scrypt takes a while: no row
+    # stays locked meanwhile), then write what came of it.
+    failure = _failure(engine, login, address)
+    if failure is not None and (failure["locked_until"] or 0) > now:
+        verify_password(password, None)  # the same time as a real check
+        raise SignInRefused("locked", locked_for_s=(failure["locked_until"] - now) // 1000 + 1)
+    with engine.connect() as conn:
+        row = conn.execute(select(m.people).where(m.people.c.login == login)).mappings().first()
+    if row is None:
+        verify_password(password, None)  # the same time as a real check
+        good = False
+    else:
+        good = verify_password(password, row["password_hash"]) and not row["disabled"]
     with engine.begin() as conn:
-        failure = (
-            conn.execute(
-                select(m.signin_failures)
-                .where(m.signin_failures.c.login == login)
-                .where(m.signin_failures.c.address == address)
-                .with_for_update()
-            )
-            .mappings()
-            .first()
-        )
-        if failure is not None and (failure["locked_until"] or 0) > now:
-            verify_password(password, None)  # the same time as a real check
-            raise SignInRefused("locked", locked_for_s=(failure["locked_until"] - now) // 1000 + 1)
-        row = (
-            conn.execute(select(m.people).where(m.people.c.login == login).with_for_update())
-            .mappings()
-            .first()
-        )
-        if row is None:
-            verify_password(password, None)  # the same time as a real check
-            good = False
-        else:
-            good = verify_password(password, row["password_hash"]) and not row["disabled"]
         if not good:
-            _count_failure(conn, login, address, now, failure)
-            # Raised after the commit: the failure must be counted, not rolled back.
-            reason = "unknown login" if row is None else "disabled" if row["disabled"] else ""
-            refusal = SignInRefused(reason or "wrong password")
+            # Read again under the write lock: concurrent failures are all counted.
+            _count_failure(conn, login, address, now, _failure(conn, login, address))
         else:
             assert row is not None
             conn.execute(
@@ -111,9 +98,24 @@ def sign_in(
                 )
             )
             person = _person(conn, int(row["id"]), row["login"], row["name"], row["role"])
-    if refusal is not None:
-        raise refusal
+    if not good:
+        reason = "unknown login" if row is None else "disabled" if row["disabled"] else ""
+        raise SignInRefused(reason or "wrong password")
     return SignedIn(token, person)
+
+
+def _failure(where: Engine | Connection, login: str, address: str) -> Any | None:
+    """The failures counted for (login, address), or None; locked for update inside a
+    transaction."""
+    query = (
+        select(m.signin_failures)
+        .where(m.signin_failures.c.login == login)
+        .where(m.signin_failures.c.address == address)
+    )
+    if isinstance(where, Connection):
+        return where.execute(query.with_for_update()).mappings().first()
+    with where.connect() as conn:
+        return conn.execute(query).mappings().first()
 
 
 def _count_failure(

@@ -424,3 +424,44 @@ def test_a_declared_clock_offset_is_held_within_what_the_exchange_shows(
     # The same click from a PC whose clock really is 10 minutes fast says so in sent_at too.
     honest = batch([event(2, occurred_at_ms=T0_MS + 10 * 60_000)], sent_at_ms=T0_MS + 10 * 60_000)
     assert client.post("/v1/events", json=honest, headers=headers).json()["rejected"] == []
+
+
+def test_a_sign_in_does_not_hold_up_the_other_requests(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password check ran on the event loop (while holding a row lock): during sign-ins
+    every click's batch waited. It runs on a worker thread now, with no transaction open."""
+    import threading
+
+    from app.server import auth, security
+
+    entered, release = threading.Event(), threading.Event()
+    real = security.verify_password
+
+    def slow(password: str, stored: str | None) -> bool:
+        entered.set()
+        release.wait(20)
+        return real(password, stored)
+
+    monkeypatch.setattr(auth, "verify_password", slow)
+    answers: dict[str, Any] = {}
+
+    def call(name: str, method: str, path: str, **kwargs: Any) -> threading.Thread:
+        def run() -> None:
+            answers[name] = client.request(method, path, **kwargs)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    signing = call("signin", "POST", "/v1/signin", json={"login": "marie", "password": PASSWORD})
+    try:
+        assert entered.wait(20)
+        health = call("health", "GET", "/health")
+        health.join(10)
+        assert "health" in answers, "the store did not answer while a sign-in was checked"
+        assert answers["health"].status_code == 200 and "signin" not in answers
+    finally:
+        release.set()
+        signing.join(20)
+    assert answers["signin"].status_code == 200
