@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,11 @@ from app.server import models as m
 from app.server.clock import system_now_ms
 from app.server.ingest import Person
 from app.server.security import new_token, token_hash, verify_password
+
+# Password checks at once: each takes a core for ~50 ms; a wave of sign-ins running them
+# all together would starve the event loop (every click's batch waits). One core is left
+# to the rest of the store.
+PASSWORD_CHECKS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 
 MAX_FAILURES = 5
 LOCKOUT_MS = 5 * 60 * 1000
@@ -67,15 +74,15 @@ def sign_in(
     # stays locked meanwhile), then write what came of it.
     failure = _failure(engine, login, address)
     if failure is not None and (failure["locked_until"] or 0) > now:
-        verify_password(password, None)  # the same time as a real check
+        _check(password, None)  # the same time as a real check
         raise SignInRefused("locked", locked_for_s=(failure["locked_until"] - now) // 1000 + 1)
     with engine.connect() as conn:
         row = conn.execute(select(m.people).where(m.people.c.login == login)).mappings().first()
     if row is None:
-        verify_password(password, None)  # the same time as a real check
+        _check(password, None)  # the same time as a real check
         good = False
     else:
-        good = verify_password(password, row["password_hash"]) and not row["disabled"]
+        good = _check(password, row["password_hash"]) and not row["disabled"]
     with engine.begin() as conn:
         if not good:
             # Read again under the write lock: concurrent failures are all counted.
@@ -102,6 +109,11 @@ def sign_in(
         reason = "unknown login" if row is None else "disabled" if row["disabled"] else ""
         raise SignInRefused(reason or "wrong password")
     return SignedIn(token, person)
+
+
+def _check(password: str, stored: str | None) -> bool:
+    with PASSWORD_CHECKS:
+        return verify_password(password, stored)
 
 
 def _failure(where: Engine | Connection, login: str, address: str) -> Any | None:

@@ -93,27 +93,35 @@ def click_to_ack(base: str, token: str, n: int) -> list[float]:
 
 
 def click_to_ack_during_sign_ins(base: str, token: str, n: int, signers: int) -> list[float]:
-    """`click_to_ack` while `signers` clients sign in over and over (the 8 a.m. wave): the
-    password checks must not hold up the clicks."""
+    """`click_to_ack` while waves of `signers` sign-ins arrive at once (the 8 a.m. log-in
+    wave: ten agents signing in together, again and again): the password checks must not
+    hold up the clicks."""
     stop = threading.Event()
     done = [0]
 
-    def sign_in_again() -> None:
+    def waves() -> None:
         with httpx.Client(base_url=base, timeout=30) as http:
-            while not stop.is_set():
-                http.post("/v1/signin", json={"login": "paul", "password": PASSWORD})
-                done[0] += 1
 
-    threads = [threading.Thread(target=sign_in_again, daemon=True) for _ in range(signers)]
-    for thread in threads:
-        thread.start()
+            def one() -> None:
+                http.post("/v1/signin", json={"login": "paul", "password": PASSWORD})
+
+            while not stop.is_set():
+                wave = [threading.Thread(target=one) for _ in range(signers)]
+                for thread in wave:
+                    thread.start()
+                for thread in wave:
+                    thread.join(30)
+                done[0] += signers
+                stop.wait(0.5)  # a wave every half second or so
+
+    driver = threading.Thread(target=waves, daemon=True)
+    driver.start()
     try:
         return click_to_ack(base, token, n)
     finally:
         stop.set()
-        for thread in threads:
-            thread.join(30)
-        print(f"  ({done[0]} sign-ins meanwhile)")
+        driver.join(60)
+        print(f"  ({done[0]} sign-ins meanwhile, in waves of {signers})")
 
 
 def drain(base: str, token: str, queued: int, workdir: Path) -> float:
