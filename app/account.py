@@ -285,7 +285,7 @@ def remember_sign_in(journal: Journal, done: SignedIn, *, send_local: bool) -> i
     """The journal's half of a sign-in, the same for the bar and `bandeau signin` (when no
     bar runs): the events recorded here before sign-in are claimed if the person chose to
     send them, and the account and what the server said of the person are kept for offline
-    starts. How many events were claimed. Raises JournalError (then nothing is claimed)."""
+    starts. How many events were claimed. Raises JournalError."""
     claimed = journal.claim_local(done.account.login) if send_local else 0
     save_profile(journal, done.profile)
     save_account(journal, done.account)

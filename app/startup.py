@@ -87,7 +87,9 @@ class JournalOpener(threading.Thread):
             self.account = load_account(self.journal)
             local_agent = settings.local_agent
             if self.account is None or self.account.login != local_agent:
-                # Journals from before the `local` state kept these as pending.
+                # Journals from before the `local` state kept these as pending. At every
+                # start, not once: `bandeau signin` may have migrated the journal first, and
+                # it is one indexed statement over the pending events (nothing to commit).
                 self.journal.keep_local(local_agent)
             if self.account is not None:
                 # keyring (13 MB) is loaded only for a bar that is signed in.

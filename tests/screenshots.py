@@ -125,15 +125,20 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
         f"{server.base_url}/v1/signin",
         json={"login": LEAD[0], "password": store.passwords[LEAD[0]]},
     ).json()["token"]
-    panel = Panel(SystemClock(), title="Bandeau — Plateau Démo")
-    panel.resize(1180, 560)
-    panel.show()
-    panel.connect_stream(server.base_url, token)
     from PySide6.QtCore import QEventLoop
 
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(panel.model.agents) < AGENTS + 2:
-        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    def open_panel() -> Panel:
+        """The lead's panel, once its stream has brought every agent."""
+        opened = Panel(SystemClock(), title="Bandeau — Plateau Démo")
+        opened.resize(1180, 560)
+        opened.show()
+        opened.connect_stream(server.base_url, token)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(opened.model.agents) < AGENTS + 2:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        return opened
+
+    panel = open_panel()
     end = time.monotonic() + 3  # a few live seconds, so that the times tick
     while time.monotonic() < end:
         app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
@@ -142,13 +147,7 @@ def panel_shots(app: QApplication, out: Path, tmp: Path) -> None:
     panel.grab().save(str(out / "panel-fr.png"))
     # A panel takes the interface's language when it opens: an English lead's, opened so.
     translations.apply("en")
-    english = Panel(SystemClock(), title="Bandeau — Plateau Démo")
-    english.resize(1180, 560)
-    english.show()
-    english.connect_stream(server.base_url, token)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(english.model.agents) < AGENTS + 2:
-        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    english = open_panel()
     english.refresh()
     app.processEvents()
     english.grab().save(str(out / "panel-en.png"))

@@ -218,14 +218,7 @@ class Desk:
                 self._token = token
                 self._start_sync(account, token)
             else:
-                self.set_problem(
-                    DeskProblem(
-                        "sign_in_again",
-                        f"sign in again: {token_problem or ''}",
-                        {"reason": token_problem or ""},
-                        transient=False,
-                    )
-                )
+                self._ask_to_sign_in_again(token_problem or "")
         self._changed("account", "looks", "shift")
 
     # -- what the agent does ---------------------------------------------------------------
@@ -295,6 +288,15 @@ class Desk:
 
     # -- problems --------------------------------------------------------------------------
 
+    def _ask_to_sign_in_again(self, reason: str) -> None:
+        """The kept sign-in cannot be used (no token, or the store refuses it): the events
+        wait, pending, until the person signs in again; said until then."""
+        self.set_problem(
+            DeskProblem(
+                "sign_in_again", f"sign in again: {reason}", {"reason": reason}, transient=False
+            )
+        )
+
     def set_problem(self, problem: DeskProblem) -> None:
         log.warning("%s: %s", problem.code, problem.english)
         self.problem = problem
@@ -308,9 +310,10 @@ class Desk:
     # -- what the views show ---------------------------------------------------------------
 
     @property
-    def shows_sync(self) -> bool:
-        """A sync status is worth showing: signed in (syncing, or told to sign in again)."""
-        return self.account is not None and self.sync_status is not None
+    def sync_to_show(self) -> SyncStatus | None:
+        """The sync status worth showing: while signed in (syncing, or told to sign in
+        again); None when local only."""
+        return self.sync_status if self.account is not None else None
 
     @property
     def syncing(self) -> bool:
@@ -609,14 +612,7 @@ class Desk:
             # for a sign-in again, the account kept; the events wait, pending, meanwhile.
             self._stop_sync()
             self._token = None
-            self.set_problem(
-                DeskProblem(
-                    "sign_in_again",
-                    f"sign in again: {status.detail}",
-                    {"reason": status.detail},
-                    transient=False,
-                )
-            )
+            self._ask_to_sign_in_again(status.detail)
             self._changed("sync", "account", "coverage")
             return
         offset = worker.offsets.offset_ms

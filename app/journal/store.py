@@ -22,7 +22,7 @@ import threading
 import time
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -240,26 +240,26 @@ class Journal:
             yield con
             con.execute("COMMIT")
         except BaseException as exc:
+            failed = isinstance(exc, sqlite3.Error | OSError)
             try:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
             except sqlite3.Error:
-                self._drop(con)
-            else:
-                if isinstance(exc, sqlite3.Error | OSError):
-                    self._drop(con)
+                failed = True
+            if failed:
+                self._drop(con)  # after a disk or I/O failure, a fresh connection next time
             if isinstance(exc, sqlite3.Error | OSError):
                 raise JournalError(str(exc)) from exc
             raise
 
-    def _write(self) -> Any:
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction, the write lock taken up front (no deadlock upgrading a read
         lock later)."""
         if self.readonly:
             raise JournalError(f"the journal {self.path} is open for reading only", "readonly")
         return self._transaction("BEGIN IMMEDIATE")
 
-    def _read(self) -> Any:
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
         """A read transaction: one snapshot for its statements, no write lock."""
         return self._transaction("BEGIN DEFERRED")
 

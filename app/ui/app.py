@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QTimer
 
 from app.config import Places, Settings
 from app.domain.clock import Clock
@@ -30,7 +30,7 @@ EXIT_NO_DISPLAY = 3
 READY_LINE = "Bandeau ready"
 # What the UI thread needs once the journal is open, imported on the opener's thread.
 WARM_MODULES = (
-    "app.ui.bridge",
+    "app.desk.desk",
     "app.ui.network",
     "app.ui.tray",
     "app.ui.signin",
@@ -116,15 +116,6 @@ def _tighten(path: Path) -> None:
         path.chmod(mode & 0o700)
 
 
-class _Signal(QObject):
-    """`fire()` from any thread: `fired` is emitted on the UI thread (queued)."""
-
-    fired = Signal()
-
-    def fire(self) -> None:
-        self.fired.emit()
-
-
 def _run_window(
     places: Places,
     settings: Settings,
@@ -134,6 +125,7 @@ def _run_window(
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415 - only when a bar will show
 
     from app.ui.bar import PLACE_FILE, Bar  # noqa: PLC0415
+    from app.ui.bridge import Poster  # noqa: PLC0415
     from app.ui.i18n import Translations, choose_language  # noqa: PLC0415
     from app.ui.theme import app_icon, stylesheet  # noqa: PLC0415
 
@@ -207,9 +199,8 @@ def _run_window(
         log.info("bar started for %s on %s", opener.recorder.agent, places.data_dir)
 
     # The opener says when it ends; its answer is taken on this thread, in the event loop.
-    opened = _Signal(app)
-    opened.fired.connect(on_journal_open, Qt.ConnectionType.QueuedConnection)
-    opener.on_done = opened.fire
+    poster = Poster(app)
+    opener.on_done = lambda: poster.post(on_journal_open)
     opener.start()
     bar.quit_confirmed.connect(shut_down)
     # Ctrl+C in a terminal and SIGTERM at logout stop the bar cleanly, the shift kept open.

@@ -120,8 +120,6 @@ class Bar(QWidget):
         self.translations = translations
         self._problem_transient = False
         self._stopped = False
-        self._sync_status: SyncStatus | None = None
-        self._notices: list[Notice] = []
 
         self.grip = QLabel()
         self.grip.setObjectName("Grip")
@@ -254,18 +252,14 @@ class Bar(QWidget):
 
     def desk_changed(self, what: Change) -> None:
         if what == "shift":
-            if self.activity.count() != len(self.recorder.activities) or any(
-                self.activity.itemText(i) != a for i, a in enumerate(self.recorder.activities)
-            ):
+            shown = [self.activity.itemText(i) for i in range(self.activity.count())]
+            if shown != self.recorder.activities:  # a sign-in or out brings other activities
                 self._fill_activities()
             self.refresh()
             self._update_actions()
             self.state_changed.emit()
         elif what == "sync":
-            if self.desk.shows_sync and self.desk.sync_status is not None:
-                self.set_sync_status(self.desk.sync_status)
-            else:
-                self.show_local_only()
+            self._show_sync()
         elif what == "account":
             if not self.desk.syncing and self._panel is not None:
                 self._panel.close()
@@ -282,7 +276,6 @@ class Bar(QWidget):
             self._show_problem(self.desk.problem)
 
     def desk_notice(self, notice: Notice) -> None:
-        self._notices.append(notice)
         if notice.kind == "show":
             self.bring_forward()
         elif notice.kind == "correction_kept":
@@ -725,10 +718,7 @@ class Bar(QWidget):
         self.end_action.setText(self.tr("End of shift"))
         self.settings_action.setText(self.tr("Settings…"))
         self.quit_action.setText(self.tr("Quit"))
-        if self.ready and self.desk.shows_sync and self.desk.sync_status is not None:
-            self.set_sync_status(self.desk.sync_status)
-        else:
-            self.show_local_only()
+        self._show_sync()
         self._update_actions()
         self.refresh()
 
@@ -804,8 +794,14 @@ class Bar(QWidget):
 
     # -- sync state -------------------------------------------------------------------------
 
+    def _show_sync(self) -> None:
+        status = self.desk.sync_to_show if self.ready else None
+        if status is not None:
+            self.set_sync_status(status)
+        else:
+            self.show_local_only()
+
     def show_local_only(self) -> None:
-        self._sync_status = None
         self._set_sync_text(self.tr("● Local only"))
         self.sync_label.setToolTip(
             self.tr("No central server is configured: your events are kept on this computer.")
@@ -815,7 +811,6 @@ class Bar(QWidget):
         """Show where the events stand: synced, waiting, offline since, problems."""
         if not (self.ready and self.desk.account is not None):
             return  # a report queued before a sign-out: the bar is local-only now
-        self._sync_status = status
         if status.state == "signed_out":
             text = self.tr("⚠ Signed out")
             tip = self.tr(
@@ -962,10 +957,11 @@ class Bar(QWidget):
             )
             self.keep_dialog(box)
             box.open()
-            if not self._problem_transient:
-                self.clear_problem()  # read: a lasting notice has done its job
+            if not self._problem_transient:  # read: a lasting notice has done its job
                 if self.ready:
-                    self.desk.clear_problem()
+                    self.desk.clear_problem()  # the bar follows
+                else:
+                    self.clear_problem()
             return True
         return super().eventFilter(watched, event)
 

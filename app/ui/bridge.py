@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.config import Settings
-from app.desk.desk import Desk
-from app.recording import Recorder
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.desk.desk import Desk
+    from app.recording import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class Poster(QObject):
 
 def make_desk(recorder: Recorder, settings: Settings, parent: QObject | None = None) -> Desk:
     """A desk whose threads' answers run on the UI thread."""
+    from app.desk.desk import Desk  # noqa: PLC0415 - the poster alone is needed at start
+
     poster = Poster(parent)
     # The bound method keeps the poster alive as long as the desk.
     return Desk(recorder, settings, post=poster.post)
