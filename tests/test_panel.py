@@ -46,9 +46,13 @@ class Plateau:
             self.tokens[login] = str(reply.json()["token"])
         return self.tokens[login]
 
+    @staticmethod
+    def device(login: str) -> str:
+        return f"00000000-0000-4000-8000-{abs(hash(login)) % 10**12:012d}"
+
     def click(self, login: str, kind: str, at_ms: int, key: str | None = None, **more: Any) -> None:
         self.seq[login] = self.seq.get(login, 0) + 1
-        device = f"00000000-0000-4000-8000-{abs(hash(login)) % 10**12:012d}"
+        device = self.device(login)
         event = wire_event(
             self.seq[login],
             agent=login,
@@ -69,7 +73,12 @@ class Plateau:
         httpx.post(
             f"{self.base_url}/v1/heartbeat",
             headers={"Authorization": f"Bearer {self.token(login)}"},
-            json={"device_id": "d", "sent_at_ms": self.now_ms(), "state": {}, "pending": 0},
+            json={
+                "device_id": self.device(login),
+                "sent_at_ms": self.now_ms(),
+                "state": {},
+                "pending": 0,
+            },
         ).raise_for_status()
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from app.server import models as m
+from app.server.access import Person
 from app.server.clock import system_now_ms
-from app.server.ingest import Person
 from app.server.security import new_token, token_hash, verify_password
 
 # Password checks at once: each takes a core for ~50 ms; a wave of sign-ins running them
@@ -153,6 +153,7 @@ _TOKEN_QUERY = (
     select(
         m.tokens.c.id,
         m.tokens.c.last_used_at,
+        m.tokens.c.device_id,
         m.people.c.id,
         m.people.c.login,
         m.people.c.name,
@@ -170,25 +171,62 @@ _TOKEN_QUERY = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """A live token: its person, and the device it is bound to (None: not yet)."""
+
+    person: Person
+    token_id: int
+    device_id: str | None
+
+
 def person_for_token(engine: Engine, token: str, *, now_ms: int | None = None) -> Person | None:
     """The person a live token belongs to, or None (unknown, revoked, or person disabled)."""
     with engine.begin() as conn:
-        return person_on(conn, token, now_ms=now_ms)
+        owner = token_on(conn, token, now_ms=now_ms)
+    return None if owner is None else owner.person
+
+
+def owner_of_token(engine: Engine, token: str, *, now_ms: int | None = None) -> TokenOwner | None:
+    with engine.begin() as conn:
+        return token_on(conn, token, now_ms=now_ms)
 
 
 def person_on(conn: Connection, token: str, *, now_ms: int | None = None) -> Person | None:
-    """`person_for_token` inside the caller's transaction: one query (the token, its person
-    and their plateaux), and `last_used_at` refreshed when it is due. Checked on every
-    request, never cached: a revocation holds at once, on every server process."""
+    owner = token_on(conn, token, now_ms=now_ms)
+    return None if owner is None else owner.person
+
+
+def token_on(conn: Connection, token: str, *, now_ms: int | None = None) -> TokenOwner | None:
+    """The live token's owner inside the caller's transaction: one query (the token, its
+    person and their plateaux), and `last_used_at` refreshed when it is due. Checked on
+    every request, never cached: a revocation holds at once, on every server process."""
     now = system_now_ms() if now_ms is None else now_ms
     rows = conn.execute(_TOKEN_QUERY, {"digest": token_hash(token)}).all()
     if not rows:
         return None
-    token_id, last_used, person_id, login, name, role, _plateau = rows[0]
-    plateau_ids = tuple(int(r[6]) for r in rows if r[6] is not None)
+    token_id, last_used, device_id, person_id, login, name, role, _plateau = rows[0]
+    plateau_ids = tuple(int(r[7]) for r in rows if r[7] is not None)
     if last_used is None or now - int(last_used) > TOUCH_EVERY_MS:
         conn.execute(update(m.tokens).where(m.tokens.c.id == token_id).values(last_used_at=now))
-    return Person(int(person_id), str(login), str(name), str(role), plateau_ids)
+    person = Person(int(person_id), str(login), str(name), str(role), plateau_ids)
+    return TokenOwner(person, int(token_id), None if device_id is None else str(device_id))
+
+
+def device_of(conn: Connection, owner: TokenOwner, first_seen: str | None) -> str | None:
+    """The device the token is bound to: the one it was signed in with, or else the first
+    one it sends (bound then, once: of two requests at once, the first to commit wins)."""
+    if owner.device_id is not None or first_seen is None:
+        return owner.device_id
+    conn.execute(
+        update(m.tokens)
+        .where(m.tokens.c.id == owner.token_id, m.tokens.c.device_id.is_(None))
+        .values(device_id=first_seen)
+    )
+    bound = conn.execute(
+        select(m.tokens.c.device_id).where(m.tokens.c.id == owner.token_id)
+    ).scalar()
+    return None if bound is None else str(bound)
 
 
 def revoke(engine: Engine, token: str, *, now_ms: int | None = None) -> bool:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +20,11 @@ from sqlalchemy.orm import aliased
 from app.domain.events import Key
 from app.domain.indicators import Correction
 from app.server import models as m
-from app.server.ingest import Person
+from app.server.access import OutOfReach, Person, Unknown, person_in_reach
+from app.server.schemas import CorrectionIn
 
 AGENT_WINDOW_MS = 7 * 24 * 3600 * 1000
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
-MAX_REASON = 200
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_FIELDS = {"uuid", "agent", "from_ms", "to_ms", "key", "activity", "off_shift", "reason"}
 
 
 class CorrectionRefused(Exception):
@@ -61,88 +58,61 @@ class NewCorrection:
     reason: str
 
 
-def parse(body: Any) -> NewCorrection:
-    if not isinstance(body, dict):
-        raise CorrectionRefused(400, "expected a JSON object")
-    unknown = set(body) - _FIELDS
-    if unknown:
-        raise CorrectionRefused(422, "unknown field", sorted(unknown)[0])
-    uuid = body.get("uuid")
-    if not isinstance(uuid, str) or not _UUID.match(uuid.lower()):
-        raise CorrectionRefused(422, "uuid: a UUID in canonical form is needed", "uuid")
-    for name in ("from_ms", "to_ms"):
-        if type(body.get(name)) is not int:
-            raise CorrectionRefused(422, f"{name}: a time in ms is needed", name)
-    if body["to_ms"] <= body["from_ms"]:
+def from_request(body: CorrectionIn) -> NewCorrection:
+    """A correction as asked (its fields already checked by the request's model), or
+    CorrectionRefused for what a model cannot say."""
+    if body.to_ms <= body.from_ms:
         raise CorrectionRefused(422, "to_ms: must be after from_ms", "to_ms")
-    key = body.get("key")
-    if key is not None and key not in {k.value for k in Key}:
-        raise CorrectionRefused(422, "key: production, pause, off or null", "key")
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
+    reason = body.reason.strip()
+    if not reason:
         raise CorrectionRefused(422, "reason: a correction always says why", "reason")
-    if len(reason.strip()) > MAX_REASON:
-        raise CorrectionRefused(422, f"reason: {MAX_REASON} characters at most", "reason")
-    agent, activity = body.get("agent"), body.get("activity")
-    if not isinstance(agent, str) or not agent:
-        raise CorrectionRefused(422, "agent: a login is needed", "agent")
-    if activity is not None and not isinstance(activity, str):
-        raise CorrectionRefused(422, "activity: a name or null", "activity")
-    off_shift = body.get("off_shift", False)
-    if not isinstance(off_shift, bool):
-        raise CorrectionRefused(422, "off_shift: true or false", "off_shift")
     return NewCorrection(
-        uuid.lower(),
-        agent.strip().lower(),
-        body["from_ms"],
-        body["to_ms"],
-        key,
-        activity,
-        off_shift,
-        reason.strip(),
+        body.uuid.lower(),
+        body.agent.strip().lower(),
+        body.from_ms,
+        body.to_ms,
+        body.key,
+        body.activity,
+        body.off_shift,
+        reason,
     )
 
 
 def record(engine: Engine, author: Person, fix: NewCorrection, *, now_ms: int) -> dict[str, Any]:
     """Store `fix` by `author` (once: the same uuid again is a no-op); the stored row."""
     with engine.begin() as conn:
-        target = conn.execute(
-            select(m.people.c.id).where(
-                m.people.c.login == fix.agent, m.people.c.disabled.is_(False)
+        try:
+            # Reach first: an unknown login is refused as a colleague's would be.
+            target = person_in_reach(conn, author, fix.agent)
+        except OutOfReach as exc:
+            code = "not_own_time" if author.role == "agent" else "not_your_plateau"
+            message = (
+                "an agent corrects only their own time"
+                if author.role == "agent"
+                else "a lead corrects the agents of their plateaux"
             )
-        ).scalar()
-        if target is None:
+            raise CorrectionRefused(403, message, exc.field, code=code) from None
+        except Unknown as exc:
             raise CorrectionRefused(
-                422,
-                f"agent: no one called {fix.agent!r}",
-                "agent",
-                code="unknown_person",
-                login=fix.agent,
+                422, str(exc), exc.field, code="unknown_person", login=fix.agent
+            ) from None
+        disabled = conn.execute(select(m.people.c.disabled).where(m.people.c.id == target)).scalar()
+        if disabled:
+            raise CorrectionRefused(
+                422, f"agent: {fix.agent!r} is disabled", "agent", code="person_disabled"
             )
         theirs = set(
             conn.execute(
                 select(m.memberships.c.plateau_id).where(m.memberships.c.person_id == target)
             ).scalars()
         )
-        if author.role == "agent":
-            if target != author.id:
-                raise CorrectionRefused(
-                    403, "an agent corrects only their own time", "agent", code="not_own_time"
-                )
-            if fix.start_ms < now_ms - AGENT_WINDOW_MS:
-                raise CorrectionRefused(
-                    403,
-                    "an agent corrects the last 7 days; ask your lead for older",
-                    "from_ms",
-                    code="correction_too_old",
-                    days=AGENT_WINDOW_MS // 86_400_000,
-                )
-        elif author.role == "lead" and not theirs & set(author.plateau_ids):
+        if author.role == "agent" and fix.start_ms < now_ms - AGENT_WINDOW_MS:
             raise CorrectionRefused(
                 403,
-                "a lead corrects the agents of their plateaux",
-                "agent",
-                code="not_your_plateau",
+                "an agent corrects the last 7 days; ask your lead for older",
+                "from_ms",
+                code="correction_too_old",
+                days=AGENT_WINDOW_MS // 86_400_000,
             )
         if fix.end_ms > now_ms + FUTURE_TOLERANCE_MS:
             raise CorrectionRefused(
@@ -176,7 +146,14 @@ def record(engine: Engine, author: Person, fix: NewCorrection, *, now_ms: int) -
             )
             .on_conflict_do_nothing(index_elements=[m.corrections.c.uuid])
         )
-        return audit(conn, uuids=[fix.uuid])[0]
+        stored = audit(conn, uuids=[fix.uuid])[0]
+        mine = (stored["agent"], stored["author"], stored["from_ms"], stored["to_ms"])
+        if mine != (fix.agent, author.login, fix.start_ms, fix.end_ms):
+            # The uuid is another correction's: say so, and show nothing of it.
+            raise CorrectionRefused(
+                409, "uuid: already the id of another correction", "uuid", code="uuid_taken"
+            )
+        return stored
 
 
 def audit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from app.server import models as m
 from app.server.directory import DirectoryError, person_id
+from app.server.ingest import is_late
 
 DEFAULT_ZONE = "Europe/Paris"
 
@@ -36,12 +37,14 @@ def export_events(
     first: date | None = None,
     last: date | None = None,
     zone: str = DEFAULT_ZONE,
-    plateau_ids: tuple[int, ...] | None = None,
+    plateau_ids: Iterable[int] | None = None,
+    person_ids: Iterable[int] | None = None,
     limit: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Stored events in corrected-time order; days are local days of `zone`, `last` included.
 
-    `plateau_ids` restricts to those plateaux (a lead's); `limit` caps the rows.
+    `agent` (a login) or `person_ids`, and `plateau_ids` (a lead's), restrict the rows;
+    `limit` caps them. Each says whether it arrived late (`LATE_AFTER_MS`).
     """
     tz = ZoneInfo(zone)
     e, p, a, pl = m.events, m.people, m.activities, m.plateaux
@@ -59,8 +62,10 @@ def export_events(
             query = query.where(e.c.corrected_at >= day_start_ms(first, tz))
         if last is not None:
             query = query.where(e.c.corrected_at < day_start_ms(last + timedelta(days=1), tz))
+        if person_ids is not None:
+            query = query.where(e.c.person_id.in_(list(person_ids)))
         if plateau_ids is not None:
-            query = query.where(e.c.plateau_id.in_(plateau_ids))
+            query = query.where(e.c.plateau_id.in_(list(plateau_ids)))
         if limit is not None:
             query = query.limit(limit)
         for row in conn.execution_options(yield_per=1000).execute(query).mappings():
@@ -76,6 +81,7 @@ def export_events(
                 "occurred_at": _iso(row["corrected_at"]),
                 "client_at": _iso(row["client_at"]),
                 "received_at": _iso(row["received_at"]),
+                "late": is_late(row["received_at"], row["corrected_at"]),
                 "clock_offset_ms": row["clock_offset_ms"],
                 "tz": row["tz_name"],
                 "utc_offset_s": row["utc_offset_s"],

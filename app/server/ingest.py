@@ -19,17 +19,19 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.engine import Connection
 
 from app.server import models as m
+from app.server.access import Person
+from app.server.schemas import MAX_INT, NOTE_MAX
 
-MAX_BATCH = 500
-NOTE_MAX = 200
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
 # The oldest an event may be when it reaches the store: a PC offline for a year still
 # delivers its days; anything older is a broken clock or a forged event (and would reach
 # into months already reported on).
 MAX_AGE_MS = 400 * 24 * 3600 * 1000
-# The largest whole number every JSON reader holds exactly, well inside a signed 64-bit
-# column: beyond it an insert fails (a 500, and the whole batch with it) or a reader rounds.
-MAX_INT = 2**53 - 1
+# An event is late when it reaches the store more than this after it happened (a PC that
+# was offline, a bar left closed): it counts — it is real — but it is flagged, in the
+# exports, the reports' rows and the audit trail, and the lead's panel says so: a settled
+# day or month never changes silently.
+LATE_AFTER_MS = 24 * 3600 * 1000
 _FIELDS = {
     "uuid": str,
     "device_id": str,
@@ -47,13 +49,8 @@ _REQUIRED = tuple(_FIELDS.items())
 _MAYBE = tuple(_OPTIONAL.items())
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
-    id: int
-    login: str
-    name: str
-    role: str
-    plateau_ids: tuple[int, ...]
+def is_late(received_at_ms: int, occurred_at_ms: int) -> bool:
+    return received_at_ms - occurred_at_ms > LATE_AFTER_MS
 
 
 @dataclass(slots=True)
@@ -63,21 +60,28 @@ class BatchResult:
     new: int
 
 
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _check_uuid(value: str, field: str) -> str:
     """A UUID in canonical form (a regex: uuid.UUID() costs more than the insert itself)."""
     lowered = value.lower()
-    if not _UUID_RE.match(lowered):
+    if not UUID_RE.match(lowered):
         raise ValueError(f"{field}: not a UUID in canonical form")
     return lowered
 
 
 def check_event(
-    raw: Any, person: Person, activities: dict[str, tuple[int, int]], *, now_ms: int, offset_ms: int
+    raw: Any,
+    person: Person,
+    activities: dict[str, tuple[int, int]],
+    *,
+    now_ms: int,
+    offset_ms: int,
+    device_id: str | None = None,
 ) -> dict[str, Any]:
-    """One event as a row to insert, or ValueError naming the field that is wrong."""
+    """One event as a row to insert, or ValueError naming the field that is wrong.
+    `device_id`: the one device the sender's token may send for (None: any)."""
     if not isinstance(raw, dict):
         raise ValueError("an event is a JSON object")
     if not raw.keys() <= _ALLOWED:
@@ -93,7 +97,9 @@ def check_event(
         if value is not None and type(value) is not kind:
             raise ValueError(f"{name}: expected {kind.__name__} or null")
     event_uuid = _check_uuid(raw["uuid"], "uuid")
-    device_id = _check_uuid(raw["device_id"], "device_id")
+    event_device = _check_uuid(raw["device_id"], "device_id")
+    if device_id is not None and event_device != device_id:
+        raise ValueError("device_id: not the device this token was signed in on")
     if raw["agent"] != person.login:
         raise ValueError("agent: events can only be sent by the agent they belong to")
     if raw["kind"] not in m.KINDS:
@@ -138,7 +144,7 @@ def check_event(
         activity_id, plateau_id = None, person.plateau_ids[0]
     return {
         "uuid": event_uuid,
-        "device_id": device_id,
+        "device_id": event_device,
         "seq": raw["seq"],
         "person_id": person.id,
         "plateau_id": plateau_id,
@@ -212,15 +218,39 @@ def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
 
 
 def ingest(
-    engine: Engine, person: Person, events: Sequence[Any], *, now_ms: int, offset_ms: int
+    engine: Engine,
+    person: Person,
+    events: Sequence[Any],
+    *,
+    now_ms: int,
+    offset_ms: int,
+    device_id: str | None = None,
 ) -> BatchResult:
     """Check, insert (once) and acknowledge a batch. Commits before returning."""
     with engine.begin() as conn:
-        return ingest_on(conn, person, events, now_ms=now_ms, offset_ms=offset_ms)
+        return ingest_on(
+            conn, person, events, now_ms=now_ms, offset_ms=offset_ms, device_id=device_id
+        )
+
+
+def first_device(events: Sequence[Any]) -> str | None:
+    """The device id the first event names, if it is one (a token not yet bound to a
+    device is bound to it)."""
+    first = events[0] if events else None
+    named = first.get("device_id") if isinstance(first, dict) else None
+    if isinstance(named, str) and UUID_RE.match(named.lower()):
+        return named.lower()
+    return None
 
 
 def ingest_on(
-    conn: Connection, person: Person, events: Sequence[Any], *, now_ms: int, offset_ms: int
+    conn: Connection,
+    person: Person,
+    events: Sequence[Any],
+    *,
+    now_ms: int,
+    offset_ms: int,
+    device_id: str | None = None,
 ) -> BatchResult:
     """`ingest` inside the caller's transaction: the acknowledgement it returns holds only
     once the caller has committed."""
@@ -232,7 +262,9 @@ def ingest_on(
         ident = raw.get("uuid") if isinstance(raw, dict) else None
         ident = ident if isinstance(ident, str) else ""
         try:
-            row = check_event(raw, person, known, now_ms=now_ms, offset_ms=offset_ms)
+            row = check_event(
+                raw, person, known, now_ms=now_ms, offset_ms=offset_ms, device_id=device_id
+            )
         except ValueError as exc:
             rejected.append({"uuid": ident, "reason": str(exc)})
             continue
@@ -254,7 +286,10 @@ def ingest_on(
             stored.update(
                 str(u)
                 for u in conn.execute(
-                    select(m.events.c.uuid).where(m.events.c.uuid.in_(others))
+                    # Another person's event is never acknowledged to this one.
+                    select(m.events.c.uuid).where(
+                        m.events.c.uuid.in_(others), m.events.c.person_id == person.id
+                    )
                 ).scalars()
             )
     accepted = [r["uuid"] for r in rows if r["uuid"] in stored]
@@ -263,8 +298,8 @@ def ingest_on(
             rejected.append(
                 {
                     "uuid": r["uuid"],
-                    "reason": "seq: this device already sent "
-                    "another event with this sequence number",
+                    "reason": "seq: this device already sent another event with this "
+                    "sequence number (or the uuid is another's)",
                 }
             )
     return BatchResult(accepted=accepted, rejected=rejected, new=new)

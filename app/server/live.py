@@ -2,7 +2,7 @@
 database — never from one process's memory — so that a panel streaming from one server
 process sees an agent who syncs to another.
 
-Who sees what (enforced here, for every message):
+Who sees what (the rules of `app.server.access`, enforced here for every message):
 - an agent: themselves only, plus their plateaux' coverage (counts, no names);
 - a lead: the people of their plateaux;
 - an admin: everyone.
@@ -28,10 +28,10 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from app.server import models as m
+from app.server.access import Person, reach_of
 from app.server.clock import NowMs, system_now_ms
 from app.server.corrections import audit
 from app.server.directory import describe_plateaux
-from app.server.ingest import Person
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,12 @@ class Scope:
 
 
 def scope_for(person: Person) -> Scope:
-    if person.role == "admin":
-        return Scope(None, None)
-    if person.role == "lead":
-        plateaux = frozenset(person.plateau_ids)
-        return Scope(None, plateaux, plateaux)
-    return Scope(frozenset({person.id}), None, frozenset(person.plateau_ids))
+    """A stream carries what its person may see (`access.reach_of`); an agent's and a
+    lead's also carry their plateaux' coverage."""
+    reach = reach_of(person)
+    unlimited = reach.person_ids is None and reach.plateau_ids is None
+    coverage = frozenset() if unlimited else frozenset(person.plateau_ids)
+    return Scope(reach.person_ids, reach.plateau_ids, coverage)
 
 
 def day_bounds(now_ms: int, zone: ZoneInfo) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from app.domain.events import DEFAULT_KEY_LOOKS
@@ -69,6 +70,8 @@ people = Table(
     Column("failed_logins", Integer, nullable=False),
     Column("locked_until", BigInteger),
     Column("created_at", BigInteger, nullable=False),
+    # A password the admin handed over (a one-time password): changed at the first sign-in.
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
     CheckConstraint("role IN ('agent', 'lead', 'admin')", name="people_role"),
 )
 
@@ -115,7 +118,7 @@ events = Table(
     Column("monotonic_ms", BigInteger, nullable=False),
     Column("clock_jump_ms", BigInteger),
     Column("note", String(200)),
-    UniqueConstraint("device_id", "seq", name="events_device_seq"),
+    UniqueConstraint("person_id", "device_id", "seq", name="events_person_device_seq"),
     CheckConstraint(
         "kind IN ('shift_start', 'status', 'activity', 'shift_end', 'correction', 'clock_jump')",
         name="events_kind",

@@ -74,7 +74,12 @@ def test_health_needs_no_token_everything_else_does(client: TestClient) -> None:
 def test_sign_in_and_me(client: TestClient) -> None:
     headers = sign_in(client)
     me = client.get("/v1/me", headers=headers).json()
-    assert me["person"] == {"login": "marie", "name": "Marie", "role": "agent"}
+    assert me["person"] == {
+        "login": "marie",
+        "name": "Marie",
+        "role": "agent",
+        "must_change_password": False,
+    }
     (plateau,) = me["plateaux"]
     assert plateau["activities"] == ["Assurance Auto", "Banque Pro"]
     assert plateau["keys"]["off"] == {"label": "Hors production", "colour": "#1a73e8"}

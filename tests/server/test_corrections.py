@@ -57,7 +57,11 @@ def test_who_may_correct_whom_and_the_audit_trail(
         (marie, fix("marie", t - 9 * MIN, t - 3 * MIN, "off") | {"uuid": "nope"}, 422, "uuid"),
         (marie, fix("marie", t - 9 * MIN, t - 3 * MIN, "off") | {"extra": 1}, 422, "extra"),
         (lea, fix("zoe", t - 30 * MIN, t - 20 * MIN, "off"), 403, "agent"),  # not her plateau
-        (lea, fix("nobody", t - 30 * MIN, t - 20 * MIN, "off"), 422, "agent"),
+        # Someone who does not exist is refused as a colleague out of reach is: neither a
+        # lead nor an agent learns which logins exist from a correction.
+        (lea, fix("nobody", t - 30 * MIN, t - 20 * MIN, "off"), 403, "agent"),
+        (marie, fix("nobody", t - 9 * MIN, t - 3 * MIN, "off"), 403, "agent"),
+        (root, fix("nobody", t - 30 * MIN, t - 20 * MIN, "off"), 422, "agent"),
     ]
     for headers, body, status, field in refusals:
         reply = client.post("/v1/corrections", headers=headers, json=body)

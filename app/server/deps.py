@@ -1,0 +1,104 @@
+"""The routes' dependencies, typed: the store, the clock, the settings, the live hub, the
+bearer token and the person it belongs to.
+
+Everything lives on `app.state` (set by the app's lifespan): one app per process, and tests
+make as many as they like, each with its own store and clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from app.server import auth, live
+from app.server.access import Person
+from app.server.clock import NowMs, system_now_ms
+from app.server.errors import BEARER, ApiError, bad_token
+from app.server.health import WriteHealth
+
+DEFAULT_ZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    db_url: str
+    migrate_on_start: bool = True
+    zone: str = DEFAULT_ZONE  # the site's time zone: what "today" means on the panel
+    live_poll_s: float = live.POLL_S
+    keepalive_s: float = 15.0
+    keep_days: int = 62  # the settled days worked out ahead of reports (0: none)
+    keep_every_s: float = 600.0
+    clock: NowMs = system_now_ms  # every "now" of the service (tests run it from another day)
+
+
+# `async def` for the cheap ones: FastAPI runs a plain `def` dependency on a worker thread.
+
+
+async def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def _config(request: Request) -> ServerConfig:
+    config: ServerConfig = request.app.state.config
+    return config
+
+
+async def _clock(request: Request) -> NowMs:
+    config: ServerConfig = request.app.state.config
+    return config.clock
+
+
+async def _hub(request: Request) -> live.LiveHub:
+    hub: live.LiveHub = request.app.state.hub
+    return hub
+
+
+async def _writes(request: Request) -> WriteHealth:
+    writes: WriteHealth = request.app.state.writes
+    return writes
+
+
+_BEARER = HTTPBearer(auto_error=False, description="the token that /v1/signin gave")
+
+
+async def _token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> str:
+    if credentials is None:
+        raise ApiError(401, "a bearer token is needed", headers=BEARER, code="token_needed")
+    return credentials.credentials
+
+
+Store = Annotated[Engine, Depends(_engine)]
+Config = Annotated[ServerConfig, Depends(_config)]
+Clock = Annotated[NowMs, Depends(_clock)]
+Hub = Annotated[live.LiveHub, Depends(_hub)]
+Writes = Annotated[WriteHealth, Depends(_writes)]
+Token = Annotated[str, Depends(_token)]
+
+
+async def _person(engine: Store, token: Token, clock: Clock) -> Person:
+    person = await run_in_threadpool(auth.person_for_token, engine, token, now_ms=clock())
+    if person is None:
+        raise bad_token()
+    return person
+
+
+CurrentPerson = Annotated[Person, Depends(_person)]
+
+
+async def _owner(engine: Store, token: Token, clock: Clock) -> auth.TokenOwner:
+    owner = await run_in_threadpool(auth.owner_of_token, engine, token, now_ms=clock())
+    if owner is None:
+        raise bad_token()
+    return owner
+
+
+TokenOwner = Annotated[auth.TokenOwner, Depends(_owner)]
+"""The person and the device their token is bound to."""

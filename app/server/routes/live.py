@@ -1,0 +1,119 @@
+"""The live side: heartbeats in, the stream out."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from fastapi import Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.server import auth, heartbeats, live
+from app.server.deps import Clock, Config, CurrentPerson, Hub, Store, Token, TokenOwner, Writes
+from app.server.errors import ApiError, wrong_device
+from app.server.routes.common import make_router
+from app.server.schemas import STATE_MAX_CHARS, Heartbeat, HeartbeatAnswer
+
+router = make_router("live")
+
+
+@router.post("/v1/heartbeat")
+async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
+    body: Heartbeat, engine: Store, owner: TokenOwner, clock: Clock, hub: Hub, writes: Writes
+) -> HeartbeatAnswer:
+    """A bar is alive: its state (what the panel shows) and how many events it still
+    holds. The device must be the token's."""
+    received = clock()
+    try:
+        encoded = orjson.dumps(body.state).decode()
+    except orjson.JSONEncodeError:
+        raise ApiError(422, "state: not a JSON object the store can keep", "state") from None
+    if len(encoded) > STATE_MAX_CHARS:  # kept whole or not at all: never cut mid-JSON
+        raise ApiError(
+            422,
+            f"state: at most {STATE_MAX_CHARS} characters as JSON",
+            "state",
+            params={"max": STATE_MAX_CHARS},
+        )
+    device_id = body.device_id.lower()
+
+    def check_and_record() -> None:
+        with engine.begin() as conn:
+            if auth.device_of(conn, owner, device_id) != device_id:
+                raise wrong_device()
+            heartbeats.record_on(
+                conn,
+                person_id=owner.person.id,
+                device_id=device_id,
+                now_ms=received,
+                state=encoded,
+                pending=body.pending,
+            )
+
+    await run_in_threadpool(check_and_record)
+    writes.succeeded()
+    hub.wake()
+    return HeartbeatAnswer(received_at_ms=received, replied_at_ms=clock())
+
+
+def _sse(kind: str, data: Any) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+@router.get(
+    "/v1/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
+async def stream(  # noqa: PLR0917 - FastAPI passes each dependency by name
+    engine: Store, person: CurrentPerson, token: Token, config: Config, clock: Clock, hub: Hub
+) -> Response:
+    """Server-Sent Events: `snapshot` first, then `events`, `presence` and (for an agent)
+    `coverage`; a comment every `keepalive_s`. `resync` or the end of the stream means:
+    reconnect and start again from a snapshot."""
+    if hub.closing:  # its streams were just ended: reconnect to another process, or later
+        raise ApiError(
+            503, "the server is stopping", headers={"Retry-After": "2"}, code="store_stopping"
+        )
+    scope = live.scope_for(person)
+    zone = ZoneInfo(config.zone)
+
+    async def messages() -> AsyncIterator[bytes]:
+        sub = hub.subscribe(scope)  # before the snapshot: no change falls in between
+        try:
+            snap = await run_in_threadpool(live.snapshot, engine, scope, now_ms=clock(), zone=zone)
+            yield _sse("snapshot", snap)
+            if scope.person_ids is not None and scope.coverage_plateaux:
+                cover = await run_in_threadpool(
+                    live.coverage, engine, scope.coverage_plateaux, now_ms=clock()
+                )
+                yield _sse("coverage", cover)
+            while True:
+                try:
+                    kind, data = await asyncio.wait_for(sub.queue.get(), timeout=config.keepalive_s)
+                except TimeoutError:
+                    # A revoked token or a disabled person ends the stream too.
+                    still = await run_in_threadpool(
+                        functools.partial(auth.person_for_token, engine, token, now_ms=clock())
+                    )
+                    if still is None:
+                        yield _sse("bye", {"reason": "signed out"})
+                        return
+                    yield b": keepalive\n\n"
+                    continue
+                yield _sse(kind, data)
+                if kind in ("resync", "bye"):
+                    return
+        finally:
+            hub.unsubscribe(sub)
+
+    return StreamingResponse(
+        messages(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,91 @@
+"""Signing in and out, who one is, the service's version."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine, select
+from starlette.concurrency import run_in_threadpool
+
+from app import __version__
+from app.server import auth, directory, migrate
+from app.server import models as m
+from app.server.access import Person
+from app.server.deps import Clock, CurrentPerson, Store, Token
+from app.server.errors import ApiError
+from app.server.routes.common import make_router
+from app.server.schemas import Me, SignedIn, SignedOut, SignInRequest, Version
+
+log = logging.getLogger("bandeau.server")
+router = make_router("people")
+
+
+@router.post("/v1/signin")
+async def signin(body: SignInRequest, request: Request, engine: Store, clock: Clock) -> SignedIn:
+    """A token for a login and password. The same answer, in the same time, for an unknown
+    login and a wrong password; failures lock that login from that address only."""
+    try:
+        # Off the event loop: the password check takes tens of milliseconds, and every
+        # other request (a click's batch) would wait behind it.
+        signed = await run_in_threadpool(
+            functools.partial(
+                auth.sign_in,
+                engine,
+                login=body.login,
+                password=body.password,
+                device_id=body.device_id.lower() if body.device_id else None,
+                now_ms=clock(),
+                address=request.client.host if request.client is not None else "",
+            )
+        )
+    except auth.SignInRefused as exc:
+        log.info("sign-in refused for %r: %s", body.login[:64], exc)
+        if exc.locked_for_s:
+            raise ApiError(
+                429,
+                "too many failed attempts: try again later",
+                headers={"Retry-After": str(exc.locked_for_s)},
+                code="locked",
+                params={"retry_after_s": exc.locked_for_s},
+            ) from None
+        raise ApiError(401, "wrong login or password", code="wrong_credentials") from None
+    me = await run_in_threadpool(describe, engine, signed.person)
+    return SignedIn(token=signed.token, **me)
+
+
+@router.post("/v1/signout")
+async def signout(engine: Store, person: CurrentPerson, token: Token, clock: Clock) -> SignedOut:
+    del person  # the dependency checked the token
+    return SignedOut(revoked=await run_in_threadpool(auth.revoke, engine, token, now_ms=clock()))
+
+
+@router.get("/v1/me")
+def me(engine: Store, person: CurrentPerson) -> Me:
+    return Me.model_validate(describe(engine, person))
+
+
+@router.get("/v1/version")
+def version(person: CurrentPerson) -> Version:
+    del person
+    return Version(version=__version__, api="v1", schema=migrate.head())
+
+
+def describe(engine: Engine, person: Person) -> dict[str, Any]:
+    """Who the person is, and their plateaux' activities, keys and thresholds."""
+    with engine.connect() as conn:
+        plateaux = directory.describe_plateaux(conn, person.plateau_ids)
+        must_change = conn.execute(
+            select(m.people.c.must_change_password).where(m.people.c.id == person.id)
+        ).scalar()
+    return {
+        "person": {
+            "login": person.login,
+            "name": person.name,
+            "role": person.role,
+            "must_change_password": bool(must_change),
+        },
+        "plateaux": plateaux,
+    }

@@ -1,0 +1,130 @@
+"""Indicators over a period, and the corrections of agents' time (the audit trail)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.server import corrections, reports
+from app.server.access import person_in_reach, plateau_in_reach, reach_of
+from app.server.deps import Clock, Config, CurrentPerson, Hub, Store
+from app.server.directory import DirectoryError
+from app.server.errors import ApiError
+from app.server.routes.common import Day, Login, json_response, make_router
+from app.server.schemas import CorrectionIn, Corrections, Report, StoredCorrection
+
+router = make_router("reports")
+
+
+@router.get(
+    "/v1/report",
+    response_model=Report,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def report(  # noqa: PLR0917 - FastAPI passes each query parameter by name
+    engine: Store,
+    person: CurrentPerson,
+    config: Config,
+    clock: Clock,
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
+    by: Literal["agent", "activity", "day", "detail"] = "agent",
+    plateau: Annotated[str | None, Query(max_length=100)] = None,
+    agent: Login | None = None,
+    format: Literal["json", "csv"] = "json",
+    separator: Literal[",", ";"] = ",",
+    decimal_comma: bool = False,
+    day_starts_at: Annotated[str, Query(max_length=5, pattern=r"^\d\d:\d\d$")] = "00:00",
+    original: bool = False,
+    lang: Literal["en", "fr"] = "en",
+) -> Response:
+    """Indicators over a period. An agent gets their own (their "my month" export), a lead
+    their plateaux', an admin anyone's. Each row counts its late events."""
+    try:
+        period = reports.parse_period(from_.isoformat(), to.isoformat(), config.zone, day_starts_at)
+    except DirectoryError as exc:
+        raise ApiError(422, str(exc), "from") from None
+    plateau_ids: list[int] | None = None
+    person_ids: list[int] | None = None
+    with engine.connect() as conn:
+        # Reach before names: an unknown login or plateau is refused as a colleague's is.
+        if agent is not None:
+            person_ids = [person_in_reach(conn, person, agent)]
+        if plateau is not None:
+            plateau_ids = [plateau_in_reach(conn, person, plateau)]
+    reach = reach_of(person)
+    if reach.person_ids is not None:
+        person_ids = sorted(reach.person_ids)
+    if reach.plateau_ids is not None:
+        plateau_ids = plateau_ids or sorted(reach.plateau_ids)
+    rows = reports.roll_up(
+        reports.compute(
+            engine,
+            period=period,
+            now_ms=clock(),
+            plateau_ids=plateau_ids,
+            person_ids=person_ids,
+            original=original,
+        ),
+        by,
+    )
+    if format == "json":
+        return json_response({"rows": reports.as_dicts(rows)})
+    name = f"bandeau-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return Response(
+        reports.to_csv(
+            rows, by=by, separator=separator, decimal_comma=decimal_comma, lang=lang
+        ).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/v1/corrections")
+async def post_correction(
+    body: CorrectionIn, engine: Store, person: CurrentPerson, clock: Clock, hub: Hub
+) -> StoredCorrection:
+    """A correction of an agent's time, with a reason (see app.server.corrections)."""
+    try:
+        fix = corrections.from_request(body)
+        stored = await run_in_threadpool(corrections.record, engine, person, fix, now_ms=clock())
+    except corrections.CorrectionRefused as exc:
+        raise ApiError(exc.status, str(exc), exc.field, code=exc.code, params=exc.params) from None
+    hub.wake()  # the panels and the agent's bar show it at once
+    return StoredCorrection.model_validate(stored)
+
+
+@router.get("/v1/corrections", response_model=Corrections)
+def list_corrections(  # noqa: PLR0917 - FastAPI passes each query parameter by name
+    engine: Store,
+    person: CurrentPerson,
+    config: Config,
+    agent: Login | None = None,
+    from_: Annotated[Day | None, Query(alias="from")] = None,
+    to: Day | None = None,
+) -> Response:
+    """The audit trail: an agent sees the corrections of their own time, a lead those of
+    their plateaux, an admin all."""
+    start = end = None
+    first, last = from_ or to, to or from_
+    if first is not None and last is not None:
+        try:
+            period = reports.parse_period(first.isoformat(), last.isoformat(), config.zone)
+        except DirectoryError as exc:
+            raise ApiError(422, str(exc), "from") from None
+        start, end = period.bounds()
+    reach = reach_of(person)
+    with engine.connect() as conn:
+        person_ids = reach.person_ids
+        if agent is not None:
+            person_ids = frozenset({person_in_reach(conn, person, agent)})
+        rows = corrections.audit(
+            conn,
+            person_ids=person_ids,
+            plateau_ids=reach.plateau_ids,
+            start_ms=start,
+            end_ms=end,
+        )
+    return json_response({"corrections": rows})
