@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.server.db import make_engine
 from app.server.directory import disable_person
-from tests.servers import T0_MS, auth, wire_event
+from tests.servers import PASSWORD, T0_MS, auth, wire_event
 
 ENDPOINTS = [
     ("get", "/v1/version"),
@@ -150,3 +150,86 @@ def test_a_report_on_someone_who_does_not_exist_is_refused_as_a_colleagues_is(
     assert answer(lea, plateau="Nowhere") == answer(lea, plateau="Sud")
     assert answer(lea, agent="marie")[0] == 200  # her own plateau's agent
     assert answer(root, agent="nosuchuser")[0] == 422  # an admin sees the directory anyway
+
+
+def _sign_in_on(client: TestClient, login: str, device: str | None) -> dict[str, str]:
+    body: dict[str, Any] = {"login": login, "password": PASSWORD}
+    if device is not None:
+        body["device_id"] = device
+    reply = client.post("/v1/signin", json=body)
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['token']}"}
+
+
+def _post(client: TestClient, headers: dict[str, str], device: str, events: list[Any]) -> Any:
+    return client.post(
+        "/v1/events",
+        headers=headers,
+        json={"device_id": device, "sent_at_ms": T0_MS, "events": events},
+    )
+
+
+def test_a_colleagues_device_id_is_refused_and_takes_none_of_their_numbers(
+    client: TestClient,
+) -> None:
+    """Paul sent events under Marie's device id: they were accepted, and Marie's own next
+    events were refused (their (device, seq) taken) and quarantined on her bar. A token is
+    now bound to its device, and (device, seq) is unique per person."""
+    hers, his = str(uuid.uuid4()), str(uuid.uuid4())
+    marie = _sign_in_on(client, "marie", hers)
+    paul = _sign_in_on(client, "paul", his)
+    forged = [wire_event(seq, agent="paul", device_id=hers) for seq in (1, 2, 3)]
+    # With his own token: the envelope naming her device is refused whole...
+    reply = _post(client, paul, hers, forged)
+    assert (reply.status_code, reply.json()["code"]) == (403, "wrong_device")
+    # ...and events naming it inside his device's batch, each on its own.
+    body = _post(client, paul, his, forged).json()
+    assert body["accepted"] == []
+    assert {r["reason"].split(":")[0] for r in body["rejected"]} == {"device_id"}
+    beat = {"device_id": hers, "sent_at_ms": T0_MS, "state": {}, "pending": 0}
+    assert client.post("/v1/heartbeat", headers=paul, json=beat).status_code == 403
+    # Even signed in under her device id, what he sends is his own and takes nothing of hers.
+    paul_as_her_device = _sign_in_on(client, "paul", hers)
+    body = _post(client, paul_as_her_device, hers, forged).json()
+    assert len(body["accepted"]) == 3
+    own = [wire_event(seq, device_id=hers) for seq in (1, 2, 3)]
+    body = _post(client, marie, hers, own).json()
+    assert body["accepted"] == [e["uuid"] for e in own], body
+    assert body["rejected"] == []
+    # And his events are not acknowledged to her (nor hers to him) by uuid.
+    body = _post(client, paul_as_her_device, hers, [{**own[0], "agent": "paul"}]).json()
+    assert body["accepted"] == [] and body["rejected"][0]["uuid"] == own[0]["uuid"]
+
+
+def test_a_token_signed_in_without_a_device_is_bound_to_the_first_it_sends(
+    client: TestClient,
+) -> None:
+    first, other = str(uuid.uuid4()), str(uuid.uuid4())
+    marie = _sign_in_on(client, "marie", None)
+    body = _post(client, marie, first, [wire_event(1, device_id=first)]).json()
+    assert len(body["accepted"]) == 1
+    beat = {"device_id": other, "sent_at_ms": T0_MS, "state": {}, "pending": 0}
+    reply = client.post("/v1/heartbeat", headers=marie, json=beat)
+    assert (reply.status_code, reply.json()["code"]) == (403, "wrong_device")
+    body = _post(client, marie, first, [wire_event(2, device_id=other)]).json()
+    assert body["accepted"] == [] and body["rejected"][0]["reason"].startswith("device_id")
+    beat["device_id"] = first
+    assert client.post("/v1/heartbeat", headers=marie, json=beat).status_code == 200
+
+
+def test_a_correction_uuid_taken_by_another_shows_nothing_of_it(client: TestClient) -> None:
+    lea, marie = auth(client, "lea"), auth(client, "marie")
+    fix = {
+        "uuid": str(uuid.uuid4()),
+        "agent": "paul",
+        "from_ms": T0_MS - 3_600_000,
+        "to_ms": T0_MS - 3_000_000,
+        "key": "off",
+        "reason": "réunion d'équipe",
+    }
+    assert client.post("/v1/corrections", headers=lea, json=fix).status_code == 200
+    # Marie knows the uuid (say, over a shoulder) and sends it as her own correction.
+    mine = {**fix, "agent": "marie", "reason": "pause"}
+    reply = client.post("/v1/corrections", headers=marie, json=mine)
+    assert (reply.status_code, reply.json()["code"]) == (409, "uuid_taken")
+    assert "paul" not in reply.text and "réunion" not in reply.text

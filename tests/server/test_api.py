@@ -470,3 +470,39 @@ def test_a_sign_in_does_not_hold_up_the_other_requests(
         release.set()
         signing.join(20)
     assert answers["signin"].status_code == 200
+
+
+def test_a_query_parameter_a_call_does_not_take_is_refused_by_name(client: TestClient) -> None:
+    """`?agnet=paul` (a typo) used to answer for everyone, quietly."""
+    headers = sign_in(client, "lea")
+    reply = client.get("/v1/events", params={"agnet": "paul"}, headers=headers)
+    assert (reply.status_code, reply.json()["field"]) == (422, "agnet")
+    assert "unknown parameter" in reply.json()["error"]
+
+
+@pytest.mark.parametrize("day", ["", "0", "2026-13-01", "20261127", "0001-01-01", "9999-12-31"])
+def test_a_day_that_is_not_one_is_a_422_never_a_500(client: TestClient, day: str) -> None:
+    """`?from=` answered 500 (found by schemathesis: the validation error's context has an
+    `error` key, which the error answer took as its own argument); `?to=0` was read as
+    1970-01-01."""
+    headers = sign_in(client)
+    for path in ("/v1/events", "/v1/corrections"):
+        reply = client.get(path, params={"from": day}, headers=headers)
+        assert (reply.status_code, reply.json()["field"]) == (422, "from"), (path, reply.text)
+    reply = client.get("/v1/report", params={"from": day, "to": "2026-11-27"}, headers=headers)
+    assert (reply.status_code, reply.json()["field"]) == (422, "from"), reply.text
+
+
+def test_a_chunked_body_over_the_cap_is_refused(client: TestClient, store_url: str) -> None:
+    """A body sent in chunks announces no length: it is counted as it comes."""
+    headers = {**sign_in(client), "Content-Type": "application/json"}
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"events": [], "sent_at_ms": 1, "pad": "'
+        for _ in range(12):
+            yield b"x" * 100_000
+        yield b'"}'
+
+    reply = client.post("/v1/events", content=chunks(), headers=headers)
+    assert reply.status_code == 413 and reply.json()["code"] == "too_large"
+    assert stored_count(store_url) == 0
