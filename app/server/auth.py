@@ -14,7 +14,13 @@ from sqlalchemy.engine import Connection
 from app.server import models as m
 from app.server.access import Person
 from app.server.clock import system_now_ms
-from app.server.security import new_token, token_hash, verify_password
+from app.server.security import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_hash,
+    verify_password,
+)
 
 # Password checks at once: each takes a core for ~50 ms; a wave of sign-ins running them
 # all together would starve the event loop (every click's batch waits). One core is left
@@ -70,7 +76,7 @@ def sign_in(
     now = system_now_ms() if now_ms is None else now_ms
     login = login.strip().lower()[:64]
     address = address[:64]
-    # Read, then check the password with no transaction open (scrypt takes a while: no row
+    # Read, then check the password with no transaction open (the hash takes a while: no row
     # stays locked meanwhile), then write what came of it.
     failure = _failure(engine, login, address)
     if failure is not None and (failure["locked_until"] or 0) > now:
@@ -83,6 +89,11 @@ def sign_in(
         good = False
     else:
         good = _check(password, row["password_hash"]) and not row["disabled"]
+    # An older hash (scrypt, or weaker argon2 parameters) is replaced now that the password
+    # is known good: worked out here, outside the transaction, like the check.
+    rehashed = (
+        hash_password(password) if good and row and needs_rehash(row["password_hash"]) else None
+    )
     with engine.begin() as conn:
         if not good:
             # Read again under the write lock: concurrent failures are all counted.
@@ -94,6 +105,15 @@ def sign_in(
                 .where(m.signin_failures.c.login == login)
                 .where(m.signin_failures.c.address == address)
             )
+            if rehashed is not None:
+                conn.execute(
+                    update(m.people)
+                    .where(
+                        m.people.c.id == row["id"],
+                        m.people.c.password_hash == row["password_hash"],  # unchanged since
+                    )
+                    .values(password_hash=rehashed)
+                )
             token = new_token()
             conn.execute(
                 insert(m.tokens).values(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
@@ -506,3 +506,31 @@ def test_a_chunked_body_over_the_cap_is_refused(client: TestClient, store_url: s
     reply = client.post("/v1/events", content=chunks(), headers=headers)
     assert reply.status_code == 413 and reply.json()["code"] == "too_large"
     assert stored_count(store_url) == 0
+
+
+def test_an_old_scrypt_password_is_rehashed_with_argon2id_at_the_next_good_sign_in(
+    client: TestClient, store_url: str
+) -> None:
+    from tests.server.test_store_admin import scrypt_hash
+
+    engine = make_engine(store_url)
+    old = scrypt_hash(PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(update(m.people).where(m.people.c.login == "paul").values(password_hash=old))
+
+    def stored() -> str:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(
+                    select(m.people.c.password_hash).where(m.people.c.login == "paul")
+                ).scalar()
+            )
+
+    try:
+        wrong = client.post("/v1/signin", json={"login": "paul", "password": "not it at all"})
+        assert wrong.status_code == 401 and stored() == old  # a failure changes nothing
+        assert client.post("/v1/signin", json={"login": "paul", "password": PASSWORD}).is_success
+        assert stored().startswith("$argon2id$")
+        assert client.post("/v1/signin", json={"login": "paul", "password": PASSWORD}).is_success
+    finally:
+        engine.dispose()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, insert, inspect, select
 
 from app.server import migrate
@@ -15,6 +19,7 @@ from app.server.cli import main
 from app.server.db import make_engine
 from app.server.security import (
     hash_password,
+    needs_rehash,
     new_token,
     token_hash,
     verify_password,
@@ -240,14 +245,30 @@ def test_a_bad_database_url(
     assert "topsecret" not in err
 
 
+def scrypt_hash(password: str) -> str:
+    """A hash as the store kept them before argon2id (scrypt, n=2^14, r=8, p=1)."""
+    salt = os.urandom(16)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt$16384$8$1${b64(salt).decode()}${b64(key).decode()}"
+
+
 def test_password_hashing() -> None:
     stored = hash_password("correct horse")
-    assert stored.startswith("scrypt$")
+    # argon2id at OWASP's setting: 19 MiB, 2 passes, 1 lane.
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert verify_password("correct horse", stored)
     assert not verify_password("correct horsE", stored)
     assert not verify_password("x", None)
     assert not verify_password("x", "scrypt$garbage")
+    assert not verify_password("x", "$argon2id$garbage")
     assert hash_password("correct horse") != stored  # salted
+    assert not needs_rehash(stored)
+    old = scrypt_hash("correct horse")  # what an older store kept
+    assert verify_password("correct horse", old) and not verify_password("correct horsE", old)
+    assert needs_rehash(old)
+    weaker = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("correct horse")
+    assert verify_password("correct horse", weaker) and needs_rehash(weaker)
     token = new_token()
     assert len(token) >= 43  # 256 bits, URL-safe base64
     assert token_hash(token) != token
