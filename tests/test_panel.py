@@ -320,6 +320,32 @@ def test_export_and_chart(
     widget.chart.grab().save(str(tmp_path / "chart.png"))
 
 
+def test_the_chart_marks_the_days_that_changed_late(
+    qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau], tmp_path: Any
+) -> None:
+    """A PC offline for days delivers them: they count in the bars, and the lead sees that
+    those days changed after the fact (a mark on the bar, a line in its tooltip)."""
+    widget, _clock, floor = panel
+    three_days_ago = floor.now_ms() - 3 * 24 * 3600 * 1000
+    # Léa's PC, offline since then (her journal's first events: they come in order).
+    floor.click("lea", "shift_start", three_days_ago, activity="Banque Pro")
+    floor.click("lea", "status", three_days_ago + 60_000, key="production", activity="Banque Pro")
+    floor.click("lea", "shift_end", three_days_ago + 3600_000, activity="Banque Pro")
+    widget.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: bool(widget.chart.late), timeout=WAIT_MS)
+    day = datetime.fromtimestamp(three_days_ago / 1000, widget.zone).date()
+    assert widget.chart.late == {day: 3}
+    bar = dict(widget.chart.bars)[day]
+    assert (
+        abs(dict(bar)[Key.PRODUCTION] - 3540) <= 2
+    )  # counted: they are real (each batch its own offset)
+    line = next(
+        t for t in widget.chart.toolTip().splitlines() if t.startswith(day.strftime("%d/%m"))
+    )
+    assert "3 event(s) arrived late" in line
+    widget.chart.grab().save(str(tmp_path / "chart-late.png"))
+
+
 def test_a_lead_corrects_an_agents_time_from_the_panel(
     qtbot: QtBot, panel: tuple[Panel, FakeClock, Plateau]
 ) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
 
 from app.server import models as m
 from app.server.directory import DirectoryError, person_id
-from app.server.ingest import is_late
+from app.server.ingest import LATE_AFTER_MS, is_late
 
 DEFAULT_ZONE = "Europe/Paris"
 
@@ -95,3 +96,48 @@ def parse_day(text: str, what: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise DirectoryError(f"{what}: {text!r} is not a date like 2026-11-27") from None
+
+
+def late_arrivals(
+    conn: Connection,
+    *,
+    zone: ZoneInfo,
+    person_ids: Iterable[int] | None = None,
+    plateau_ids: Iterable[int] | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> list[dict[str, Any]]:
+    """The audit trail's other half: events that reached the store late (more than
+    `LATE_AFTER_MS` after they happened), per agent and day they happened on, with when
+    they came. They count in the figures; this says that a settled day changed, and when."""
+    e, p = m.events, m.people
+    query = (
+        select(p.c.login, e.c.corrected_at, e.c.received_at)
+        .join(p, p.c.id == e.c.person_id)
+        .where(e.c.received_at - e.c.corrected_at > LATE_AFTER_MS)
+        .order_by(e.c.received_at, e.c.id)
+    )
+    if person_ids is not None:
+        query = query.where(e.c.person_id.in_(list(person_ids)))
+    if plateau_ids is not None:
+        query = query.where(e.c.plateau_id.in_(list(plateau_ids)))
+    if start_ms is not None and end_ms is not None:
+        query = query.where(e.c.corrected_at >= start_ms, e.c.corrected_at < end_ms)
+    found: dict[tuple[str, date], dict[str, Any]] = {}
+    for login, at_ms, received_ms in conn.execute(query):
+        try:
+            day = datetime.fromtimestamp(at_ms / 1000, UTC).astimezone(zone).date()
+        except (OverflowError, OSError, ValueError):
+            continue  # a time no calendar holds (an older store's): exported, not grouped
+        entry = found.setdefault(
+            (login, day),
+            {
+                "agent": login,
+                "day": day.isoformat(),
+                "events": 0,
+                "first_received_at_ms": received_ms,
+            },
+        )
+        entry["events"] += 1
+        entry["last_received_at_ms"] = received_ms
+    return list(found.values())

@@ -33,6 +33,7 @@ from app.server import corrections, figures
 from app.server import models as m
 from app.server.clock import NowMs, system_now_ms
 from app.server.directory import DirectoryError
+from app.server.ingest import LATE_AFTER_MS
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,38 @@ def compute(
     if mark is not None and keep:
         with engine.begin() as conn:
             figures.store(conn, view, mark, keep, zone=zone, day_starts_at=starts)
+    if people:
+        with engine.connect() as conn:
+            late = late_counts(conn, list(people), period)
+        for row in rows:
+            row["late"] = late.get((row["agent"], row["day"], row["activity"]), 0)
     return rows
+
+
+def late_counts(
+    conn: Connection, person_ids: list[int], period: Period
+) -> dict[tuple[str, date, str | None], int]:
+    """How many events that arrived late (`ingest.LATE_AFTER_MS` after they happened) each
+    agent × day × activity of the period holds: they count in the figures — they are real
+    — and the reports say so. Late events are few: they are read one by one."""
+    start, end = period.bounds()
+    e = m.events
+    rows = conn.execute(
+        select(m.people.c.login, e.c.corrected_at, m.activities.c.name)
+        .join(m.people, m.people.c.id == e.c.person_id)
+        .outerjoin(m.activities, m.activities.c.id == e.c.activity_id)
+        .where(
+            e.c.person_id.in_(person_ids),
+            e.c.corrected_at >= start,
+            e.c.corrected_at < end,
+            e.c.received_at - e.c.corrected_at > LATE_AFTER_MS,
+        )
+    ).all()
+    counts: dict[tuple[str, date, str | None], int] = {}
+    for login, at_ms, activity in rows:
+        key = (str(login), day_of(int(at_ms), period.zone, period.day_starts_at), activity)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _people(
@@ -240,12 +272,15 @@ def roll_up(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
         if row["f"] is None and by != "agent":
             continue
         key = row["agent"] if by == "agent" else row["activity"] if by == "activity" else row["day"]
-        group = groups.setdefault(key, {"key": key, "f": Indicators(), "name": row["name"]})
+        group = groups.setdefault(
+            key, {"key": key, "f": Indicators(), "name": row["name"], "late": 0}
+        )
         if row["f"] is not None:
             group["f"].add(row["f"])
+        group["late"] += row.get("late", 0)
     out = []
     for key, group in sorted(groups.items(), key=lambda kv: str(kv[0] or "")):
-        entry: dict[str, Any] = {"f": group["f"]}
+        entry: dict[str, Any] = {"f": group["f"], "late": group["late"]}
         if by == "agent":
             entry |= {"agent": key, "name": group["name"]}
         elif by == "activity":
@@ -271,7 +306,9 @@ def as_dicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         f: Indicators = row["f"]
         entry = {
-            k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if k != "f"
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in row.items()
+            if k not in ("f", "late")
         }
         for name, attr in _FIGURES:
             entry[f"{name}_s"] = getattr(f, attr) // 1000
@@ -284,6 +321,7 @@ def as_dicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["longest_pause_s"] = f.longest_pause_ms // 1000
         entry["over_threshold_s"] = f.over_threshold_ms // 1000
         entry["corrections"] = f.corrections
+        entry["late_events"] = row.get("late", 0)
         out.append(entry)
     return out
 
@@ -330,6 +368,7 @@ FRENCH_HEADERS = {
     "shrinkage_share": "Part hors téléphone",
     "pauses": "Nombre de pauses",
     "corrections": "Corrections",
+    "late_events": "Événements arrivés en retard",
 }
 CSV_LANGUAGES = ("en", "fr")
 
@@ -339,7 +378,7 @@ def csv_header(by: str, lang: str = "en") -> list[str]:
     names: list[str] = list(IDENTITY[by])
     for column in _DURATIONS:
         names += [column.removesuffix("_s"), column]
-    names += ["production_share", "shrinkage_share", "pauses", "corrections"]
+    names += ["production_share", "shrinkage_share", "pauses", "corrections", "late_events"]
     if lang != "fr":
         return names
     return [
@@ -371,7 +410,7 @@ def to_csv(
             value = entry[share]
             text = "" if value is None else f"{value:.4f}"
             line.append(text.replace(".", ",") if decimal_comma else text)
-        line += [entry["pauses"], entry["corrections"]]
+        line += [entry["pauses"], entry["corrections"], entry["late_events"]]
         writer.writerow(line)
     return "\ufeff" + buffer.getvalue()
 

@@ -217,6 +217,10 @@ class ReportRow(Answer):
     longest_pause_s: int
     over_threshold_s: int
     corrections: int
+    late_events: int = Field(
+        description="events in these figures that reached the store more than 24 h after "
+        "they happened (counted: they are real; said: a settled period changed)"
+    )
 
 
 class Report(Answer):
@@ -247,5 +251,18 @@ class StoredCorrection(Answer):
     made_at_ms: int
 
 
+class LateArrival(Answer):
+    agent: str
+    day: str = Field(description="the site day the events happened on")
+    events: int
+    first_received_at_ms: int
+    last_received_at_ms: int
+
+
 class Corrections(Answer):
+    """The audit trail: what changed an agent's time after the fact."""
+
     corrections: list[StoredCorrection]
+    late_arrivals: list[LateArrival] = Field(
+        description="events that reached the store more than 24 h after they happened"
+    )

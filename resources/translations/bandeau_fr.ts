@@ -379,6 +379,17 @@
         <source>No time recorded over these days.</source>
         <translation>Aucun temps enregistré sur ces jours.</translation>
     </message>
+    <message numerus="yes">
+        <source>%n event(s) arrived late, counted</source>
+        <translation>
+            <numerusform>%n événement arrivé en retard, compté</numerusform>
+            <numerusform>%n événements arrivés en retard, comptés</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>events that arrived late (counted)</source>
+        <translation>événements arrivés en retard (comptés)</translation>
+    </message>
 </context>
 <context>
     <name>DayDialog</name>

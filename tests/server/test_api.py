@@ -534,3 +534,42 @@ def test_an_old_scrypt_password_is_rehashed_with_argon2id_at_the_next_good_sign_
         assert client.post("/v1/signin", json={"login": "paul", "password": PASSWORD}).is_success
     finally:
         engine.dispose()
+
+
+def test_events_dated_30_days_back_count_and_are_flagged_late_everywhere(
+    client: TestClient,
+) -> None:
+    """A PC offline for a month delivers its days: they are real and they count, but a
+    settled month must not change silently. They are flagged late in the export, counted
+    in the report's rows and listed in the audit trail; a click of this morning is not."""
+    headers = sign_in(client)
+    day = 24 * 3600 * 1000
+    old = [event(n, occurred_at_ms=T0_MS - 30 * day + n * 60_000) for n in (1, 2)]
+    fresh = event(3, occurred_at_ms=T0_MS - 3600_000)
+    body = client.post("/v1/events", json=batch([*old, fresh]), headers=headers).json()
+    assert len(body["accepted"]) == 3, body
+    exported = client.get("/v1/events", headers=headers).json()["events"]
+    assert {e["uuid"]: e["late"] for e in exported} == {
+        old[0]["uuid"]: True,
+        old[1]["uuid"]: True,
+        fresh["uuid"]: False,
+    }
+    month = {"from": "2026-10-28", "to": "2026-10-28", "by": "day"}
+    (row,) = client.get("/v1/report", params=month, headers=headers).json()["rows"]
+    assert row["late_events"] == 2 and row["day"] == "2026-10-28"
+    today = {"from": "2026-11-27", "to": "2026-11-27"}
+    (row,) = client.get("/v1/report", params=today, headers=headers).json()["rows"]
+    assert row["late_events"] == 0
+    csv_text = client.get("/v1/report", params={**month, "format": "csv"}, headers=headers).text
+    header, line = csv_text.lstrip("\ufeff").splitlines()[:2]
+    assert header.endswith("late_events") and line.endswith(",2")
+    trail = client.get("/v1/corrections", headers=sign_in(client, "lea")).json()
+    (arrival,) = trail["late_arrivals"]
+    assert arrival["agent"] == "marie" and arrival["day"] == "2026-10-28"
+    assert arrival["events"] == 2 and arrival["first_received_at_ms"] >= T0_MS
+    # The agent sees the same trail of their own time; a colleague's is not in it.
+    assert client.get("/v1/corrections", headers=headers).json()["late_arrivals"] == [arrival]
+    assert client.get("/v1/corrections", headers=sign_in(client, "paul")).json() == {
+        "corrections": [],
+        "late_arrivals": [],
+    }

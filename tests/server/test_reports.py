@@ -173,7 +173,7 @@ def test_an_empty_period_still_gives_every_column(
     }[by]
     assert table[0][: len(ident)] == ident
     assert table[0][len(ident) :][:2] == ["production", "production_s"]
-    assert table[0][-2:] == ["pauses", "corrections"]
+    assert table[0][-3:] == ["pauses", "corrections", "late_events"]
     # Per agent, everyone of the plateau has a row of zeros; otherwise no rows.
     assert len(table) == (4 if by == "agent" else 1)
 

@@ -6,6 +6,7 @@ no 5xx and no answer that breaks its schema."""
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +238,29 @@ def test_no_call_answers_a_5xx_or_breaks_its_schema(
                 _no_event_the_model_refuses_is_stored(case.body, response.json())
 
     calls()
+
+
+def test_the_readmes_protocol_table_is_the_documents() -> None:
+    """The README's table of calls names every documented call, nothing else, and in each
+    row every body field and query parameter the call takes."""
+    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### The store's protocol (`/v1`)", 1)[1].split("\n#", 1)[0]
+    rows: dict[tuple[str, str], str] = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            cells = line.split(" | ")
+            for method, path in re.findall(r"`(GET|POST) (/[\w/]*)`", cells[0]):
+                rows[(method, path)] = line
+    document = _document()
+    schemas_ = document["components"]["schemas"]
+    calls = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert set(rows) == calls
+    for (method, path), line in rows.items():
+        op = document["paths"][path][method.lower()]
+        named = set(re.findall(r"`(\w+)`", line))
+        wanted = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            model = schemas_[body["schema"]["$ref"].rsplit("/", 1)[1]]
+            wanted |= set(model["properties"])
+        assert wanted <= named, (method, path, sorted(wanted - named))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.server import corrections, reports
+from app.server import corrections, export, reports
 from app.server.access import person_in_reach, plateau_in_reach, reach_of
 from app.server.deps import Clock, Config, CurrentPerson, Hub, Store
 from app.server.directory import DirectoryError
@@ -127,4 +128,12 @@ def list_corrections(  # noqa: PLR0917 - FastAPI passes each query parameter by 
             start_ms=start,
             end_ms=end,
         )
-    return json_response({"corrections": rows})
+        late = export.late_arrivals(
+            conn,
+            zone=ZoneInfo(config.zone),
+            person_ids=person_ids,
+            plateau_ids=reach.plateau_ids,
+            start_ms=start,
+            end_ms=end,
+        )
+    return json_response({"corrections": rows, "late_arrivals": late})
