@@ -28,6 +28,9 @@ class Person:
     name: str
     role: str
     plateau_ids: tuple[int, ...]
+    # A one-time password the admin handed over: until it is changed, the person may only
+    # change it, see who they are and sign out (`deps.PASSWORD_CHANGE_CALLS`).
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from app.server import models as m
 from app.server.access import Person
 from app.server.clock import system_now_ms
 from app.server.security import (
+    WeakPassword,
+    check_password_rules,
     hash_password,
     needs_rehash,
     new_token,
@@ -178,6 +180,7 @@ _TOKEN_QUERY = (
         m.people.c.login,
         m.people.c.name,
         m.people.c.role,
+        m.people.c.must_change_password,
         m.memberships.c.plateau_id,
     )
     .join(m.people, m.people.c.id == m.tokens.c.person_id)
@@ -225,11 +228,13 @@ def token_on(conn: Connection, token: str, *, now_ms: int | None = None) -> Toke
     rows = conn.execute(_TOKEN_QUERY, {"digest": token_hash(token)}).all()
     if not rows:
         return None
-    token_id, last_used, device_id, person_id, login, name, role, _plateau = rows[0]
-    plateau_ids = tuple(int(r[7]) for r in rows if r[7] is not None)
+    token_id, last_used, device_id, person_id, login, name, role, must_change, _p = rows[0]
+    plateau_ids = tuple(int(r[8]) for r in rows if r[8] is not None)
     if last_used is None or now - int(last_used) > TOUCH_EVERY_MS:
         conn.execute(update(m.tokens).where(m.tokens.c.id == token_id).values(last_used_at=now))
-    person = Person(int(person_id), str(login), str(name), str(role), plateau_ids)
+    person = Person(
+        int(person_id), str(login), str(name), str(role), plateau_ids, bool(must_change)
+    )
     return TokenOwner(person, int(token_id), None if device_id is None else str(device_id))
 
 
@@ -258,3 +263,53 @@ def revoke(engine: Engine, token: str, *, now_ms: int | None = None) -> bool:
             .values(revoked_at=now)
         )
     return bool(result.rowcount)
+
+
+def change_password(
+    engine: Engine,
+    person: Person,
+    token: str,
+    *,
+    current: str,
+    new: str,
+    address: str = "",
+    now_ms: int | None = None,
+) -> int:
+    """A person changes their own password: `current` checked like a sign-in (its failures
+    count towards the same lockout: a token left on an open PC does not let anyone try
+    passwords), `new` held to the rules; their other tokens are revoked (this one stays).
+    Returns how many were revoked. SignInRefused, or WeakPassword naming the rule."""
+    now = system_now_ms() if now_ms is None else now_ms
+    address = address[:64]
+    failure = _failure(engine, person.login, address)
+    if failure is not None and (failure["locked_until"] or 0) > now:
+        raise SignInRefused("locked", locked_for_s=(failure["locked_until"] - now) // 1000 + 1)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(m.people.c.password_hash).where(m.people.c.id == person.id)
+        ).scalar()
+    if not _check(current, stored):
+        with engine.begin() as conn:
+            _count_failure(conn, person.login, address, now, _failure(conn, person.login, address))
+        raise SignInRefused("wrong current password")
+    check_password_rules(new)
+    if new == current:
+        raise WeakPassword("the new password must differ from the current one")
+    digest = hash_password(new)
+    with engine.begin() as conn:
+        conn.execute(
+            update(m.people)
+            .where(m.people.c.id == person.id)
+            .values(password_hash=digest, must_change_password=False)
+        )
+        conn.execute(delete(m.signin_failures).where(m.signin_failures.c.login == person.login))
+        result = conn.execute(
+            update(m.tokens)
+            .where(
+                m.tokens.c.person_id == person.id,
+                m.tokens.c.revoked_at.is_(None),
+                m.tokens.c.token_hash != token_hash(token),
+            )
+            .values(revoked_at=now)
+        )
+    return int(result.rowcount)

@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=#RRGGBB",
         help="a key's colour, e.g. pause=#c77800 (repeatable)",
     )
+    prename = command("rename", "rename a plateau (its people, activities and history stay)", psub)
+    prename.add_argument("name")
+    prename.add_argument("new_name")
     plist = command("list", "list the plateaux", psub)
     plist.add_argument("--json", action="store_true")
 
@@ -127,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     aadd = command("add", "add an activity to a plateau", asub)
     aadd.add_argument("name")
     aadd.add_argument("--plateau", required=True)
+    for verb, text in (
+        ("rename", "rename an activity (its history follows it)"),
+        ("retire", "retire an activity: no longer offered on the bars, still in every report"),
+        ("restore", "offer a retired activity on the bars again"),
+    ):
+        changing = command(verb, text, asub)
+        changing.add_argument("name")
+        changing.add_argument("--plateau", required=True)
+        if verb == "rename":
+            changing.add_argument("new_name")
     alist = command("list", "list the activities", asub)
     alist.add_argument("--plateau")
     alist.add_argument("--json", action="store_true")
@@ -201,6 +214,22 @@ def build_parser() -> argparse.ArgumentParser:
     ureset.add_argument("--password-stdin", action="store_true")
     udisable = command("disable", "disable a person and revoke their tokens at once", usub)
     udisable.add_argument("login")
+    uenable = command("enable", "let a disabled person sign in again", usub)
+    uenable.add_argument("login")
+    uset = command(
+        "set",
+        "change a person's name, role or plateaux (a new role or plateaux revokes their tokens)",
+        usub,
+    )
+    uset.add_argument("login")
+    uset.add_argument("--name")
+    uset.add_argument("--role", choices=["agent", "lead", "admin"])
+    uset.add_argument(
+        "--plateau",
+        action="append",
+        default=None,
+        help="the plateaux the person belongs to, replacing theirs (repeatable)",
+    )
     return parser
 
 
@@ -331,12 +360,25 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
                     colours=_pairs(args.colour, "--colour"),
                 )
                 return EXIT_OK
+            if args.action == "rename":
+                d.rename_plateau(conn, name=args.name, new_name=args.new_name)
+                return EXIT_OK
             return _print_rows(
                 d.list_plateaux(conn), args.json, ["name", "pause_threshold_s", "people", "keys"]
             )
         if args.command == "activity":
             if args.action == "add":
                 d.add_activity(conn, name=args.name, plateau=args.plateau)
+                return EXIT_OK
+            if args.action == "rename":
+                d.rename_activity(
+                    conn, plateau=args.plateau, name=args.name, new_name=args.new_name
+                )
+                return EXIT_OK
+            if args.action in ("retire", "restore"):
+                d.set_activity_active(
+                    conn, plateau=args.plateau, name=args.name, active=args.action == "restore"
+                )
                 return EXIT_OK
             return _print_rows(
                 d.list_activities(conn, plateau=args.plateau),
@@ -508,7 +550,12 @@ def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:
         password = _read_password() if args.password_stdin else sec.one_time_password()
         sec.check_password_rules(password)
         person = d.NewPerson(args.login, args.name, args.role, tuple(args.plateau))
-        d.add_person(conn, person, password_hash=sec.hash_password(password))
+        d.add_person(
+            conn,
+            person,
+            password_hash=sec.hash_password(password),
+            must_change_password=not args.password_stdin,
+        )
         if not args.password_stdin:
             print(f"{args.login.lower()}\t{password}")
         return EXIT_OK
@@ -517,12 +564,24 @@ def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:
             lines = args.csv_file.read_text(encoding="utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise d.DirectoryError(f"cannot read {args.csv_file}: {exc}") from exc
-        people = d.parse_people_csv(lines)
+        numbered, problems = d.parse_people_csv(lines)
+        problems += d.import_problems(conn, numbered)
+        if problems:  # every one at once, in line order: the file is fixed in one go
+            problems.sort(key=lambda text: int(text.split()[1].rstrip(":")))
+            raise d.DirectoryError(
+                f"{len(problems)} problem(s), nobody imported:\n" + "\n".join(problems)
+            )
+        people = [person for _n, person in numbered]
         passwords = [sec.one_time_password() for _ in people]
-        d.add_people(conn, people, [sec.hash_password(p) for p in passwords])
+        d.add_people(
+            conn, people, [sec.hash_password(p) for p in passwords], must_change_password=True
+        )
         for person, password in zip(people, passwords, strict=True):
             print(f"{person.login}\t{password}")
-        print(f"imported {len(people)} people", file=sys.stderr)
+        print(
+            f"imported {len(people)} people (one-time passwords: changed at first sign-in)",
+            file=sys.stderr,
+        )
         return EXIT_OK
     if args.action == "list":
         return _print_rows(
@@ -531,9 +590,30 @@ def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:
     if args.action == "reset-password":
         password = _read_password() if args.password_stdin else sec.one_time_password()
         sec.check_password_rules(password)
-        d.set_password(conn, login=args.login, password_hash=sec.hash_password(password))
+        d.set_password(
+            conn,
+            login=args.login,
+            password_hash=sec.hash_password(password),
+            must_change_password=not args.password_stdin,
+        )
         if not args.password_stdin:
             print(f"{args.login.lower()}\t{password}")
+        return EXIT_OK
+    if args.action == "enable":
+        d.enable_person(conn, login=args.login)
+        print(f"enabled {args.login}: they may sign in again", file=sys.stderr)
+        return EXIT_OK
+    if args.action == "set":
+        if args.name is None and args.role is None and args.plateau is None:
+            raise d.DirectoryError("user set: nothing to change (--name, --role, --plateau)")
+        revoked = d.set_person(
+            conn, login=args.login, name=args.name, role=args.role, plateaux=args.plateau
+        )
+        if revoked:
+            print(
+                f"changed {args.login}; {revoked} token(s) revoked: they sign in again",
+                file=sys.stderr,
+            )
         return EXIT_OK
     revoked = d.disable_person(conn, login=args.login)
     print(f"disabled {args.login}; {revoked} token(s) revoked", file=sys.stderr)

@@ -83,20 +83,37 @@ Writes = Annotated[WriteHealth, Depends(_writes)]
 Token = Annotated[str, Depends(_token)]
 
 
-async def _person(engine: Store, token: Token, clock: Clock) -> Person:
+# What a person whose password is a one-time one may do until they change it.
+PASSWORD_CHANGE_CALLS = frozenset(
+    {"/v1/me", "/v1/me/password", "/v1/me/data", "/v1/version", "/v1/signout"}
+)
+
+
+def check_may_act(person: Person, path: str) -> None:
+    if person.must_change_password and path not in PASSWORD_CHANGE_CALLS:
+        raise ApiError(
+            403,
+            "this password was handed over by an admin: change it first (POST /v1/me/password)",
+            code="password_change_needed",
+        )
+
+
+async def _person(request: Request, engine: Store, token: Token, clock: Clock) -> Person:
     person = await run_in_threadpool(auth.person_for_token, engine, token, now_ms=clock())
     if person is None:
         raise bad_token()
+    check_may_act(person, request.url.path)
     return person
 
 
 CurrentPerson = Annotated[Person, Depends(_person)]
 
 
-async def _owner(engine: Store, token: Token, clock: Clock) -> auth.TokenOwner:
+async def _owner(request: Request, engine: Store, token: Token, clock: Clock) -> auth.TokenOwner:
     owner = await run_in_threadpool(auth.owner_of_token, engine, token, now_ms=clock())
     if owner is None:
         raise bad_token()
+    check_may_act(owner.person, request.url.path)
     return owner
 
 

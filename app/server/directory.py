@@ -198,7 +198,15 @@ def check_person(person: NewPerson) -> NewPerson:
     return NewPerson(login, name, person.role, plateaux)
 
 
-def add_person(conn: Connection, person: NewPerson, *, password_hash: str | None) -> int:
+def add_person(
+    conn: Connection,
+    person: NewPerson,
+    *,
+    password_hash: str | None,
+    must_change_password: bool = False,
+) -> int:
+    """Add a person; `must_change_password`: the password is a one-time one the admin
+    hands over, to be changed at the first sign-in."""
     person = check_person(person)
     if conn.execute(select(m.people.c.id).where(m.people.c.login == person.login)).first():
         raise DirectoryError(f"login {person.login!r} already exists")
@@ -214,6 +222,7 @@ def add_person(conn: Connection, person: NewPerson, *, password_hash: str | None
                 failed_logins=0,
                 locked_until=None,
                 created_at=system_now_ms(),
+                must_change_password=must_change_password,
             )
         )
     )
@@ -224,12 +233,39 @@ def add_person(conn: Connection, person: NewPerson, *, password_hash: str | None
     return pid
 
 
+def import_problems(conn: Connection, numbered: Sequence[tuple[int, NewPerson]]) -> list[str]:
+    """What the store refuses of people about to be imported (logins that exist, plateaux
+    that do not), every one with its line number."""
+    known = set(conn.execute(select(m.plateaux.c.name)).scalars())
+    taken = set(conn.execute(select(m.people.c.login)).scalars())
+    problems = []
+    for number, person in numbered:
+        if person.login in taken:
+            problems.append(f"line {number}: login {person.login!r} already exists")
+        problems.extend(
+            f"line {number}: no plateau named {plateau!r}"
+            for plateau in person.plateaux
+            if plateau not in known
+        )
+    return problems
+
+
 def add_people(
-    conn: Connection, people: Sequence[NewPerson], password_hashes: Sequence[str | None]
+    conn: Connection,
+    people: Sequence[NewPerson],
+    password_hashes: Sequence[str | None],
+    *,
+    must_change_password: bool = False,
 ) -> None:
-    """All or nothing: the caller's transaction rolls back on the first refusal."""
-    for person, password_hash in zip(people, password_hashes, strict=True):
-        add_person(conn, person, password_hash=password_hash)
+    """All or nothing: everyone is checked first, every problem reported at once."""
+    checked = [(n + 1, check_person(p)) for n, p in enumerate(people)]
+    problems = import_problems(conn, checked)
+    if problems:
+        raise DirectoryError("\n".join(problems))
+    for (_n, person), password_hash in zip(checked, password_hashes, strict=True):
+        add_person(
+            conn, person, password_hash=password_hash, must_change_password=must_change_password
+        )
 
 
 def person_id(conn: Connection, login: str) -> int:
@@ -241,12 +277,19 @@ def person_id(conn: Connection, login: str) -> int:
     return int(found)
 
 
-def set_password(conn: Connection, *, login: str, password_hash: str) -> None:
+def set_password(
+    conn: Connection, *, login: str, password_hash: str, must_change_password: bool = False
+) -> None:
     pid = person_id(conn, login)
     conn.execute(
         update(m.people)
         .where(m.people.c.id == pid)
-        .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        .values(
+            password_hash=password_hash,
+            failed_logins=0,
+            locked_until=None,
+            must_change_password=must_change_password,
+        )
     )
     # A new password unlocks the login everywhere.
     conn.execute(delete(m.signin_failures).where(m.signin_failures.c.login == login.lower()))
@@ -256,12 +299,110 @@ def disable_person(conn: Connection, *, login: str) -> int:
     """Disable a user and revoke their tokens at once; return how many tokens were revoked."""
     pid = person_id(conn, login)
     conn.execute(update(m.people).where(m.people.c.id == pid).values(disabled=True))
+    return _revoke_all(conn, pid)
+
+
+def _revoke_all(conn: Connection, pid: int) -> int:
     result = conn.execute(
         update(m.tokens)
         .where(m.tokens.c.person_id == pid, m.tokens.c.revoked_at.is_(None))
         .values(revoked_at=system_now_ms())
     )
     return int(result.rowcount)
+
+
+def enable_person(conn: Connection, *, login: str) -> None:
+    """Let a disabled person sign in again (their old tokens stay revoked)."""
+    pid = person_id(conn, login)
+    conn.execute(update(m.people).where(m.people.c.id == pid).values(disabled=False))
+
+
+def set_person(
+    conn: Connection,
+    *,
+    login: str,
+    name: str | None = None,
+    role: str | None = None,
+    plateaux: Sequence[str] | None = None,
+) -> int:
+    """Change a person's name, role or plateaux (the plateaux given replace theirs). A
+    change of role or plateaux revokes their tokens: what they may see changes at once, on
+    every bar and panel (they sign in again). Returns how many tokens were revoked."""
+    pid = person_id(conn, login)
+    row = conn.execute(select(m.people).where(m.people.c.id == pid)).mappings().one()
+    current = tuple(
+        str(p)
+        for p in conn.execute(
+            select(m.plateaux.c.name)
+            .join(m.memberships, m.memberships.c.plateau_id == m.plateaux.c.id)
+            .where(m.memberships.c.person_id == pid)
+        ).scalars()
+    )
+    wanted = check_person(
+        NewPerson(
+            row["login"],
+            row["name"] if name is None else name,
+            row["role"] if role is None else role,
+            current if plateaux is None else tuple(plateaux),
+        )
+    )
+    ids = [plateau_id(conn, p) for p in wanted.plateaux]
+    conn.execute(
+        update(m.people).where(m.people.c.id == pid).values(name=wanted.name, role=wanted.role)
+    )
+    if wanted.role == row["role"] and set(wanted.plateaux) == set(current):
+        return 0
+    conn.execute(delete(m.memberships).where(m.memberships.c.person_id == pid))
+    if ids:
+        conn.execute(insert(m.memberships), [{"person_id": pid, "plateau_id": p} for p in ids])
+    return _revoke_all(conn, pid)
+
+
+def rename_plateau(conn: Connection, *, name: str, new_name: str) -> None:
+    pid = plateau_id(conn, name)
+    new_name = _clean_name(new_name, "plateau", MAX_NAME)
+    if (
+        new_name != name
+        and conn.execute(select(m.plateaux.c.id).where(m.plateaux.c.name == new_name)).first()
+    ):
+        raise DirectoryError(f"plateau {new_name!r} already exists")
+    conn.execute(update(m.plateaux).where(m.plateaux.c.id == pid).values(name=new_name))
+
+
+def _activity_id(conn: Connection, plateau: str, name: str) -> int:
+    pid = plateau_id(conn, plateau)
+    found = conn.execute(
+        select(m.activities.c.id).where(
+            m.activities.c.plateau_id == pid, m.activities.c.name == name
+        )
+    ).scalar()
+    if found is None:
+        raise DirectoryError(f"no activity {name!r} on plateau {plateau!r}")
+    return int(found)
+
+
+def rename_activity(conn: Connection, *, plateau: str, name: str, new_name: str) -> None:
+    """A new name for an activity: old reports show it under the new name (one activity)."""
+    aid = _activity_id(conn, plateau, name)
+    new_name = _clean_name(new_name, "activity", MAX_NAME)
+    pid = plateau_id(conn, plateau)
+    clash = conn.execute(
+        select(m.activities.c.id).where(
+            m.activities.c.plateau_id == pid,
+            m.activities.c.name == new_name,
+            m.activities.c.id != aid,
+        )
+    ).first()
+    if clash:
+        raise DirectoryError(f"activity {new_name!r} already exists on plateau {plateau!r}")
+    conn.execute(update(m.activities).where(m.activities.c.id == aid).values(name=new_name))
+
+
+def set_activity_active(conn: Connection, *, plateau: str, name: str, active: bool) -> None:
+    """Retire an activity (no longer offered on the bars; still in every report, and the
+    events of a bar that was offline still come in under it) or bring it back."""
+    aid = _activity_id(conn, plateau, name)
+    conn.execute(update(m.activities).where(m.activities.c.id == aid).values(active=active))
 
 
 def list_people(conn: Connection) -> list[dict[str, Any]]:
@@ -297,11 +438,10 @@ def list_people(conn: Connection) -> list[dict[str, Any]]:
     ]
 
 
-def parse_people_csv(lines: Iterable[str]) -> list[NewPerson]:
-    """People from CSV (login;name;role;plateaux, plateaux separated by |; ',' also accepted).
-
-    Every line is checked; all problems are reported together, with their line numbers.
-    """
+def parse_people_csv(lines: Iterable[str]) -> tuple[list[tuple[int, NewPerson]], list[str]]:
+    """People from CSV (login;name;role;plateaux, plateaux separated by |; ',' also accepted),
+    each with its line number, and the problems of the lines that are not people (every
+    one, with its line number). Only a file with no header is refused at once."""
     import csv  # noqa: PLC0415 - only the import command needs it
 
     text = list(lines)
@@ -330,10 +470,8 @@ def parse_people_csv(lines: Iterable[str]) -> list[NewPerson]:
         if person.login in seen:
             problems.append(f"line {number}: login {person.login!r} appears twice")
         seen.add(person.login)
-        people.append(person)
-    if problems:
-        raise DirectoryError("\n".join(problems))
-    return people
+        people.append((number, person))
+    return people, problems
 
 
 def describe_plateaux(conn: Connection, plateau_ids: Iterable[int] | None) -> list[dict[str, Any]]:

@@ -64,6 +64,11 @@ class PasswordChange(Request):
     new: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
+class PasswordChanged(Answer):
+    changed: bool
+    other_tokens_revoked: int
+
+
 class PersonOut(Answer):
     login: str
     name: str

@@ -573,3 +573,65 @@ def test_events_dated_30_days_back_count_and_are_flagged_late_everywhere(
         "corrections": [],
         "late_arrivals": [],
     }
+
+
+def test_a_one_time_password_must_be_changed_before_anything_else(
+    client: TestClient, store_url: str
+) -> None:
+    """The admin printed a one-time password: until Paul changes it, his token may only
+    change it, say who he is and sign out. Then his other tokens go, this one stays."""
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            update(m.people).where(m.people.c.login == "paul").values(must_change_password=True)
+        )
+    engine.dispose()
+    other = sign_in(client, "paul")
+    headers = sign_in(client, "paul")
+    me = client.get("/v1/me", headers=headers).json()
+    assert me["person"]["must_change_password"] is True
+    beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": {}, "pending": 0}
+    for reply in (
+        client.get("/v1/events", headers=headers),
+        client.post("/v1/heartbeat", json=beat, headers=headers),
+        client.post("/v1/events", json=batch([event(1, agent="paul")]), headers=headers),
+    ):
+        assert (reply.status_code, reply.json()["code"]) == (403, "password_change_needed")
+    change = {"current": PASSWORD, "new": "short"}
+    reply = client.post("/v1/me/password", json=change, headers=headers)
+    assert (reply.status_code, reply.json()["code"], reply.json()["field"]) == (
+        422,
+        "weak_password",
+        "new",
+    )
+    assert reply.json()["params"] == {"min": 8}
+    reply = client.post("/v1/me/password", json={**change, "current": "not mine"}, headers=headers)
+    assert (reply.status_code, reply.json()["code"]) == (403, "wrong_password")
+    same = client.post("/v1/me/password", json={**change, "new": PASSWORD}, headers=headers)
+    assert same.status_code == 422
+    reply = client.post(
+        "/v1/me/password", json={**change, "new": "a much better one"}, headers=headers
+    )
+    assert reply.json() == {"changed": True, "other_tokens_revoked": 1}
+    assert client.get("/v1/me", headers=other).status_code == 401  # the other token went
+    assert client.get("/v1/me", headers=headers).json()["person"]["must_change_password"] is False
+    assert client.get("/v1/events", headers=headers).status_code == 200
+    new_sign_in = {"login": "paul", "password": "a much better one"}
+    assert client.post("/v1/signin", json=new_sign_in).status_code == 200
+    old_sign_in = {"login": "paul", "password": PASSWORD}
+    assert client.post("/v1/signin", json=old_sign_in).status_code == 401
+
+
+def test_wrong_current_passwords_lock_like_sign_ins(client: TestClient) -> None:
+    """A token left on an open PC must not let anyone try passwords at leisure."""
+    headers = sign_in(client, "paul")
+    for _ in range(5):
+        reply = client.post(
+            "/v1/me/password", json={"current": "guess", "new": "whatever else"}, headers=headers
+        )
+    assert reply.status_code == 403
+    reply = client.post(
+        "/v1/me/password", json={"current": PASSWORD, "new": "whatever else"}, headers=headers
+    )
+    assert (reply.status_code, reply.json()["code"]) == (429, "locked")
+    assert int(reply.headers["Retry-After"]) > 0

@@ -17,6 +17,7 @@ from app.server import migrate
 from app.server import models as m
 from app.server.cli import main
 from app.server.db import make_engine
+from app.server.directory import describe_plateaux
 from app.server.security import (
     hash_password,
     needs_rehash,
@@ -208,9 +209,16 @@ def test_import_is_all_or_nothing(run, tmp_path: Path) -> None:  # type: ignore[
     code, out, err = run("user", "import", str(bad))
     assert code == 1
     assert out == ""
-    assert "line 3: login 'BAD LOGIN' is not valid" in err
-    assert "line 4: role 'boss'" in err
-    assert "line 5: login 'paul' appears twice" in err
+    # Every problem at once, with its line, in line order — the store's own (the plateau
+    # that does not exist) among them.
+    assert err.splitlines()[1:] == [
+        "line 3: login 'BAD LOGIN' is not valid: 1 to 64 of a-z 0-9 . _ -, starting with a "
+        "letter or digit",
+        "line 4: role 'boss' is not one of agent, lead, admin",
+        "line 5: login 'paul' appears twice",
+        "line 6: no plateau named 'Est'",
+    ], err
+    assert "4 problem(s), nobody imported" in err
     code, out, err = run("user", "list")
     assert out == ""  # nothing was imported
     # A plateau that does not exist is found inside the transaction: still nothing imported.
@@ -390,3 +398,136 @@ def test_the_store_files_are_the_servers_user_s_alone(
     cli(url, "plateau", "list", monkeypatch=monkeypatch, capsys=capsys)
     assert stat.S_IMODE(store.stat().st_mode) == 0o400
     store.chmod(0o600)
+
+
+def test_an_import_lists_existing_logins_and_unknown_plateaux_with_their_lines(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    run("init")
+    run("plateau", "add", "Nord")
+    assert (
+        run("user", "add", "paul", "--name", "Paul", "--role", "agent", "--plateau", "Nord")[0] == 0
+    )
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "login;name;role;plateaux\nann;Ann;agent;Nord\npaul;Paul;agent;Nord\n"
+        "zoe;Zoé;agent;Sud|Est\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("user", "import", str(csv_file))
+    assert (code, out) == (1, "")
+    assert err.splitlines()[1:] == [
+        "line 3: login 'paul' already exists",
+        "line 4: no plateau named 'Sud'",
+        "line 4: no plateau named 'Est'",
+    ], err
+    assert [row.split("\t")[0] for row in run("user", "list")[1].splitlines()] == ["paul"]
+
+
+def test_a_person_is_changed_re_enabled_and_plateaux_renamed(  # type: ignore[no-untyped-def]
+    run, store_url: str
+) -> None:
+    run("init")
+    for plateau in ("Nord", "Sud"):
+        run("plateau", "add", plateau)
+    run("activity", "add", "Assurance Auto", "--plateau", "Nord")
+    run("activity", "add", "Banque Pro", "--plateau", "Nord")
+    run("user", "add", "marie", "--name", "Marie", "--role", "agent", "--plateau", "Nord")
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        person_id = conn.execute(select(m.people.c.id)).scalar()
+        conn.execute(
+            insert(m.tokens).values(
+                person_id=person_id, token_hash="a" * 64, created_at=1, last_used_at=1
+            )
+        )
+    # A new role and plateaux: her tokens go (what she may see changes at once).
+    code, _, err = run(
+        "user", "set", "marie", "--role", "lead", "--plateau", "Nord", "--plateau", "Sud"
+    )
+    assert code == 0 and "1 token(s) revoked" in err, err
+    rows = json.loads(run("user", "list", "--json")[1])
+    assert (rows["role"], rows["plateaux"]) == ("lead", ["Nord", "Sud"])
+    code, _, err = run("user", "set", "marie", "--role", "agent", "--plateau", "Nowhere")
+    assert code == 1 and "no plateau named 'Nowhere'" in err
+    assert json.loads(run("user", "list", "--json")[1])["role"] == "lead"  # nothing changed
+    code, _, err = run("user", "set", "marie")
+    assert code == 1 and "nothing to change" in err
+    assert run("user", "set", "marie", "--name", "Marie Curie")[0] == 0
+    assert json.loads(run("user", "list", "--json")[1])["name"] == "Marie Curie"
+    # Disabled, then enabled again.
+    run("user", "disable", "marie")
+    assert json.loads(run("user", "list", "--json")[1])["disabled"] is True
+    assert run("user", "enable", "marie")[0] == 0
+    assert json.loads(run("user", "list", "--json")[1])["disabled"] is False
+    assert run("user", "enable", "nobody")[0] == 1
+    # A plateau renamed keeps its people and activities.
+    assert run("plateau", "rename", "Nord", "Nord-Est")[0] == 0
+    assert run("plateau", "rename", "Sud", "Nord-Est")[0] == 1  # taken
+    assert json.loads(run("user", "list", "--json")[1])["plateaux"] == ["Nord-Est", "Sud"]
+    activities = [json.loads(r) for r in run("activity", "list", "--json")[1].splitlines()]
+    assert {a["plateau"] for a in activities} == {"Nord-Est"}
+    engine.dispose()
+
+
+def test_an_activity_renamed_or_retired_keeps_its_history(  # type: ignore[no-untyped-def]
+    run, store_url: str
+) -> None:
+    run("init")
+    run("plateau", "add", "Nord")
+    run("activity", "add", "Assurance Auto", "--plateau", "Nord")
+    run("activity", "add", "Banque Pro", "--plateau", "Nord")
+    assert run("activity", "rename", "Assurance Auto", "Assurance", "--plateau", "Nord")[0] == 0
+    code, _, err = run("activity", "rename", "Assurance", "Banque Pro", "--plateau", "Nord")
+    assert code == 1 and "already exists" in err
+    assert run("activity", "retire", "Banque Pro", "--plateau", "Nord")[0] == 0
+    assert run("activity", "retire", "Nope", "--plateau", "Nord")[0] == 1
+    listed = [json.loads(r) for r in run("activity", "list", "--json")[1].splitlines()]
+    assert {(a["name"], a["active"]) for a in listed} == {
+        ("Assurance", True),
+        ("Banque Pro", False),
+    }
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        (plateau,) = describe_plateaux(conn, None)
+    assert plateau["activities"] == ["Assurance"]  # what the bars offer
+    engine.dispose()
+    assert run("activity", "restore", "Banque Pro", "--plateau", "Nord")[0] == 0
+    listed = [json.loads(r) for r in run("activity", "list", "--json")[1].splitlines()]
+    assert all(a["active"] for a in listed)
+
+
+def test_a_printed_password_is_one_time(run, store_url: str) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    run("plateau", "add", "Nord")
+    run("user", "add", "marie", "--name", "Marie", "--role", "agent", "--plateau", "Nord")
+    run(
+        "user",
+        "add",
+        "paul",
+        "--name",
+        "Paul",
+        "--role",
+        "agent",
+        "--plateau",
+        "Nord",
+        "--password-stdin",
+        stdin="chosen by the admin\n",
+    )
+    engine = make_engine(store_url)
+
+    def must_change() -> dict[str, bool]:
+        with engine.connect() as conn:
+            return {
+                str(login): bool(flag)
+                for login, flag in conn.execute(
+                    select(m.people.c.login, m.people.c.must_change_password)
+                )
+            }
+
+    assert must_change() == {"marie": True, "paul": False}
+    run("user", "reset-password", "paul")
+    assert must_change()["paul"] is True
+    run("user", "reset-password", "paul", "--password-stdin", stdin="another chosen one\n")
+    assert must_change()["paul"] is False
+    engine.dispose()

@@ -9,7 +9,16 @@ from starlette.concurrency import run_in_threadpool
 
 from app.server import auth, export, ingest
 from app.server.access import person_in_reach, reach_of
-from app.server.deps import Clock, Config, CurrentPerson, Hub, Store, Token, Writes
+from app.server.deps import (
+    Clock,
+    Config,
+    CurrentPerson,
+    Hub,
+    Store,
+    Token,
+    Writes,
+    check_may_act,
+)
 from app.server.errors import ApiError, bad_token, wrong_device
 from app.server.routes.common import Day, Login, json_body, json_response, make_router
 from app.server.schemas import MAX_BATCH, MAX_INT, BatchAnswer, EventBatch, EventsPage
@@ -106,6 +115,7 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
                 return None
             if problem is not None:
                 raise problem
+            check_may_act(owner.person, "/v1/events")
             bound = auth.device_of(conn, owner, device_id or ingest.first_device(events))
             if device_id is not None and device_id != bound:
                 raise wrong_device()

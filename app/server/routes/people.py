@@ -17,7 +17,16 @@ from app.server.access import Person
 from app.server.deps import Clock, CurrentPerson, Store, Token
 from app.server.errors import ApiError
 from app.server.routes.common import make_router
-from app.server.schemas import Me, SignedIn, SignedOut, SignInRequest, Version
+from app.server.schemas import (
+    Me,
+    PasswordChange,
+    PasswordChanged,
+    SignedIn,
+    SignedOut,
+    SignInRequest,
+    Version,
+)
+from app.server.security import MIN_PASSWORD_CHARS, WeakPassword
 
 log = logging.getLogger("bandeau.server")
 router = make_router("people")
@@ -60,6 +69,50 @@ async def signin(body: SignInRequest, request: Request, engine: Store, clock: Cl
 async def signout(engine: Store, person: CurrentPerson, token: Token, clock: Clock) -> SignedOut:
     del person  # the dependency checked the token
     return SignedOut(revoked=await run_in_threadpool(auth.revoke, engine, token, now_ms=clock()))
+
+
+@router.post("/v1/me/password")
+async def change_password(  # noqa: PLR0917 - FastAPI passes each dependency by name
+    body: PasswordChange,
+    request: Request,
+    engine: Store,
+    person: CurrentPerson,
+    token: Token,
+    clock: Clock,
+) -> PasswordChanged:
+    """A person changes their own password (a one-time one first of all): the current one
+    is checked as a sign-in is, and counts towards the same lockout; their other tokens are
+    revoked, this one stays."""
+    try:
+        revoked = await run_in_threadpool(
+            functools.partial(
+                auth.change_password,
+                engine,
+                person,
+                token,
+                current=body.current,
+                new=body.new,
+                address=request.client.host if request.client is not None else "",
+                now_ms=clock(),
+            )
+        )
+    except auth.SignInRefused as exc:
+        if exc.locked_for_s:
+            raise ApiError(
+                429,
+                "too many failed attempts: try again later",
+                headers={"Retry-After": str(exc.locked_for_s)},
+                code="locked",
+                params={"retry_after_s": exc.locked_for_s},
+            ) from None
+        raise ApiError(
+            403, "current: not the current password", "current", code="wrong_password"
+        ) from None
+    except WeakPassword as exc:
+        raise ApiError(
+            422, f"new: {exc}", "new", code="weak_password", params={"min": MIN_PASSWORD_CHARS}
+        ) from None
+    return PasswordChanged(changed=True, other_tokens_revoked=revoked)
 
 
 @router.get("/v1/me")
