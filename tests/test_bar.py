@@ -238,6 +238,9 @@ def test_a_key_with_a_note(qtbot: QtBot, bar: Bar, journal: Journal) -> None:
         w for w in QApplication.topLevelWidgets() if isinstance(w, NoteDialog) and w.isVisible()
     )
     assert dialog.edit.maxLength() == 200
+    # Where the note is typed, who reads it (in the bar's language: French here).
+    assert dialog.visibility.isVisible()
+    assert dialog.visibility.text() == "Votre responsable voit cette note, avec son heure."
     qtbot.keyClicks(dialog.edit, "formation produit")
     assert dialog.counter.text() == "17/200"
     qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)

@@ -41,6 +41,12 @@ class NoteDialog(QDialog):
             .replace("%2", str(NOTE_MAX_CHARS))
         )
         self.prompt.setWordWrap(True)
+        # Said where the note is typed: who reads it (the agent's autonomy, and no surprise).
+        self.visibility = QLabel(
+            self.tr("Your team lead sees this note, with the time it goes with.")
+        )
+        self.visibility.setObjectName("NoteVisibility")
+        self.visibility.setWordWrap(True)
         self.edit = QLineEdit()
         self.edit.setMaxLength(NOTE_MAX_CHARS)
         self.edit.setAccessibleName(self.tr("Note"))
@@ -54,6 +60,7 @@ class NoteDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(self.prompt)
         layout.addWidget(self.edit)
+        layout.addWidget(self.visibility)
         layout.addWidget(self.counter)
         layout.addWidget(buttons)
         self._count()

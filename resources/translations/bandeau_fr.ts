@@ -507,6 +507,10 @@
         <source>Note for “%1” (optional, %2 characters at most):</source>
         <translation>Note pour « %1 » (facultative, %2 caractères au plus) :</translation>
     </message>
+    <message>
+        <source>Your team lead sees this note, with the time it goes with.</source>
+        <translation>Votre responsable voit cette note, avec son heure.</translation>
+    </message>
 </context>
 <context>
     <name>Panel</name>
