@@ -271,3 +271,24 @@ class Corrections(Answer):
     late_arrivals: list[LateArrival] = Field(
         description="events that reached the store more than 24 h after they happened"
     )
+
+
+class Device(Answer):
+    device_id: str
+    last_seen_at_ms: int
+    state: dict[str, Any]
+    pending: int
+
+
+class MyData(Answer):
+    """Everything the store holds about the person asking: the access right."""
+
+    person: PersonOut
+    plateaux: list[str]
+    events: list[StoredEvent]
+    corrections: list[StoredCorrection] = Field(
+        description="the corrections of their time: who made them, when and why"
+    )
+    late_arrivals: list[LateArrival]
+    devices: list[Device] = Field(description="their PCs' last heartbeats")
+    exported_at_ms: int

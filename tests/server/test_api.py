@@ -6,6 +6,7 @@ PostgreSQL); tests/server/test_serve.py does the same through a real uvicorn.
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -635,3 +636,37 @@ def test_wrong_current_passwords_lock_like_sign_ins(client: TestClient) -> None:
     )
     assert (reply.status_code, reply.json()["code"]) == (429, "locked")
     assert int(reply.headers["Retry-After"]) > 0
+
+
+def test_an_agent_downloads_all_of_their_own_data_and_nobody_elses(client: TestClient) -> None:
+    from app.server.schemas import MyData
+
+    marie, paul, lea = sign_in(client), sign_in(client, "paul"), sign_in(client, "lea")
+    mine = [event(1), event(2, note="rendez-vous médecin")]
+    assert len(client.post("/v1/events", json=batch(mine), headers=marie).json()["accepted"]) == 2
+    other = str(uuidlib.uuid4())
+    his = {**event(1, agent="paul", device_id=other), "note": "his own"}
+    client.post("/v1/events", json={**batch([his]), "device_id": other}, headers=paul)
+    beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": {"key": "pause"}, "pending": 1}
+    assert client.post("/v1/heartbeat", json=beat, headers=marie).status_code == 200
+    fix = {
+        "uuid": str(uuidlib.uuid4()),
+        "agent": "marie",
+        "from_ms": T0_MS - 3_600_000,
+        "to_ms": T0_MS - 3_000_000,
+        "key": "off",
+        "reason": "formation oubliée",
+    }
+    assert client.post("/v1/corrections", json=fix, headers=lea).status_code == 200
+    reply = client.get("/v1/me/data", headers=marie)
+    assert reply.status_code == 200
+    data = MyData.model_validate(reply.json())
+    assert {e.uuid for e in data.events} == {e["uuid"] for e in mine}
+    assert [e.note for e in data.events] == [None, "rendez-vous médecin"]
+    (correction,) = data.corrections
+    assert (correction.author, correction.reason) == ("lea", "formation oubliée")
+    assert [(d.device_id, d.state, d.pending) for d in data.devices] == [
+        (DEVICE, {"key": "pause"}, 1)
+    ]
+    assert data.person.login == "marie" and data.plateaux == ["Nord"]
+    assert "his own" not in reply.text and "paul" not in reply.text

@@ -5,20 +5,23 @@ from __future__ import annotations
 import functools
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from fastapi import Request
+import orjson
+from fastapi import Request, Response
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from app import __version__
-from app.server import auth, directory, migrate
+from app.server import auth, corrections, directory, export, migrate
 from app.server import models as m
 from app.server.access import Person
-from app.server.deps import Clock, CurrentPerson, Store, Token
+from app.server.deps import Clock, Config, CurrentPerson, Store, Token
 from app.server.errors import ApiError
-from app.server.routes.common import make_router
+from app.server.routes.common import json_response, make_router
 from app.server.schemas import (
     Me,
+    MyData,
     PasswordChange,
     PasswordChanged,
     SignedIn,
@@ -113,6 +116,45 @@ async def change_password(  # noqa: PLR0917 - FastAPI passes each dependency by 
             422, f"new: {exc}", "new", code="weak_password", params={"min": MIN_PASSWORD_CHARS}
         ) from None
     return PasswordChanged(changed=True, other_tokens_revoked=revoked)
+
+
+@router.get("/v1/me/data", response_model=MyData)
+def my_data(engine: Store, person: CurrentPerson, config: Config, clock: Clock) -> Response:
+    """All of the person's own data, as JSON: their events, the corrections of their time
+    (who made them and why), their late arrivals, their PCs' last heartbeats."""
+    me = describe(engine, person)
+    rows = list(export.export_events(engine, person_ids=[person.id], zone=config.zone))
+    with engine.connect() as conn:
+        fixes = corrections.audit(conn, person_ids=[person.id])
+        late = export.late_arrivals(conn, zone=ZoneInfo(config.zone), person_ids=[person.id])
+        devices = [
+            {
+                "device_id": row.device_id,
+                "last_seen_at_ms": row.last_seen_at,
+                "state": _state(row.state),
+                "pending": row.pending,
+            }
+            for row in conn.execute(select(m.presence).where(m.presence.c.person_id == person.id))
+        ]
+    return json_response(
+        {
+            "person": me["person"],
+            "plateaux": [p["name"] for p in me["plateaux"]],
+            "events": rows,
+            "corrections": fixes,
+            "late_arrivals": late,
+            "devices": devices,
+            "exported_at_ms": clock(),
+        }
+    )
+
+
+def _state(text: str) -> dict[str, Any]:
+    try:
+        found = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 @router.get("/v1/me")
