@@ -216,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     udisable.add_argument("login")
     uenable = command("enable", "let a disabled person sign in again", usub)
     uenable.add_argument("login")
+    uerase = command(
+        "erase",
+        "erase a person (GDPR): name, login, password, notes and reasons go; their counted "
+        "time stays in the totals under a pseudonym. Cannot be undone",
+        usub,
+    )
+    uerase.add_argument("login")
+    uerase.add_argument("--yes", action="store_true", help="really (required: no prompt)")
     uset = command(
         "set",
         "change a person's name, role or plateaux (a new role or plateaux revokes their tokens)",
@@ -598,6 +606,12 @@ def _user(args: argparse.Namespace, conn: Any, d: Any, sec: Any) -> int:
         )
         if not args.password_stdin:
             print(f"{args.login.lower()}\t{password}")
+        return EXIT_OK
+    if args.action == "erase":
+        if not args.yes:
+            raise d.DirectoryError("user erase cannot be undone: add --yes to erase")
+        pseudonym = d.erase_person(conn, login=args.login)
+        print(f"erased {args.login}: their time stays as {pseudonym}", file=sys.stderr)
         return EXIT_OK
     if args.action == "enable":
         d.enable_person(conn, login=args.login)

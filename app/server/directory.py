@@ -311,6 +311,38 @@ def _revoke_all(conn: Connection, pid: int) -> int:
     return int(result.rowcount)
 
 
+ERASED_REASON = "(erased)"
+
+
+def erase_person(conn: Connection, *, login: str) -> str:
+    """The right to erasure: the person's name, login, password, tokens, devices and the
+    words written about their time (notes, correction reasons) go; their counted time stays
+    in the plateaux' and activities' totals under a pseudonym, which is returned. Cannot be
+    undone."""
+    pid = person_id(conn, login)
+    pseudonym = f"erased-{pid}"
+    old_login = conn.execute(select(m.people.c.login).where(m.people.c.id == pid)).scalar()
+    conn.execute(
+        update(m.people)
+        .where(m.people.c.id == pid)
+        .values(
+            login=pseudonym,
+            name=f"Erased person {pid}",
+            password_hash=None,
+            disabled=True,
+            must_change_password=False,
+        )
+    )
+    conn.execute(delete(m.tokens).where(m.tokens.c.person_id == pid))
+    conn.execute(delete(m.presence).where(m.presence.c.person_id == pid))
+    conn.execute(delete(m.signin_failures).where(m.signin_failures.c.login == old_login))
+    conn.execute(update(m.events).where(m.events.c.person_id == pid).values(note=None))
+    conn.execute(
+        update(m.corrections).where(m.corrections.c.person_id == pid).values(reason=ERASED_REASON)
+    )
+    return pseudonym
+
+
 def enable_person(conn: Connection, *, login: str) -> None:
     """Let a disabled person sign in again (their old tokens stay revoked)."""
     pid = person_id(conn, login)

@@ -16,7 +16,7 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from app.domain.events import Key, Kind
 from app.domain.indicators import (
@@ -74,7 +74,7 @@ def compute(
     zone, starts = period.zone, period.day_starts_at
     days = [period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1)]
     with engine.connect() as conn:
-        people, thresholds, last_seen = _people(conn, plateau_ids, person_ids)
+        people, thresholds, last_seen = _people(conn, plateau_ids, person_ids, period.bounds())
     view = figures.view_name(zone, starts, original)
     cached: dict[tuple[int, date], tuple[int, dict[str | None, Indicators]]] = {}
     mark = None
@@ -158,11 +158,21 @@ def late_counts(
 
 
 def _people(
-    conn: Connection, plateau_ids: Iterable[int] | None, person_ids: Iterable[int] | None
+    conn: Connection,
+    plateau_ids: Iterable[int] | None,
+    person_ids: Iterable[int] | None,
+    bounds: tuple[int, int],
 ) -> tuple[dict[int, tuple[str, str]], dict[int, int], dict[int, dict[str, int]]]:
-    """Who is in the report (login, name), their pause threshold, their PCs' last heartbeats."""
-    p = m.people
-    who = select(p.c.id, p.c.login, p.c.name).where(p.c.disabled.is_(False))
+    """Who is in the report (login, name), their pause threshold, their PCs' last heartbeats.
+    A person disabled since (gone, or erased under a pseudonym) is in it if they have time
+    in the period: a month's totals do not shrink when someone leaves."""
+    p, e = m.people, m.events
+    worked = (
+        select(e.c.id)
+        .where(e.c.person_id == p.c.id, e.c.corrected_at >= bounds[0], e.c.corrected_at < bounds[1])
+        .exists()
+    )
+    who = select(p.c.id, p.c.login, p.c.name).where(or_(p.c.disabled.is_(False), worked))
     if plateau_ids is not None:
         members = select(m.memberships.c.person_id).where(
             m.memberships.c.plateau_id.in_(list(plateau_ids))

@@ -670,3 +670,47 @@ def test_an_agent_downloads_all_of_their_own_data_and_nobody_elses(client: TestC
     ]
     assert data.person.login == "marie" and data.plateaux == ["Nord"]
     assert "his own" not in reply.text and "paul" not in reply.text
+
+
+def test_an_erased_person_leaves_a_pseudonym_and_their_time_in_the_totals(
+    client: TestClient, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.server.cli import main
+
+    marie, lea = sign_in(client), sign_in(client, "lea")
+    start = event(1, kind="shift_start", key=None, occurred_at_ms=T0_MS - 3_600_000)
+    work = event(2, key="production", occurred_at_ms=T0_MS - 3_540_000, note="client Dupont")
+    client.post("/v1/events", json=batch([start, work]), headers=marie)
+    fix = {
+        "uuid": str(uuidlib.uuid4()),
+        "agent": "marie",
+        "from_ms": T0_MS - 3_000_000,
+        "to_ms": T0_MS - 2_400_000,
+        "key": "off",
+        "reason": "rendez-vous médical",
+    }
+    assert client.post("/v1/corrections", json=fix, headers=lea).status_code == 200
+    day = {"from": "2026-11-27", "to": "2026-11-27", "by": "activity"}
+
+    def totals() -> list[tuple[str, int, int]]:
+        rows = client.get("/v1/report", params=day, headers=lea).json()["rows"]
+        return [(r["activity"], r["production_s"], r["off_s"]) for r in rows]
+
+    before = totals()
+    assert before and before[0][1] > 0
+    assert main(["--db", store_url, "user", "erase", "marie"]) == 1  # not without --yes
+    assert main(["--db", store_url, "user", "erase", "marie", "--yes"]) == 0
+    assert "their time stays as erased-" in capsys.readouterr().err
+    assert totals() == before  # the plateau's and activity's totals are unchanged
+    by_agent = client.get("/v1/report", params={**day, "by": "agent"}, headers=lea).json()
+    agents = {r["agent"] for r in by_agent["rows"]}
+    assert "marie" not in agents and any(a.startswith("erased-") for a in agents)
+    trail = client.get("/v1/corrections", headers=lea).json()["corrections"]
+    assert [c["reason"] for c in trail] == ["(erased)"]
+    exported = client.get("/v1/events", headers=lea).json()["events"]
+    assert [e["note"] for e in exported] == [None, None]
+    text = str(exported) + str(trail) + str(by_agent)
+    assert "marie" not in text.lower() and "Dupont" not in text and "médical" not in text
+    assert client.get("/v1/me", headers=marie).status_code == 401  # her tokens went
+    refused = client.post("/v1/signin", json={"login": "marie", "password": PASSWORD})
+    assert refused.status_code == 401
