@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.server import errors, live, migrate, reports, schemas
+from app.server import errors, live, migrate, reports, retention, schemas
 from app.server.db import make_engine
 from app.server.deps import ServerConfig, Store, Writes
 from app.server.errors import error_body
@@ -177,10 +177,23 @@ def create_app(config: ServerConfig) -> FastAPI:
             )
             keeper.start()
         app.state.keeper = keeper
+        purger = None
+        if config.retention_days > 0:
+            purger = retention.RetentionKeeper(
+                engine,
+                ZoneInfo(config.zone),
+                days=config.retention_days,
+                clock=config.clock,
+                forget_names=config.forget_names,
+            )
+            purger.start()
+        app.state.purger = purger
         yield
         await hub.stop()
         if keeper is not None:
             await run_in_threadpool(keeper.stop)
+        if purger is not None:
+            await run_in_threadpool(purger.stop)
         engine.dispose()
 
     app = FastAPI(

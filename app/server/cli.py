@@ -91,6 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(2026-11-27T09:00:00+01:00, or milliseconds since 1970) instead of the system's",
     )
 
+    serve.add_argument(
+        "--retention-days",
+        type=int,
+        default=396,
+        metavar="DAYS",
+        help="keep this many days of events, corrections and heartbeats (default 396, 13 "
+        "months; 0: keep everything); older ones are purged once a day, each day's figures "
+        "kept",
+    )
+    serve.add_argument(
+        "--forget-names",
+        action="store_true",
+        help="after each purge, erase to a pseudonym the disabled people nothing is left of",
+    )
+    purge = command(
+        "purge", "remove events, corrections and heartbeats older than the retention period"
+    )
+    purge.add_argument("--retention-days", type=int, default=396, metavar="DAYS")
+    purge.add_argument("--tz", default="Europe/Paris", help="the site's time zone (whole days)")
+    purge.add_argument("--forget-names", action="store_true")
+    purge.add_argument("--dry-run", action="store_true", help="count, remove nothing")
+
     plateau = command("plateau", "plateaux")
     psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
     padd = command("add", "add a plateau", psub)
@@ -352,6 +374,8 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
         return _export(args, engine)
     if args.command == "report":
         return _report(args, engine)
+    if args.command == "purge":
+        return _purge(args, engine)
     with engine.begin() as conn:
         if args.command == "plateau":
             if args.action == "add":
@@ -460,6 +484,8 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
             keepalive_s=args.stream_keepalive,
             keep_days=args.keep_days,
             clock=clock,
+            retention_days=max(0, args.retention_days),
+            forget_names=args.forget_names,
         )
     )
     config = uvicorn.Config(
@@ -528,6 +554,42 @@ def _report(args: argparse.Namespace, engine: Any) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _purge(args: argparse.Namespace, engine: Any) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    from app.server import retention  # noqa: PLC0415
+    from app.server.clock import system_now_ms  # noqa: PLC0415
+
+    if args.retention_days < 1:
+        return _fail("--retention-days: at least 1", EXIT_USAGE)
+    try:
+        zone = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return _fail(f"--tz: unknown time zone {args.tz!r}", EXIT_USAGE)
+    done = retention.purge(
+        engine,
+        days=args.retention_days,
+        zone=zone,
+        now_ms=system_now_ms(),
+        forget_names=args.forget_names,
+        dry_run=args.dry_run,
+    )
+    verb = "would remove" if args.dry_run else "removed"
+    print(
+        f"{verb} {done.events} event(s), {done.corrections} correction(s), "
+        f"{done.heartbeats} heartbeat(s), {done.tokens} revoked token(s) from before "
+        f"{_iso(done.before_ms)}; {done.erased} person(s) erased",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _iso(ms: int) -> str:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 def _export(args: argparse.Namespace, engine: Any) -> int:

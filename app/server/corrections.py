@@ -21,6 +21,7 @@ from app.domain.events import Key
 from app.domain.indicators import Correction
 from app.server import models as m
 from app.server.access import OutOfReach, Person, Unknown, person_in_reach
+from app.server.purged import purged_before
 from app.server.schemas import CorrectionIn
 
 AGENT_WINDOW_MS = 7 * 24 * 3600 * 1000
@@ -113,6 +114,14 @@ def record(engine: Engine, author: Person, fix: NewCorrection, *, now_ms: int) -
                 "from_ms",
                 code="correction_too_old",
                 days=AGENT_WINDOW_MS // 86_400_000,
+            )
+        purged = purged_before(conn)
+        if purged is not None and fix.start_ms < purged:
+            raise CorrectionRefused(
+                422,
+                "from_ms: before the store's retention period (its events are purged)",
+                "from_ms",
+                code="purged",
             )
         if fix.end_ms > now_ms + FUTURE_TOLERANCE_MS:
             raise CorrectionRefused(

@@ -34,6 +34,10 @@ class ServerConfig:
     keep_days: int = 62  # the settled days worked out ahead of reports (0: none)
     keep_every_s: float = 600.0
     clock: NowMs = system_now_ms  # every "now" of the service (tests run it from another day)
+    # Days of events, corrections and heartbeats kept (0: all); purged once a day, each
+    # day's figures kept (app.server.retention). `forget_names`: gone people are erased.
+    retention_days: int = 0
+    forget_names: bool = False
 
 
 # `async def` for the cheap ones: FastAPI runs a plain `def` dependency on a worker thread.

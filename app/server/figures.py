@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.indicators import Indicators, day_of
 from app.server import models as m
+from app.server.purged import purged_before
 
 # PostgreSQL hands out ids before commit: a batch may commit with an id lower than one
 # already seen. Events and corrections received this recently are looked at again.
@@ -70,8 +71,12 @@ def refresh(conn: Connection, view: str, zone: tzinfo, day_starts_at: time, now_
         )
         return top
     cuts: dict[date, list[int]] = {}  # from which day on, whose days go
+    # Purged days' kept figures are their only record: never cut (app.server.retention).
+    purged = purged_before(conn)
+    kept = None if purged is None else day_of(purged, zone, day_starts_at)
     for person_id, first in changes(conn, Mark(*seen)).items():
-        cuts.setdefault(_cut_day(first, zone, day_starts_at), []).append(person_id)
+        cut = _cut_day(first, zone, day_starts_at)
+        cuts.setdefault(cut if kept is None else max(cut, kept), []).append(person_id)
     for day, people in cuts.items():
         conn.execute(
             delete(m.day_figures).where(

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from app.server import models as m
 from app.server.access import Person
+from app.server.purged import purged_before_cached
 from app.server.schemas import MAX_INT, NOTE_MAX
 
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
@@ -79,9 +80,11 @@ def check_event(
     now_ms: int,
     offset_ms: int,
     device_id: str | None = None,
+    purged_before: int | None = None,
 ) -> dict[str, Any]:
     """One event as a row to insert, or ValueError naming the field that is wrong.
-    `device_id`: the one device the sender's token may send for (None: any)."""
+    `device_id`: the one device the sender's token may send for (None: any);
+    `purged_before`: the store purged its events before this (retention)."""
     if not isinstance(raw, dict):
         raise ValueError("an event is a JSON object")
     if not raw.keys() <= _ALLOWED:
@@ -132,6 +135,8 @@ def check_event(
         )
     if corrected < now_ms - MAX_AGE_MS:
         raise ValueError("occurred_at_ms: more than 400 days ago, even after the clock correction")
+    if purged_before is not None and corrected < purged_before:
+        raise ValueError("occurred_at_ms: before the store's retention period (its day is purged)")
     activity_name = raw.get("activity")
     if activity_name is not None:
         found = activities.get(activity_name)
@@ -257,13 +262,20 @@ def ingest_on(
     rejected: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
     known = activities_of(conn, person)
+    floor = purged_before_cached(conn)
     seen: set[str] = set()
     for raw in events:
         ident = raw.get("uuid") if isinstance(raw, dict) else None
         ident = ident if isinstance(ident, str) else ""
         try:
             row = check_event(
-                raw, person, known, now_ms=now_ms, offset_ms=offset_ms, device_id=device_id
+                raw,
+                person,
+                known,
+                now_ms=now_ms,
+                offset_ms=offset_ms,
+                device_id=device_id,
+                purged_before=floor,
             )
         except ValueError as exc:
             rejected.append({"uuid": ident, "reason": str(exc)})

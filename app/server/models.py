@@ -202,3 +202,15 @@ signin_failures = Table(
     Column("locked_until", BigInteger),
     Column("last_at", BigInteger, nullable=False),
 )
+
+retention = Table(
+    "retention",
+    metadata,
+    # One row once the store has purged: events, corrections and heartbeats before
+    # `purged_before` are gone, their days' figures kept (day_figures, for the site's
+    # default view) are then the only record — never cut again — and events older than
+    # it are refused.
+    Column("id", Integer, primary_key=True),
+    Column("purged_before", BigInteger, nullable=False),
+    Column("purged_at", BigInteger, nullable=False),
+)

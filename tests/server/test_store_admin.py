@@ -531,3 +531,15 @@ def test_a_printed_password_is_one_time(run, store_url: str) -> None:  # type: i
     run("user", "reset-password", "paul", "--password-stdin", stdin="another chosen one\n")
     assert must_change()["paul"] is False
     engine.dispose()
+
+
+def test_purge_from_the_command_line(run) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    code, _, err = run("purge", "--retention-days", "0")
+    assert code == 2 and "at least 1" in err
+    code, _, err = run("purge", "--tz", "Mars/Olympus")
+    assert code == 2 and "unknown time zone" in err
+    code, _, err = run("purge", "--dry-run")
+    assert code == 0 and err.startswith("would remove 0 event(s)"), err
+    code, _, err = run("purge", "--retention-days", "30", "--forget-names")
+    assert code == 0 and "removed 0 event(s)" in err and "0 person(s) erased" in err
