@@ -70,10 +70,30 @@ def report_rows(server: str, token: str, **kwargs: Any) -> list[dict[str, Any]]:
 
 def save_csv(server: str, token: str, path: Path, **kwargs: Any) -> Path:
     """Fetch the CSV and write it to `path` (whole or not at all)."""
-    content = fetch_report(server, token, fmt="csv", **kwargs)
+    return _write_whole(path, fetch_report(server, token, fmt="csv", **kwargs))
+
+
+def save_my_data(server: str, token: str, path: Path) -> Path:
+    """Everything the store holds about the signed-in person (`GET /v1/me/data`), as JSON,
+    written to `path` whole or not at all (the right of access). Only its owner may read
+    it: it holds their day, their notes and what was said of their time."""
+    content = _call("GET", server, "/v1/me/data", token).content
+    return _write_whole(path, content, private=True)
+
+
+def change_password(server: str, token: str, current: str, new: str) -> dict[str, Any]:
+    """Change the signed-in person's password; ExportFailed with the store's reason
+    (wrong_password, weak_password with min, locked…)."""
+    body = {"current": current, "new": new}
+    return dict(_call("POST", server, "/v1/me/password", token, json=body).json())
+
+
+def _write_whole(path: Path, content: bytes, *, private: bool = False) -> Path:
     partial = path.with_name(path.name + ".part")
     try:
         partial.write_bytes(content)
+        if private:
+            partial.chmod(0o600)
         partial.replace(path)
     except OSError as exc:
         partial.unlink(missing_ok=True)

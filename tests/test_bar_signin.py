@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
+from sqlalchemy import update
 
 from app.account import load_account, load_profile, profile_key_styles
 from app.config import Settings
@@ -22,12 +24,13 @@ from app.domain.clock import FakeClock
 from app.domain.events import Key, SyncState
 from app.journal import Journal
 from app.recording import Recorder
+from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import set_plateau
 from app.ui.bar import Bar
 from app.ui.bridge import make_desk
 from app.ui.dayview import CorrectionDialog, DayDialog
-from app.ui.signin import SignInDialog
+from app.ui.signin import PasswordDialog, SignInDialog
 from tests.servers import PASSWORD, Served
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -479,3 +482,87 @@ def test_a_sign_in_the_store_no_longer_takes_asks_to_sign_in_again(
         dialog.ok.click()
     qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
     assert bar.problem == "" and journal.counts(agent="marie")[SyncState.PENDING] == 0
+
+
+def test_a_one_time_password_is_changed_at_the_first_sign_in(
+    qtbot: QtBot, bar: Bar, journal: Journal, server_on_test_clock: Served, seeded_url: str
+) -> None:
+    """The admin handed Marie a one-time password: right after signing in, the bar asks for
+    her own (the one she typed need not be typed again), and syncs once it is set."""
+    engine = make_engine(seeded_url)
+    with engine.begin() as conn:
+        conn.execute(
+            update(m.people).where(m.people.c.login == "marie").values(must_change_password=True)
+        )
+    engine.dispose()
+    dialog = open_sign_in(bar)
+    fill(dialog, server_on_test_clock.base_url)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+    asking = bar.accounts.password_dialog
+    assert asking is not None and asking.isVisible()
+    assert not asking.current.isVisible() and asking.current.text() == PASSWORD
+    asking.grab().save(str(Path(journal.path).parent / "password-first.png"))
+    asking.new.setText("mon propre mot")
+    asking.again.setText("mon propre mo")
+    assert not asking.ok.isEnabled() and "differ" in asking.message.text()
+    asking.again.setText("mon propre mot")
+    assert asking.ok.isEnabled()
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        asking.ok.click()
+    assert not asking.isVisible()
+    assert not bar.desk.must_change_password()
+    assert not load_profile(journal)["person"]["must_change_password"]  # type: ignore[index]
+    bar.press(Key.PRODUCTION)
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
+    new_one = {"login": "marie", "password": "mon propre mot"}
+    assert httpx.post(f"{server_on_test_clock.base_url}/v1/signin", json=new_one).is_success
+
+
+def test_a_password_is_changed_from_the_menu_and_a_wrong_current_one_is_said(
+    qtbot: QtBot, bar: Bar, server_on_test_clock: Served
+) -> None:
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
+    bar._update_actions()
+    assert bar.password_action.isVisible() and bar.password_action.text() == "Change my password…"
+    bar.password_action.trigger()
+    dialog = next(d for d in bar.findChildren(PasswordDialog) if d.isVisible())
+    assert dialog.current.isVisible()
+    dialog.current.setText("not my password")
+    dialog.new.setText("a better password")
+    dialog.again.setText("a better password")
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: "not your current password" in dialog.message.text(), timeout=WAIT_MS)
+    assert dialog.isVisible() and dialog.ok.isEnabled()
+    dialog.current.setText(PASSWORD)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+    assert not dialog.isVisible()
+    assert bar.desk.syncing  # this bar's token stays good
+    assert token_works(server_on_test_clock.base_url, token_of(bar))
+
+
+def test_an_agent_downloads_all_their_data_from_the_menu(
+    qtbot: QtBot,
+    bar: Bar,
+    server_on_test_clock: Served,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sign_in_as(qtbot, bar, server_on_test_clock.base_url, "marie")
+    bar.press(Key.PAUSE, note="médecin")
+    qtbot.waitUntil(lambda: bar.sync_label.accessibleName() == "✓ Synced", timeout=WAIT_MS)
+    bar._update_actions()
+    assert bar.data_action.isVisible() and bar.data_action.text() == "Download all my data…"
+    target = tmp_path / "mes-donnees.json"
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *_a, **_k: (str(target), "")
+    )
+    with qtbot.waitSignal(bar.my_data_saved, timeout=WAIT_MS):
+        bar.data_action.trigger()
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["person"]["login"] == "marie"
+    assert "médecin" in [e["note"] for e in data["events"]]
+    assert target.stat().st_mode & 0o777 == 0o600  # her day and notes: hers alone
+    for box in bar.findChildren(QMessageBox):
+        box.close()

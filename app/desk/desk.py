@@ -14,6 +14,7 @@ read the new state from the desk), and notices (a message to show once).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -53,6 +54,7 @@ NoticeKind = Literal[
     "correction_kept",  # the store could not be reached: a correction waits on this PC
     "correction_refused",  # a correction kept offline was refused by the store
     "month_exported",  # the agent's month is written (path)
+    "my_data_saved",  # all of the agent's data from the store is written (path)
 ]
 
 ProblemCode = Literal[
@@ -559,6 +561,58 @@ class Desk:
             lambda: save_csv(server, token, path, first=first, last=last, by="day", lang=lang),
             done,
         )
+        return True
+
+    def save_my_data(self, path: Path) -> bool:
+        """Write everything the store holds about the signed-in person to `path` (JSON, off
+        this thread); a notice says how it went. False when not signed in."""
+        from app.exports import save_my_data  # noqa: PLC0415
+
+        session = self.session
+        if session is None:
+            return False
+        server, token = session
+
+        def done(written: Any, error: Any) -> None:
+            if error is not None:
+                self.set_problem(DeskProblem("export", str(error), error=error))
+            else:
+                self._notice(Notice("my_data_saved", {"path": str(written)}))
+
+        self.run(lambda: save_my_data(server, token, path), done)
+        return True
+
+    def must_change_password(self) -> bool:
+        """The store handed this person a one-time password: it takes nothing else from
+        them until they choose their own."""
+        person = (self.profile or {}).get("person")
+        return bool(isinstance(person, dict) and person.get("must_change_password"))
+
+    def change_password(
+        self, current: str, new: str, done: Callable[[BaseException | None], None]
+    ) -> bool:
+        """Change the signed-in person's password on the store (off this thread); `done(None)`
+        or `done(why)` on this thread. Then the bar syncs again at once (a one-time password
+        held it back). False when not signed in."""
+        from app.account import save_profile  # noqa: PLC0415
+        from app.exports import change_password  # noqa: PLC0415
+
+        session = self.session
+        if session is None:
+            return False
+        server, token = session
+
+        def answered(_result: Any, error: Any) -> None:
+            if error is None and self.profile is not None:
+                person = self.profile.get("person")
+                if isinstance(person, dict) and person.get("must_change_password"):
+                    person["must_change_password"] = False
+                    with contextlib.suppress(JournalError):
+                        save_profile(self.recorder.journal, self.profile)
+                self.kick()
+            done(error)
+
+        self.run(lambda: change_password(server, token, current, new), answered)
         return True
 
     # -- sync --------------------------------------------------------------------------------

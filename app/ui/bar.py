@@ -80,6 +80,7 @@ class Bar(QWidget):
         quit_confirmed: the agent chose to quit (after deciding about the shift).
         account_changed: the bar signed in or out.
         month_exported(str): the agent's month was written to this path.
+        my_data_saved(str): all of the agent's data from the store was written to this path.
         corrected(object): a correction the agent just made (its row).
     """
 
@@ -88,6 +89,7 @@ class Bar(QWidget):
     quit_confirmed = Signal()
     account_changed = Signal()
     month_exported = Signal(str)
+    my_data_saved = Signal(str)
     corrected = Signal(object)
 
     def __init__(
@@ -298,6 +300,13 @@ class Bar(QWidget):
             self._tell(QMessageBox.Icon.Warning, text.replace("%1", why))
         elif notice.kind == "month_exported":
             self.month_exported.emit(str(notice.params.get("path", "")))
+        elif notice.kind == "my_data_saved":
+            path = str(notice.params.get("path", ""))
+            self._tell(
+                QMessageBox.Icon.Information,
+                self.tr("All your data from the store is in %1.").replace("%1", path),
+            )
+            self.my_data_saved.emit(path)
 
     # -- window --------------------------------------------------------------------------
 
@@ -387,16 +396,22 @@ class Bar(QWidget):
         self.panel_action.triggered.connect(self.show_panel)
         self.month_action = QAction(self)
         self.month_action.triggered.connect(self.ask_month_export)
+        self.data_action = QAction(self)
+        self.data_action.triggered.connect(self.ask_my_data)
+        self.password_action = QAction(self)
+        self.password_action.triggered.connect(self.change_password)
         self.quit_action = QAction(self)
         self.quit_action.triggered.connect(self.request_quit)
         self.menu = QMenu(self)
         self.menu.addAction(self.show_action)
         self.menu.addAction(self.day_action)
         self.menu.addAction(self.month_action)
+        self.menu.addAction(self.data_action)
         self.menu.addAction(self.panel_action)
         self.menu.addAction(self.end_action)
         self.menu.addSeparator()
         self.menu.addAction(self.settings_action)
+        self.menu.addAction(self.password_action)
         self.menu.addAction(self.account_action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
@@ -414,6 +429,10 @@ class Bar(QWidget):
         self.panel_action.setVisible(self.is_lead())
         self.month_action.setText(self.tr("Export my month…"))
         self.month_action.setVisible(syncing)
+        self.data_action.setText(self.tr("Download all my data…"))
+        self.data_action.setVisible(syncing)
+        self.password_action.setText(self.tr("Change my password…"))
+        self.password_action.setVisible(syncing)
         if syncing:
             self.account_action.setText(self.tr("Sign out (%1)").replace("%1", self.recorder.agent))
         else:
@@ -430,6 +449,20 @@ class Bar(QWidget):
         )
         if path:
             self.export_month(Path(path))
+
+    def change_password(self) -> None:
+        self.accounts.show_change_password()
+
+    def ask_my_data(self) -> None:
+        """Everything the store holds about the agent, as JSON (their right of access)."""
+        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
+
+        suggested = Path.home() / f"bandeau-{self.recorder.agent}-data.json"
+        path, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Download all my data"), str(suggested), self.tr("JSON files (*.json)")
+        )
+        if path:
+            self.desk.save_my_data(Path(path))
 
     def export_month(self, path: Path) -> bool:
         """Write this month's report (by day) to `path` (the desk does it off this thread;

@@ -181,6 +181,115 @@ class SignInDialog(QDialog):
         self.adjustSize()
 
 
+MIN_PASSWORD_CHARS = 8  # the store's rule (app.server.security): said before it refuses
+
+
+class PasswordDialog(QDialog):
+    """The signed-in person changes their password: the current one, the new one twice.
+    `first_time`: the password was a one-time one from the admin (the current one is the
+    one just typed to sign in, and need not be typed again).
+
+    Signals:
+        submitted(str, str): the current password, the new one.
+    """
+
+    submitted = Signal(str, str)
+
+    def __init__(
+        self, *, first_time: bool = False, current: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Change my password"))
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setMinimumWidth(380)
+        self.intro = QLabel(
+            self.tr(
+                "Your admin gave you this password for your first sign-in: choose your own to "
+                "start recording with the store."
+            )
+            if first_time
+            else self.tr("Choose a new password for your sign-in.")
+        )
+        self.intro.setWordWrap(True)
+        self.current = QLineEdit(current)
+        self.current.setAccessibleName(self.tr("Current password"))
+        self.new = QLineEdit()
+        self.new.setAccessibleName(self.tr("New password"))
+        self.again = QLineEdit()
+        self.again.setAccessibleName(self.tr("New password again"))
+        for edit in (self.current, self.new, self.again):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.textChanged.connect(self._update_ok)
+        self.rule = QLabel(
+            self.tr("At least %1 characters.").replace("%1", str(MIN_PASSWORD_CHARS))
+        )
+        self.rule.setObjectName("Hint")
+        self.message = QLabel()
+        self.message.setObjectName("SignInMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        form = QFormLayout()
+        form.addRow(self.tr("Current password"), self.current)
+        form.addRow(self.tr("New password"), self.new)
+        form.addRow(self.tr("New password again"), self.again)
+        if first_time and current:
+            form.setRowVisible(self.current, False)
+        self.buttons = QDialogButtonBox()
+        self.ok = QPushButton(self.tr("Change"))
+        self.ok.setDefault(True)
+        self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel.setAutoDefault(False)
+        self.ok.clicked.connect(self._on_ok)
+        self.cancel.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addLayout(form)
+        layout.addWidget(self.rule)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self._update_ok()
+        (self.new if first_time and current else self.current).setFocus()
+
+    def _update_ok(self) -> None:
+        new = self.new.text()
+        mismatch = bool(self.again.text()) and self.again.text() != new
+        if mismatch:
+            self._say(self.tr("The two new passwords differ."), error=True)
+        elif self.message.property("error") and not self.message.property("from_store"):
+            self.message.hide()
+        self.ok.setEnabled(
+            bool(self.current.text())
+            and len(new) >= MIN_PASSWORD_CHARS
+            and new == self.again.text()
+        )
+
+    def _on_ok(self) -> None:
+        self.set_busy(True)
+        self.submitted.emit(self.current.text(), self.new.text())
+
+    def set_busy(self, busy: bool) -> None:
+        for widget in (self.current, self.new, self.again, self.ok):
+            widget.setEnabled(not busy)
+        if busy:
+            self._say(self.tr("Changing…"), error=False)
+        else:
+            self._update_ok()
+
+    def show_error(self, text: str) -> None:
+        self.set_busy(False)
+        self._say(text, error=True, from_store=True)
+
+    def _say(self, text: str, *, error: bool, from_store: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setProperty("error", error)
+        self.message.setProperty("from_store", from_store)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.show()
+        self.adjustSize()
+
+
 class AccountControl(QObject):
     """Signing the bar in and out from its menu: the dialogs, the desk doing the rest (the
     network and the keyring on threads of its own, the journal on this one).
@@ -198,6 +307,7 @@ class AccountControl(QObject):
         self._parent = parent
         self._place = place
         self._boxes: list[QMessageBox] = []
+        self.password_dialog: PasswordDialog | None = None
 
     # -- signing in --------------------------------------------------------------------------
 
@@ -244,6 +354,7 @@ class AccountControl(QObject):
         dialog.ask_keep_in_memory(attempt.keyring_problem)
 
     def _finish(self, dialog: SignInDialog, attempt: SignInAttempt) -> None:
+        typed = dialog.password.text()
         failed = attempt.complete()
         if failed is not None:
             why = (
@@ -253,6 +364,30 @@ class AccountControl(QObject):
             return
         dialog.accept()
         self.changed.emit()
+        if self.desk.must_change_password():  # a one-time password: their own, at once
+            self.password_dialog = self.show_change_password(first_time=True, current=typed)
+
+    # -- the person's own password -----------------------------------------------------------
+
+    def show_change_password(
+        self, *, first_time: bool = False, current: str = ""
+    ) -> PasswordDialog:
+        dialog = PasswordDialog(first_time=first_time, current=current, parent=self._parent)
+
+        def done(error: BaseException | None) -> None:
+            if error is not None:
+                dialog.show_error(wording.of(error))
+                return
+            dialog.accept()
+            self.changed.emit()
+
+        def submitted(current: str, new: str) -> None:
+            if not self.desk.change_password(current, new, done):
+                dialog.show_error(self.tr("Not signed in."))
+
+        dialog.submitted.connect(submitted)
+        self._place(dialog)
+        return dialog
 
     # -- signing out -------------------------------------------------------------------------
 

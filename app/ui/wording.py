@@ -112,6 +112,38 @@ _PROBLEM_WORDS: dict[str, tuple[object, tuple[str, ...]]] = {  # (QT_TRANSLATE_N
         ("login",),
     ),
     "forbidden": (QT_TRANSLATE_NOOP("Wording", "Not allowed: %1"), ("english",)),
+    "wrong_password": (
+        QT_TRANSLATE_NOOP("Wording", "That is not your current password."),
+        (),
+    ),
+    "weak_password": (
+        QT_TRANSLATE_NOOP("Wording", "A password needs at least %1 characters."),
+        ("min",),
+    ),
+    "password_change_needed": (
+        QT_TRANSLATE_NOOP("Wording", "Choose your own password first (menu: Change my password…)."),
+        (),
+    ),
+    "wrong_device": (
+        QT_TRANSLATE_NOOP(
+            "Wording", "This sign-in belongs to another computer: sign in again here."
+        ),
+        (),
+    ),
+    "uuid_taken": (
+        QT_TRANSLATE_NOOP("Wording", "This correction’s id is already another’s."),
+        (),
+    ),
+    "purged": (
+        QT_TRANSLATE_NOOP(
+            "Wording", "That day is older than the store keeps: it can no longer be changed."
+        ),
+        (),
+    ),
+    "person_disabled": (
+        QT_TRANSLATE_NOOP("Wording", "This person is disabled on the server."),
+        (),
+    ),
     "store_unavailable": (
         QT_TRANSLATE_NOOP("Wording", "The store is unavailable for a moment: try again shortly."),
         (),

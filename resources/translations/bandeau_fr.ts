@@ -8,6 +8,10 @@
         <translation>Non connecté : %1</translation>
     </message>
     <message>
+        <source>Not signed in.</source>
+        <translation>Non connecté.</translation>
+    </message>
+    <message>
         <source>Sign out of %1?</source>
         <translation>Se déconnecter de %1 ?</translation>
     </message>
@@ -167,6 +171,26 @@
     <message>
         <source>Quit Bandeau</source>
         <translation>Quitter Bandeau</translation>
+    </message>
+    <message>
+        <source>All your data from the store is in %1.</source>
+        <translation>Toutes vos données du serveur sont dans %1.</translation>
+    </message>
+    <message>
+        <source>Download all my data…</source>
+        <translation>Télécharger toutes mes données…</translation>
+    </message>
+    <message>
+        <source>Change my password…</source>
+        <translation>Changer mon mot de passe…</translation>
+    </message>
+    <message>
+        <source>Download all my data</source>
+        <translation>Télécharger toutes mes données</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>Fichiers JSON (*.json)</translation>
     </message>
     <message>
         <source>Is your shift over?</source>
@@ -696,6 +720,49 @@
     </message>
 </context>
 <context>
+    <name>PasswordDialog</name>
+    <message>
+        <source>Change my password</source>
+        <translation>Changer mon mot de passe</translation>
+    </message>
+    <message>
+        <source>Your admin gave you this password for your first sign-in: choose your own to start recording with the store.</source>
+        <translation>Ce mot de passe vous a été remis pour votre première connexion : choisissez le vôtre pour commencer à enregistrer avec le serveur.</translation>
+    </message>
+    <message>
+        <source>Choose a new password for your sign-in.</source>
+        <translation>Choisissez un nouveau mot de passe pour vous connecter.</translation>
+    </message>
+    <message>
+        <source>Current password</source>
+        <translation>Mot de passe actuel</translation>
+    </message>
+    <message>
+        <source>New password</source>
+        <translation>Nouveau mot de passe</translation>
+    </message>
+    <message>
+        <source>New password again</source>
+        <translation>Nouveau mot de passe (encore)</translation>
+    </message>
+    <message>
+        <source>At least %1 characters.</source>
+        <translation>Au moins %1 caractères.</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>Changer</translation>
+    </message>
+    <message>
+        <source>The two new passwords differ.</source>
+        <translation>Les deux nouveaux mots de passe diffèrent.</translation>
+    </message>
+    <message>
+        <source>Changing…</source>
+        <translation>Changement…</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>Settings</source>
@@ -892,6 +959,34 @@
     <message>
         <source>Not allowed: %1</source>
         <translation>Non autorisé : %1</translation>
+    </message>
+    <message>
+        <source>That is not your current password.</source>
+        <translation>Ce n’est pas votre mot de passe actuel.</translation>
+    </message>
+    <message>
+        <source>A password needs at least %1 characters.</source>
+        <translation>Un mot de passe compte au moins %1 caractères.</translation>
+    </message>
+    <message>
+        <source>Choose your own password first (menu: Change my password…).</source>
+        <translation>Choisissez d’abord votre propre mot de passe (menu : Changer mon mot de passe…).</translation>
+    </message>
+    <message>
+        <source>This sign-in belongs to another computer: sign in again here.</source>
+        <translation>Cette connexion appartient à un autre ordinateur : reconnectez-vous ici.</translation>
+    </message>
+    <message>
+        <source>This correction’s id is already another’s.</source>
+        <translation>L’identifiant de cette correction est déjà celui d’une autre.</translation>
+    </message>
+    <message>
+        <source>That day is older than the store keeps: it can no longer be changed.</source>
+        <translation>Ce jour est plus ancien que ce que le serveur conserve : il ne peut plus être modifié.</translation>
+    </message>
+    <message>
+        <source>This person is disabled on the server.</source>
+        <translation>Cette personne est désactivée sur le serveur.</translation>
     </message>
     <message>
         <source>The store is unavailable for a moment: try again shortly.</source>
