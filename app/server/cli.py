@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after each purge, erase to a pseudonym the disabled people nothing is left of",
     )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy whose X-Forwarded-For names the client (repeatable); without "
+        "it the header is ignored",
+    )
     purge = command(
         "purge", "remove events, corrections and heartbeats older than the retention period"
     )
@@ -492,6 +500,11 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         app,
         log_level="warning",
         access_log=False,
+        # A client's address (the sign-in lockout is per login and address) is the peer's,
+        # unless the peer is a trusted reverse proxy: then its X-Forwarded-For. Never
+        # trusted by default: a client could otherwise name a new address at every try.
+        proxy_headers=bool(args.trusted_proxy),
+        forwarded_allow_ips=",".join(args.trusted_proxy) if args.trusted_proxy else None,
         # The live streams are ended first (StoreServer); this bounds the requests in flight.
         timeout_graceful_shutdown=GRACEFUL_S,
     )

@@ -112,3 +112,47 @@ def test_two_server_processes_on_one_store_behave_as_one(store_url: str) -> None
     finally:
         stop_server(first)
         stop_server(second)
+
+
+def _lock_paul_from(client: httpx.Client, forwarded_for: str) -> None:
+    for _ in range(5):
+        client.post(
+            "/v1/signin",
+            json={"login": "paul", "password": "not his password"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+
+
+def _paul_from(client: httpx.Client, forwarded_for: str) -> int:
+    reply = client.post(
+        "/v1/signin",
+        json={"login": "paul", "password": PASSWORD},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+    return reply.status_code
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(store_url: str) -> None:
+    """Behind a reverse proxy every client has the proxy's address: one colleague's typos
+    would lock a login for the whole site. `--trusted-proxy` takes the client's address
+    from X-Forwarded-For — and only from that proxy: without it the header is ignored, or a
+    client could name a new address at every guess and never be locked."""
+    seed(store_url)
+    plain = start_server(store_url)
+    try:
+        with httpx.Client(base_url=plain.base_url, timeout=30) as client:
+            _lock_paul_from(client, "10.0.0.1")
+            assert _paul_from(client, "10.0.0.2") == 429  # the header changed nothing
+    finally:
+        stop_server(plain)
+    seed_again = store_url.replace("store.sqlite3", "proxied.sqlite3")
+    seed(seed_again)
+    proxied = start_server(seed_again, "--trusted-proxy", "127.0.0.1")
+    try:
+        with httpx.Client(base_url=proxied.base_url, timeout=30) as client:
+            _lock_paul_from(client, "10.0.0.1")
+            assert _paul_from(client, "10.0.0.1") == 429  # locked there
+            assert _paul_from(client, "10.0.0.2") == 200  # not at his own desk
+    finally:
+        stop_server(proxied)
