@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,13 +26,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import __version__
 from app.server import errors, live, migrate, reports, retention, schemas
 from app.server.db import make_engine
-from app.server.deps import ServerConfig, Store, Writes
+from app.server.deps import ServerConfig
 from app.server.errors import error_body
 from app.server.health import WriteHealth
-from app.server.routes import events, people
-from app.server.routes import live as live_routes
-from app.server.routes import reports as report_routes
-from app.server.routes.common import make_router
+from app.server.routes import corrections, events, health, heartbeat, people, signin, stream
+from app.server.routes import reports as reports_routes
 
 __all__ = ["ServerConfig", "create_app", "end_streams"]
 
@@ -107,34 +104,6 @@ class RequestIdAndLimits:
         )
 
 
-health_router = make_router("health")
-
-
-@health_router.get(
-    "/health",
-    response_model=schemas.Health,
-    responses={503: {"model": schemas.Health, "description": "not ok"}},
-)
-def health(engine: Store, writes: Writes) -> JSONResponse:
-    """Whether the store is ok: 503 when it cannot be read — or cannot be written (reads
-    may still work on a full disk, and a load balancer must send the bars elsewhere)."""
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return JSONResponse({"status": "store unavailable"}, status_code=503)
-    if writes.failing_since_ms is not None:
-        return JSONResponse(
-            {
-                "status": "store cannot write",
-                "since_ms": writes.failing_since_ms,
-                "reason": writes.reason,
-            },
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok"})
-
-
 def _documented(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with the models that routes check by hand (a batch of events)
     among its schemas."""
@@ -151,7 +120,16 @@ def _documented(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-ROUTERS = (health_router, people.router, events.router, live_routes.router, report_routes.router)
+ROUTERS = (
+    health.router,
+    signin.router,
+    people.router,
+    events.router,
+    heartbeat.router,
+    stream.router,
+    reports_routes.router,
+    corrections.router,
+)
 
 
 def create_app(config: ServerConfig) -> FastAPI:

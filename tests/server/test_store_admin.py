@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, UniqueConstraint, insert, inspect, select
 
 from app.server import migrate
 from app.server import models as m
@@ -57,6 +57,13 @@ def test_migrations_build_exactly_the_models(store: Engine) -> None:
         assert columns == {c.name for c in table.columns}, table.name
         indexes = {i["name"] for i in found.get_indexes(table.name)}
         assert {i.name for i in table.indexes} <= indexes, table.name
+        uniques = {tuple(u["column_names"]) for u in found.get_unique_constraints(table.name)}
+        wanted = {
+            tuple(c.name for c in u.columns)
+            for u in table.constraints
+            if isinstance(u, UniqueConstraint) and len(u.columns) > 1
+        }
+        assert wanted <= uniques, (table.name, wanted, uniques)
     assert set(found.get_table_names()) == {t.name for t in m.metadata.sorted_tables} | {
         "alembic_version"
     }

@@ -1,4 +1,4 @@
-"""The live side: heartbeats in, the stream out."""
+"""The live stream (Server-Sent Events): what a person may see, as it happens."""
 
 from __future__ import annotations
 
@@ -13,52 +13,12 @@ from fastapi import Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.server import auth, heartbeats, live
-from app.server.deps import Clock, Config, CurrentPerson, Hub, Store, Token, TokenOwner, Writes
-from app.server.errors import ApiError, wrong_device
+from app.server import auth, live
+from app.server.deps import Clock, Config, CurrentPerson, Hub, Store, Token
+from app.server.errors import ApiError
 from app.server.routes.common import make_router
-from app.server.schemas import STATE_MAX_CHARS, Heartbeat, HeartbeatAnswer
 
-router = make_router("live")
-
-
-@router.post("/v1/heartbeat")
-async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
-    body: Heartbeat, engine: Store, owner: TokenOwner, clock: Clock, hub: Hub, writes: Writes
-) -> HeartbeatAnswer:
-    """A bar is alive: its state (what the panel shows) and how many events it still
-    holds. The device must be the token's."""
-    received = clock()
-    try:
-        encoded = orjson.dumps(body.state).decode()
-    except orjson.JSONEncodeError:
-        raise ApiError(422, "state: not a JSON object the store can keep", "state") from None
-    if len(encoded) > STATE_MAX_CHARS:  # kept whole or not at all: never cut mid-JSON
-        raise ApiError(
-            422,
-            f"state: at most {STATE_MAX_CHARS} characters as JSON",
-            "state",
-            params={"max": STATE_MAX_CHARS},
-        )
-    device_id = body.device_id.lower()
-
-    def check_and_record() -> None:
-        with engine.begin() as conn:
-            if auth.device_of(conn, owner, device_id) != device_id:
-                raise wrong_device()
-            heartbeats.record_on(
-                conn,
-                person_id=owner.person.id,
-                device_id=device_id,
-                now_ms=received,
-                state=encoded,
-                pending=body.pending,
-            )
-
-    await run_in_threadpool(check_and_record)
-    writes.succeeded()
-    hub.wake()
-    return HeartbeatAnswer(received_at_ms=received, replied_at_ms=clock())
+router = make_router("stream")
 
 
 def _sse(kind: str, data: Any) -> bytes:

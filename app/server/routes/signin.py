@@ -1,0 +1,58 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from app.server import auth
+from app.server.deps import Clock, CurrentPerson, Store, Token
+from app.server.errors import ApiError
+from app.server.routes.common import make_router
+from app.server.routes.people import describe
+from app.server.schemas import SignedIn, SignedOut, SignInRequest
+
+log = logging.getLogger("bandeau.server")
+router = make_router("sign-in")
+
+
+@router.post("/v1/signin")
+async def signin(body: SignInRequest, request: Request, engine: Store, clock: Clock) -> SignedIn:
+    """A token for a login and password. The same answer, in the same time, for an unknown
+    login and a wrong password; failures lock that login from that address only."""
+    try:
+        # Off the event loop: the password check takes tens of milliseconds, and every
+        # other request (a click's batch) would wait behind it.
+        signed = await run_in_threadpool(
+            functools.partial(
+                auth.sign_in,
+                engine,
+                login=body.login,
+                password=body.password,
+                device_id=body.device_id.lower() if body.device_id else None,
+                now_ms=clock(),
+                address=request.client.host if request.client is not None else "",
+            )
+        )
+    except auth.SignInRefused as exc:
+        log.info("sign-in refused for %r: %s", body.login[:64], exc)
+        if exc.locked_for_s:
+            raise ApiError(
+                429,
+                "too many failed attempts: try again later",
+                headers={"Retry-After": str(exc.locked_for_s)},
+                code="locked",
+                params={"retry_after_s": exc.locked_for_s},
+            ) from None
+        raise ApiError(401, "wrong login or password", code="wrong_credentials") from None
+    me = await run_in_threadpool(describe, engine, signed.person)
+    return SignedIn(token=signed.token, **me)
+
+
+@router.post("/v1/signout")
+async def signout(engine: Store, person: CurrentPerson, token: Token, clock: Clock) -> SignedOut:
+    del person  # the dependency checked the token
+    return SignedOut(revoked=await run_in_threadpool(auth.revoke, engine, token, now_ms=clock()))
