@@ -44,8 +44,9 @@ class RequestIdAndLimits:
     id (kept from X-Request-ID if the client sent one), refuses bodies over the cap —
     announced or streamed — and logs one JSON line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, worker: int | None = None) -> None:
         self.app = app
+        self.worker = None if worker is None else (b"x-bandeau-worker", str(worker).encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +64,8 @@ class RequestIdAndLimits:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                message["headers"] = [*message.get("headers", []), id_header]
+                extra = [id_header] if self.worker is None else [id_header, self.worker]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         read = 0
@@ -145,7 +147,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         hub.start()
         app.state.hub = hub
         keeper = None
-        if config.keep_days > 0:
+        if config.keep_days > 0 and config.background_jobs:
             keeper = reports.DayKeeper(
                 engine,
                 ZoneInfo(config.zone),
@@ -156,7 +158,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             keeper.start()
         app.state.keeper = keeper
         purger = None
-        if config.retention_days > 0:
+        if config.retention_days > 0 and config.background_jobs:
             purger = retention.RetentionKeeper(
                 engine,
                 ZoneInfo(config.zone),
@@ -177,7 +179,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(
         title="Bandeau", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
-    app.add_middleware(RequestIdAndLimits)
+    app.add_middleware(RequestIdAndLimits, worker=config.worker)
 
     def store_failed(request: Request, exc: SQLAlchemyError) -> None:
         writes: WriteHealth | None = getattr(request.app.state, "writes", None)

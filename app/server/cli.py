@@ -106,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="after each purge, erase to a pseudonym the disabled people nothing is left of",
     )
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port (POSIX; each is stateless, the store "
+        "is shared); a worker that dies is replaced",
+    )
+    serve.add_argument(
         "--trusted-proxy",
         action="append",
         default=[],
@@ -437,12 +445,16 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
     from app.server import migrate  # noqa: PLC0415
     from app.server.api import ServerConfig, create_app  # noqa: PLC0415
     from app.server.clock import running_from, system_now_ms  # noqa: PLC0415
-    from app.server.serving import StoreServer  # noqa: PLC0415
+    from app.server.serving import StoreServer, serve_workers  # noqa: PLC0415
 
     if not 0.1 <= args.stream_keepalive <= 300:
         return _fail("--stream-keepalive: from 0.1 to 300 seconds", EXIT_USAGE)
     if not 0 <= args.keep_days <= 400:
         return _fail("--keep-days: from 0 to 400", EXIT_USAGE)
+    if not 1 <= args.workers <= 64:
+        return _fail("--workers: from 1 to 64", EXIT_USAGE)
+    if args.workers > 1 and not hasattr(os, "fork"):
+        return _fail("--workers: more than one needs a POSIX system (fork)", EXIT_USAGE)
     try:
         ZoneInfo(args.tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -484,32 +496,44 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
         file=sys.stderr,
         flush=True,
     )
-    app = create_app(
-        ServerConfig(
-            url,
-            migrate_on_start=False,
-            zone=args.tz,
-            keepalive_s=args.stream_keepalive,
-            keep_days=args.keep_days,
-            clock=clock,
-            retention_days=max(0, args.retention_days),
-            forget_names=args.forget_names,
+
+    def make_server(slot: int) -> StoreServer:
+        app = create_app(
+            ServerConfig(
+                url,
+                migrate_on_start=False,
+                zone=args.tz,
+                keepalive_s=args.stream_keepalive,
+                keep_days=args.keep_days,
+                clock=clock,
+                retention_days=max(0, args.retention_days),
+                forget_names=args.forget_names,
+                # The background jobs (kept days' figures, retention) run in one worker.
+                background_jobs=slot == 0,
+                worker=slot if args.workers > 1 else None,
+            )
         )
-    )
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        # A client's address (the sign-in lockout is per login and address) is the peer's,
-        # unless the peer is a trusted reverse proxy: then its X-Forwarded-For. Never
-        # trusted by default: a client could otherwise name a new address at every try.
-        proxy_headers=bool(args.trusted_proxy),
-        forwarded_allow_ips=",".join(args.trusted_proxy) if args.trusted_proxy else None,
-        # The live streams are ended first (StoreServer); this bounds the requests in flight.
-        timeout_graceful_shutdown=GRACEFUL_S,
-    )
-    StoreServer(config, app).run(sockets=[sock])
-    return EXIT_OK
+        return StoreServer(uvicorn_config(app), app)
+
+    def uvicorn_config(app: Any) -> uvicorn.Config:
+        return uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            # A client's address (the sign-in lockout is per login and address) is the peer's,
+            # unless the peer is a trusted reverse proxy: then its X-Forwarded-For. Never
+            # trusted by default: a client could otherwise name a new address at every try.
+            proxy_headers=bool(args.trusted_proxy),
+            forwarded_allow_ips=",".join(args.trusted_proxy) if args.trusted_proxy else None,
+            # The live streams are ended first (StoreServer); this bounds the requests in flight.
+            timeout_graceful_shutdown=GRACEFUL_S,
+        )
+
+    engine.dispose()  # each worker opens its own connections
+    if args.workers == 1:
+        make_server(0).run(sockets=[sock])
+        return EXIT_OK
+    return serve_workers(sock, make_server, args.workers, grace_s=GRACEFUL_S + 5)
 
 
 GRACEFUL_S = 10  # how long a stopping server waits for the requests in flight

@@ -38,6 +38,10 @@ class ServerConfig:
     # day's figures kept (app.server.retention). `forget_names`: gone people are erased.
     retention_days: int = 0
     forget_names: bool = False
+    # With several worker processes: only one runs the background jobs, and each says
+    # which it is (the X-Bandeau-Worker header) for the one who reads the logs.
+    background_jobs: bool = True
+    worker: int | None = None
 
 
 # `async def` for the cheap ones: FastAPI runs a plain `def` dependency on a worker thread.

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.processes import wait_until
 from tests.servers import PASSWORD, T0_MS, Served, seed, start_server, stop_server
 
 pytestmark = pytest.mark.slow
@@ -156,3 +160,84 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(store_url: str) -> Non
             assert _paul_from(client, "10.0.0.2") == 200  # not at his own desk
     finally:
         stop_server(proxied)
+
+
+def _one_client_per_worker(base_url: str, workers: int) -> dict[str, httpx.Client]:
+    """A kept-alive connection to each worker: new connections land on whichever worker
+    accepts first; each answer says which one it was."""
+    found: dict[str, httpx.Client] = {}
+    for _ in range(400):
+        client = httpx.Client(base_url=base_url, timeout=15)
+        worker = client.get("/health").headers["x-bandeau-worker"]
+        if worker in found:
+            client.close()
+        else:
+            found[worker] = client
+        if len(found) == workers:
+            break
+    return found
+
+
+def _children(pid: int) -> set[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return {int(p) for p in text.split()}
+
+
+def test_two_workers_serve_one_store_and_stop_together(store_url: str) -> None:
+    """`serve --workers 2`: a click through one worker reaches a panel streaming from the
+    other; a worker killed is replaced; SIGTERM with a stream open stops both, cleanly."""
+    from tests.servers import DEVICE, wire_event
+
+    seed(store_url)
+    served = start_server(store_url, "--workers", "2")
+    clients: dict[str, httpx.Client] = {}
+    try:
+        clients = _one_client_per_worker(served.base_url, 2)
+        assert set(clients) == {"0", "1"}, "the two workers did not both answer"
+        lead = clients["0"].post("/v1/signin", json={"login": "lea", "password": PASSWORD})
+        marie = clients["1"].post(
+            "/v1/signin", json={"login": "marie", "password": PASSWORD, "device_id": DEVICE}
+        )
+        click = wire_event(1)
+        with clients["0"].stream(
+            "GET", "/v1/stream", headers={"Authorization": f"Bearer {lead.json()['token']}"}
+        ) as stream:
+            assert stream.headers["x-bandeau-worker"] == "0"
+            lines = stream.iter_lines()
+            assert next(lines) == "event: snapshot"
+            sent = clients["1"].post(
+                "/v1/events",
+                headers={"Authorization": f"Bearer {marie.json()['token']}"},
+                json={"device_id": DEVICE, "sent_at_ms": T0_MS, "events": [click]},
+            )
+            assert sent.headers["x-bandeau-worker"] == "1"
+            assert sent.json()["accepted"] == [click["uuid"]]
+            for line in lines:  # the read timeout bounds the wait
+                if click["uuid"] in line:
+                    break
+            # One worker killed: another takes its place; the store keeps serving.
+            before = _children(served.proc.pid)
+            assert len(before) == 2
+            victim = min(before)
+            os.kill(victim, signal.SIGKILL)
+            wait_until(lambda: len(now := _children(served.proc.pid)) == 2 and victim not in now)
+            assert httpx.get(f"{served.base_url}/health", timeout=15).status_code == 200
+            # SIGTERM with a stream open: both stop, within the grace, exit 0.
+            assert stop_server(served) == 0
+    finally:
+        for client in clients.values():
+            client.close()
+        if served.proc.poll() is None:
+            stop_server(served)
+
+
+def test_workers_out_of_range_are_refused(store_url: str) -> None:
+    seed(store_url)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.server.cli", "--db", store_url, "serve", "--workers", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "--workers: from 1 to 64" in done.stderr
