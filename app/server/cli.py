@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--forget-names", action="store_true")
     purge.add_argument("--dry-run", action="store_true", help="count, remove nothing")
 
+    backup = command(
+        "backup", "copy an embedded store to FILE while it serves (PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("file", type=Path)
+    restore = command("restore", "put a backup in place of the embedded store (stop serve first)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--yes", action="store_true", help="really (required: no prompt)")
+
     plateau = command("plateau", "plateaux")
     psub = plateau.add_subparsers(dest="action", metavar="ACTION", required=True)
     padd = command("add", "add a plateau", psub)
@@ -366,6 +374,8 @@ def _dispatch(args: argparse.Namespace, engine: Any) -> int:
 
     if args.command == "serve":
         return _serve(args, engine)
+    if args.command in ("backup", "restore"):
+        return _backup(args, engine)
     if args.command in ("init", "migrate"):
         revision = migrate.upgrade(engine)
         if args.command == "init" and args.admin:
@@ -590,6 +600,41 @@ def _report(args: argparse.Namespace, engine: Any) -> int:
         print(f"{len(rows)} row(s) written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _backup(args: argparse.Namespace, engine: Any) -> int:
+    import sqlite3  # noqa: PLC0415
+
+    from app.server import backup  # noqa: PLC0415
+
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    try:
+        if args.command == "backup":
+            events = backup.backup(url, args.file)
+            print(f"backed up the store ({events} events) to {args.file}", file=sys.stderr)
+            return EXIT_OK
+        if not args.yes:
+            return _fail("restore replaces the store: add --yes to restore", EXIT_REFUSED)
+        events = backup.restore(url, args.file)
+    except backup.BackupRefused as exc:
+        return _fail(str(exc), EXIT_REFUSED)
+    except (sqlite3.Error, OSError) as exc:
+        return _fail(f"cannot copy: {exc}", EXIT_REFUSED)
+    from app.server import migrate  # noqa: PLC0415
+    from app.server.db import make_engine  # noqa: PLC0415
+
+    restored = make_engine(url)
+    try:
+        revision = migrate.upgrade(restored)  # a backup from an older version moves forward
+    finally:
+        restored.dispose()
+    print(
+        f"restored {args.file} ({events} events), at schema {revision}; the store as it "
+        "was is kept beside it (.before-restore)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
