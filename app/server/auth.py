@@ -70,7 +70,8 @@ class SignedIn:
     person: Person
 
 
-def _person(conn: Connection, person_id: int, login: str, name: str, role: str) -> Person:
+def _person(conn: Connection, row: Any) -> Person:
+    person_id = int(row["id"])
     plateau_ids = tuple(
         int(p)
         for p in conn.execute(
@@ -79,7 +80,14 @@ def _person(conn: Connection, person_id: int, login: str, name: str, role: str) 
             .order_by(m.memberships.c.plateau_id)
         ).scalars()
     )
-    return Person(person_id, login, name, role, plateau_ids)
+    return Person(
+        person_id,
+        str(row["login"]),
+        str(row["name"]),
+        str(row["role"]),
+        plateau_ids,
+        bool(row["must_change_password"]),
+    )
 
 
 def sign_in(
@@ -149,7 +157,7 @@ def sign_in(
                     last_used_at=now,
                 )
             )
-            person = _person(conn, int(row["id"]), row["login"], row["name"], row["role"])
+            person = _person(conn, row)
     if not good:
         reason = "unknown login" if row is None else "disabled" if row["disabled"] else ""
         raise SignInRefused(reason or "wrong password")
@@ -225,20 +233,15 @@ class TokenOwner:
     device_id: str | None
 
 
-def person_for_token(engine: Engine, token: str, *, now_ms: int | None = None) -> Person | None:
-    """The person a live token belongs to, or None (unknown, revoked, or person disabled)."""
-    with engine.begin() as conn:
-        owner = token_on(conn, token, now_ms=now_ms)
-    return None if owner is None else owner.person
-
-
 def owner_of_token(engine: Engine, token: str, *, now_ms: int | None = None) -> TokenOwner | None:
+    """`token_on` in a transaction of its own."""
     with engine.begin() as conn:
         return token_on(conn, token, now_ms=now_ms)
 
 
-def person_on(conn: Connection, token: str, *, now_ms: int | None = None) -> Person | None:
-    owner = token_on(conn, token, now_ms=now_ms)
+def person_for_token(engine: Engine, token: str, *, now_ms: int | None = None) -> Person | None:
+    """The person a live token belongs to, or None (unknown, revoked, or person disabled)."""
+    owner = owner_of_token(engine, token, now_ms=now_ms)
     return None if owner is None else owner.person
 
 

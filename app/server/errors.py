@@ -78,6 +78,17 @@ def error_body(
     }
 
 
+def locked(retry_after_s: int) -> ApiError:
+    """Too many failed password checks for this login from this address."""
+    return ApiError(
+        429,
+        "too many failed attempts: try again later",
+        headers={"Retry-After": str(retry_after_s)},
+        code="locked",
+        params={"retry_after_s": retry_after_s},
+    )
+
+
 def wrong_device() -> ApiError:
     return ApiError(
         403,

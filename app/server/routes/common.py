@@ -72,6 +72,11 @@ Day = Annotated[date, Query(description="a day like 2026-11-27"), BeforeValidato
 Login = Annotated[str, Query(min_length=1, max_length=200)]
 
 
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's X-Forwarded-For when serve trusts that proxy)."""
+    return request.client.host if request.client is not None else ""
+
+
 def make_router(tag: str) -> APIRouter:
     return APIRouter(route_class=BandeauRoute, responses=ERROR_RESPONSES, tags=[tag])
 

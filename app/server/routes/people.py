@@ -17,8 +17,8 @@ from app.server import auth, corrections, directory, export, migrate
 from app.server import models as m
 from app.server.access import Person
 from app.server.deps import Clock, Config, CurrentPerson, Store, Token
-from app.server.errors import ApiError
-from app.server.routes.common import json_response, make_router
+from app.server.errors import ApiError, locked
+from app.server.routes.common import client_address, json_response, make_router
 from app.server.schemas import (
     Me,
     MyData,
@@ -53,19 +53,13 @@ async def change_password(  # noqa: PLR0917 - FastAPI passes each dependency by 
                 token,
                 current=body.current,
                 new=body.new,
-                address=request.client.host if request.client is not None else "",
+                address=client_address(request),
                 now_ms=clock(),
             )
         )
     except auth.SignInRefused as exc:
         if exc.locked_for_s:
-            raise ApiError(
-                429,
-                "too many failed attempts: try again later",
-                headers={"Retry-After": str(exc.locked_for_s)},
-                code="locked",
-                params={"retry_after_s": exc.locked_for_s},
-            ) from None
+            raise locked(exc.locked_for_s) from None
         raise ApiError(
             403, "current: not the current password", "current", code="wrong_password"
         ) from None
@@ -130,15 +124,12 @@ def describe(engine: Engine, person: Person) -> dict[str, Any]:
     """Who the person is, and their plateaux' activities, keys and thresholds."""
     with engine.connect() as conn:
         plateaux = directory.describe_plateaux(conn, person.plateau_ids)
-        must_change = conn.execute(
-            select(m.people.c.must_change_password).where(m.people.c.id == person.id)
-        ).scalar()
     return {
         "person": {
             "login": person.login,
             "name": person.name,
             "role": person.role,
-            "must_change_password": bool(must_change),
+            "must_change_password": person.must_change_password,
         },
         "plateaux": plateaux,
     }

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.server import auth
 from app.server.deps import Clock, CurrentPerson, Store, Token
-from app.server.errors import ApiError
-from app.server.routes.common import make_router
+from app.server.errors import ApiError, locked
+from app.server.routes.common import client_address, make_router
 from app.server.routes.people import describe
 from app.server.schemas import SignedIn, SignedOut, SignInRequest
 
@@ -34,19 +34,13 @@ async def signin(body: SignInRequest, request: Request, engine: Store, clock: Cl
                 password=body.password,
                 device_id=body.device_id.lower() if body.device_id else None,
                 now_ms=clock(),
-                address=request.client.host if request.client is not None else "",
+                address=client_address(request),
             )
         )
     except auth.SignInRefused as exc:
         log.info("sign-in refused for %r: %s", body.login[:64], exc)
         if exc.locked_for_s:
-            raise ApiError(
-                429,
-                "too many failed attempts: try again later",
-                headers={"Retry-After": str(exc.locked_for_s)},
-                code="locked",
-                params={"retry_after_s": exc.locked_for_s},
-            ) from None
+            raise locked(exc.locked_for_s) from None
         raise ApiError(401, "wrong login or password", code="wrong_credentials") from None
     me = await run_in_threadpool(describe, engine, signed.person)
     return SignedIn(token=signed.token, **me)
