@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bandeau: the agent's three-key status bar. With no command, runs the bar.",
     )
     parser.add_argument("--version", action="version", version=f"bandeau {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (a journal in --data-dir or a temporary folder, the bar "
+        "rendered offscreen, the keyring, the translations); exits 0 only if all held",
+    )
     _common(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -150,6 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        if args.command:
+            parser.error("--self-test takes no command")
+        from app.selftest import run_self_test
+
+        return run_self_test(args.data_dir)
     from app.config import resolve_places
 
     places = resolve_places(args.data_dir, args.config)

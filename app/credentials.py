@@ -35,7 +35,7 @@ def entry_name(server_url: str, login: str) -> str:
     return f"{server_url.rstrip('/')}|{login}"
 
 
-def _backend_problem() -> str | None:
+def backend_problem() -> str | None:
     backend = keyring.get_keyring()
     module = type(backend).__module__
     if module.startswith(_UNSAFE_BACKENDS):
@@ -67,7 +67,7 @@ def _with_timeout(call: Callable[[], T], timeout_s: float) -> T:
 
 
 def save_token(server_url: str, login: str, token: str, *, timeout_s: float = TIMEOUT_S) -> None:
-    problem = _backend_problem()
+    problem = backend_problem()
     if problem:
         raise NoKeyring(problem)
     if len(token.encode("utf-8")) > MAX_SECRET_BYTES:
@@ -78,7 +78,7 @@ def save_token(server_url: str, login: str, token: str, *, timeout_s: float = TI
 
 
 def load_token(server_url: str, login: str, *, timeout_s: float = TIMEOUT_S) -> str | None:
-    problem = _backend_problem()
+    problem = backend_problem()
     if problem:
         raise NoKeyring(problem)
     value = _with_timeout(
@@ -88,7 +88,7 @@ def load_token(server_url: str, login: str, *, timeout_s: float = TIMEOUT_S) -> 
 
 
 def delete_token(server_url: str, login: str, *, timeout_s: float = TIMEOUT_S) -> None:
-    if _backend_problem():
+    if backend_problem():
         return
 
     def delete() -> None:
