@@ -126,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
         "signout",
         "sign out: the token is revoked; unsent events are kept and sent at the next sign-in",
     )
+    autostart = command(
+        "autostart", "start Bandeau at login, or not (the setting and its entry together)"
+    )
+    autostart.add_argument("state", choices=("on", "off", "status"))
+    setting = command(
+        "setting", "print a setting, or set it in the settings file (for IT's install scripts)"
+    )
+    setting.add_argument("name", help="e.g. server.url")
+    setting.add_argument("value", nargs="?", help="the new value (omitted: print the current)")
     journal = command("journal", "read the journal")
     jsub = journal.add_subparsers(dest="journal_command", metavar="WHAT", required=True)
     show = jsub.add_parser("show", help="print the journal's events, oldest first")
@@ -137,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     problems.add_argument("--json", action="store_true", help="one JSON object per line")
     check = jsub.add_parser("check", help="check the journal file's integrity")
     _common(check, suppress=True)
+    unsent = jsub.add_parser(
+        "unsent", help="how many events are not yet in the central store (0: none; no journal: 0)"
+    )
+    _common(unsent, suppress=True)
     return parser
 
 
@@ -176,7 +189,56 @@ def _main(argv: Sequence[str] | None) -> int:
         return _signin(args, places)
     if command == "signout":
         return _signout(places)
+    if command == "autostart":
+        return _autostart(args, places)
+    if command == "setting":
+        return _setting(args, places)
     return _journal(args, places)
+
+
+def _autostart(args: argparse.Namespace, places: Any) -> int:
+    from app.autostart import AutostartError, is_enabled, set_enabled
+    from app.config import set_in_file
+
+    if args.state == "status":
+        print("on" if is_enabled() else "off")
+        return EXIT_OK
+    wanted = args.state == "on"
+    try:
+        set_in_file(places.config_file, "startup.at_login", wanted)
+        set_enabled(wanted)
+    except (OSError, AutostartError) as exc:
+        print(f"bandeau autostart: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"start at login: {args.state}")
+    return EXIT_OK
+
+
+def _setting(args: argparse.Namespace, places: Any) -> int:
+    from app.config import BY_NAME, SettingError, convert, load_settings, set_in_file
+
+    setting = BY_NAME.get(args.name)
+    if setting is None:
+        print(
+            f"bandeau setting: unknown setting {args.name!r}; known: {', '.join(sorted(BY_NAME))}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.value is None:
+        value = load_settings(places.config_file).values[args.name]
+        print(json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+        return EXIT_OK
+    try:
+        value = convert(setting, args.value, from_text=True)
+        set_in_file(places.config_file, args.name, value)
+    except SettingError as exc:
+        print(f"bandeau setting: {args.name}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"bandeau setting: cannot write {places.config_file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.name} set in {places.config_file}")
+    return EXIT_OK
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -381,7 +443,7 @@ def _run(args: argparse.Namespace, places: Any) -> int:
     settings = load_settings(places.config_file, overrides=args.overrides or ())
     from app.ui.app import run_bar
 
-    return run_bar(places, settings)
+    return run_bar(places, settings, autostart=True)
 
 
 def _talk(args: argparse.Namespace, places: Any, command: str) -> int:
@@ -433,12 +495,20 @@ def _journal(args: argparse.Namespace, places: Any) -> int:
     from app.domain.totals import local_day, local_day_bounds
     from app.journal import Journal, JournalError
 
+    if args.journal_command == "unsent" and not places.journal_file.exists():
+        print(0)
+        return EXIT_OK
     try:
         journal = Journal(places.journal_file, readonly=True)
     except JournalError as exc:
         print(f"bandeau journal: {exc}", file=sys.stderr)
         return EXIT_FAILED
     try:
+        if args.journal_command == "unsent":
+            # Waiting to be sent, and recorded before any sign-in (kept on this PC only).
+            counts = journal.counts()
+            print(counts[SyncState.PENDING] + counts.get(SyncState.LOCAL, 0))
+            return EXIT_OK
         if args.journal_command == "check":
             rows = journal.integrity_check()
             print("\n".join(rows))

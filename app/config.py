@@ -96,6 +96,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ui.show_totals", bool, True, "Show today's total under each key."),
     Setting(
+        "bar.dock",
+        str,
+        "off",
+        "Dock the bar at the top or bottom edge of its screen and keep that strip for it, so "
+        "that maximised windows (the softphone, the CRM) stop at it: off, top or bottom. "
+        "Works on X11 and Windows; under Wayland, through XWayland (see the README).",
+        choices=("off", "top", "bottom"),
+    ),
+    Setting(
+        "startup.at_login",
+        bool,
+        False,
+        "Start Bandeau when you log in (an XDG autostart entry on Linux, the Run key of your "
+        "Windows account); the bar keeps the entry in step with this setting.",
+    ),
+    Setting(
         "shift.resume_minutes",
         int,
         10,

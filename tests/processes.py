@@ -80,15 +80,20 @@ class BarProcess:
 
     def __init__(
         self,
-        data_dir: Path,
+        data_dir: Path | None,
         *args: str,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
         python: str = sys.executable,
+        program: Sequence[str] = (),
     ) -> None:
+        """`program`: the command to run instead of this Python's `-m app` (a bundle's
+        executable); `data_dir` None: the bar's own default (the environment's)."""
         self.data_dir = data_dir
+        where = ("--data-dir", str(data_dir)) if data_dir is not None else ()
+        command = [*program, *where, *args] if program else bandeau(*where, *args, python=python)
         self.proc = subprocess.Popen(
-            bandeau("--data-dir", str(data_dir), *args, python=python),
+            command,
             env=env or child_env(),
             cwd=cwd,
             stdin=subprocess.DEVNULL,

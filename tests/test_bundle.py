@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app import selftest
-from tests.processes import child_env
+from tests.processes import BarProcess, child_env
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "installer"))
@@ -123,3 +124,133 @@ def test_a_frozen_app_without_keyrings_entry_points_fails_its_self_test(
     keyring_line = next(line for line in lines if "keyring:" in line)
     assert keyring_line.startswith("FAIL") and "no entry point" in keyring_line
     assert lines[-1] == "self-test FAILED: keyring"
+
+
+def installed_env(home: Path) -> dict[str, str]:
+    """An agent's session in a temporary HOME: the bar's own default folders (no
+    BANDEAU_DATA_DIR), under XDG folders that are the test's."""
+    env = {k: v for k, v in child_env().items() if not k.startswith("BANDEAU_")}
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        PATH=f"{home / '.local' / 'bin'}:{os.environ['PATH']}",
+    )
+    return env
+
+
+def desktop_entry(path: Path) -> dict[str, str]:
+    import configparser
+
+    parser = configparser.RawConfigParser(strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(path, encoding="utf-8")
+    return dict(parser["Desktop Entry"])
+
+
+AGENT_UID = 65534  # nobody: the tests run as root, an agent never does
+
+
+@pytest.fixture
+def agent_account(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
+    """A folder for an unprivileged agent's files, and the command prefix that runs as them
+    (as is, when the tests do not run as root)."""
+    if os.geteuid() != 0:
+        yield tmp_path, []
+        return
+    import shutil
+    import tempfile
+
+    # Outside pytest's own folders, which only root may enter.
+    where = Path(tempfile.mkdtemp(prefix="bandeau-agent-", dir="/tmp"))
+    where.chmod(0o755)
+    try:
+        yield (
+            where,
+            ["setpriv", f"--reuid={AGENT_UID}", f"--regid={AGENT_UID}", "--clear-groups", "--"],
+        )
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def give_to_agent(where: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    for path in [where, *where.rglob("*")]:
+        os.chown(path, AGENT_UID, AGENT_UID, follow_symlinks=False)
+
+
+@pytest.mark.slow
+def test_the_linux_tarball_installs_starts_at_login_and_uninstalls_keeping_the_journal(
+    bundle: Path, agent_account: tuple[Path, list[str]]
+) -> None:
+    import shlex
+    import tarfile
+
+    (packed,) = bundle.parent.glob("bandeau-*-linux-*.tar.gz")
+    agent, as_agent = agent_account
+    with tarfile.open(packed) as tar:
+        tar.extractall(agent / "unpacked", filter="data")
+    (top,) = (agent / "unpacked").iterdir()
+    home = agent / "home"
+    (home / "run").mkdir(parents=True, mode=0o700)
+    env = installed_env(home)
+    env["XDG_RUNTIME_DIR"] = str(home / "run")
+    give_to_agent(agent)
+
+    def sh(*command: str | Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*as_agent, *(str(c) for c in command)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=home,
+            check=False,
+        )
+        if ok:
+            assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    sh(top / "install.sh", "--server", "https://bandeau.example.fr", "--start-at-login")
+    prefix = home / ".local" / "opt" / "bandeau"
+    program = prefix / layout.EXECUTABLE
+    assert program.is_file()
+    assert (home / ".local" / "bin" / "bandeau").resolve() == program.resolve()
+    menu = home / ".local/share/applications/app.bandeau.Bandeau.desktop"
+    entry = desktop_entry(menu)
+    assert shlex.split(entry["Exec"]) == [str(program)]
+    assert entry["Icon"] == "app.bandeau.Bandeau" and entry["Type"] == "Application"
+    assert (home / ".local/share/icons/hicolor/scalable/apps/app.bandeau.Bandeau.svg").is_file()
+    # IT's choices, through the program: the store's address and the start at login.
+    assert sh(program, "setting", "server.url").stdout.strip() == "https://bandeau.example.fr"
+    autostart = home / ".config/autostart/app.bandeau.Bandeau.desktop"
+    assert shlex.split(desktop_entry(autostart)["Exec"]) == [str(program)]
+    assert sh(program, "autostart", "status").stdout.strip() == "on"
+
+    # Started as the menu starts it; a click from the installed `bandeau` command.
+    bar = BarProcess(None, env=env, cwd=home, program=[*as_agent, *shlex.split(entry["Exec"])])
+    try:
+        bar.wait_ready()
+        assert sh("bandeau", "key", "pause").returncode == 0
+    finally:
+        assert bar.stop() == 0
+    journal = home / ".local/share/bandeau/journal.sqlite3"
+    assert journal.is_file()
+    # The shift's start and the pause, recorded before any sign-in: on this PC only.
+    assert sh(program, "journal", "unsent").stdout.strip() == "2"
+
+    # An update (the same tarball again) replaces the program, keeps the rest.
+    sh(top / "install.sh")
+    assert sh(program, "autostart", "status").stdout.strip() == "on"
+    # The journal holds an event the store has not: --remove-data refuses, loses nothing.
+    refused = sh(prefix / "uninstall.sh", "--remove-data", ok=False)
+    assert refused.returncode == 1 and "not yet sent" in refused.stderr
+    assert program.is_file() and journal.is_file()
+
+    sh(prefix / "uninstall.sh")
+    for gone in (prefix, menu, autostart, home / ".local/bin/bandeau"):
+        assert not gone.exists() and not gone.is_symlink(), gone
+    assert not (home / ".local/share/icons/hicolor/scalable/apps/app.bandeau.Bandeau.svg").exists()
+    assert journal.is_file()  # the agent's journal is theirs: kept
+    assert (home / ".config/bandeau/bandeau.toml").is_file()

@@ -66,6 +66,8 @@ ProblemCode = Literal[
     "sign_in_again",  # params: reason (why no token)
     "sign_out",  # the journal could not forget the account (error)
     "export",  # the agent's month could not be exported (error)
+    "autostart",  # the start-at-login entry could not be changed (error)
+    "dock",  # the bar could not reserve its strip of the screen (error)
 ]
 
 

@@ -63,9 +63,12 @@ def run_bar(
     clock: Clock | None = None,
     *,
     on_ready: Callable[[Bar], None] | None = None,
+    autostart: bool = False,
 ) -> int:
     """Run the bar until the agent quits; return the process exit code. `on_ready` is
-    called once the bar records (the demo signs it in and opens the panel there)."""
+    called once the bar records (the demo signs it in and opens the panel there);
+    `autostart`: this bar keeps the start-at-login entry in step with its setting (the
+    agent's own bar, not the demo's)."""
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -84,7 +87,7 @@ def run_bar(
 
     opener = JournalOpener(places, settings, clock, warm=WARM_MODULES)
     try:
-        return _run_window(places, settings, opener, on_ready)
+        return _run_window(places, settings, opener, on_ready, autostart=autostart)
     finally:
         if opener.ident is not None:
             opener.join()
@@ -125,6 +128,8 @@ def _run_window(
     settings: Settings,
     opener: JournalOpener,
     on_ready: Callable[[Bar], None] | None = None,
+    *,
+    autostart: bool = False,
 ) -> int:
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415 - only when a bar will show
 
@@ -193,6 +198,14 @@ def _run_window(
         watch_network(desk.kick, bar)
         tray = make_tray(bar)
         _tell_startup_problems(desk, opener, settings)
+        if autostart:
+            follow_autostart(desk, settings.flag("startup.at_login"))
+            bar.settings_applied.connect(
+                lambda values: (
+                    "startup.at_login" in values
+                    and follow_autostart(desk, bool(values["startup.at_login"]))
+                )
+            )
         # Commands from other programs reach the desk, as the bar's clicks do.
         server = CommandServer(places.data_dir, desk.handle)
         try:
@@ -254,6 +267,21 @@ def _tell_startup_problems(desk: Desk, opener: JournalOpener, settings: Settings
                 transient=False,
             )
         )
+
+
+def follow_autostart(desk: Desk, wanted: bool) -> bool:
+    """The start-at-login entry made to follow the setting; a failure is the bar's problem
+    to show (the shift goes on)."""
+    from app.autostart import AutostartError, set_enabled  # noqa: PLC0415
+    from app.desk.desk import DeskProblem  # noqa: PLC0415
+
+    try:
+        set_enabled(wanted)
+    except AutostartError as exc:
+        log.warning("%s", exc)
+        desk.set_problem(DeskProblem("autostart", str(exc), {"error": str(exc)}, transient=True))
+        return False
+    return True
 
 
 def _bring_forward(places: Places, lock: InstanceLock) -> int:

@@ -91,6 +91,7 @@ class Bar(QWidget):
     month_exported = Signal(str)
     my_data_saved = Signal(str)
     corrected = Signal(object)
+    settings_applied = Signal(dict)
 
     def __init__(
         self,
@@ -631,6 +632,7 @@ class Bar(QWidget):
         if isinstance(language, str) and self.translations is not None:
             self.translations.apply(choose_language(language))
         self.refresh()
+        self.settings_applied.emit(values)
 
     def keep_dialog(self, dialog: QWidget) -> None:
         self._dialogs = [d for d in self._dialogs if d.isVisible()]

@@ -98,6 +98,16 @@ class SettingsDialog(QDialog):
         self.on_top.setChecked(bool(values["ui.always_on_top"]))
         self.show_totals = QCheckBox(self.tr("Show today's total under each key"))
         self.show_totals.setChecked(bool(values["ui.show_totals"]))
+        self.dock = QComboBox()
+        self.dock.addItem(self.tr("No (floating bar)"), "off")
+        self.dock.addItem(self.tr("At the top of the screen"), "top")
+        self.dock.addItem(self.tr("At the bottom of the screen"), "bottom")
+        self.dock.setCurrentIndex(max(self.dock.findData(values.get("bar.dock", "off")), 0))
+        self.dock.setToolTip(
+            self.tr("Docked, the bar keeps its strip of the screen: maximised windows stop at it.")
+        )
+        self.at_login = QCheckBox(self.tr("Start Bandeau when I log in"))
+        self.at_login.setChecked(bool(values.get("startup.at_login", False)))
         self.error = QLabel()
         self.error.setStyleSheet("color: #c5221f")
         self.error.setWordWrap(True)
@@ -113,6 +123,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Language"), self.language)
         form.addRow(self.on_top)
         form.addRow(self.show_totals)
+        form.addRow(self.tr("Dock the bar"), self.dock)
+        form.addRow(self.at_login)
         form.addRow(where)
         form.addRow(self.error)
         form.addRow(buttons)
@@ -122,6 +134,8 @@ class SettingsDialog(QDialog):
             "ui.language": self.language.currentData(),
             "ui.always_on_top": self.on_top.isChecked(),
             "ui.show_totals": self.show_totals.isChecked(),
+            "bar.dock": self.dock.currentData(),
+            "startup.at_login": self.at_login.isChecked(),
         }
 
     def accept(self) -> None:

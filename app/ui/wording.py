@@ -58,6 +58,14 @@ def journal_reason(error: BaseException) -> str:
 # Each problem's wording (marked for lupdate, translated when said) and the params that fill
 # it in, in order. "reason_words", "wait" and "english" are worked out by `problem`.
 _PROBLEM_WORDS: dict[str, tuple[object, tuple[str, ...]]] = {  # (QT_TRANSLATE_NOOP: object)
+    "autostart": (
+        QT_TRANSLATE_NOOP("Wording", "Start at login could not be changed: %1"),
+        ("english",),
+    ),
+    "dock": (
+        QT_TRANSLATE_NOOP("Wording", "The bar could not keep its strip of the screen: %1"),
+        ("english",),
+    ),
     "bad_address": (
         QT_TRANSLATE_NOOP(
             "Wording", "“%1” is not a server address (for example https://bandeau.example.fr)."

@@ -781,12 +781,36 @@
         <translation>Afficher le total du jour sous chaque touche</translation>
     </message>
     <message>
+        <source>No (floating bar)</source>
+        <translation>Non (barre flottante)</translation>
+    </message>
+    <message>
+        <source>At the top of the screen</source>
+        <translation>En haut de l’écran</translation>
+    </message>
+    <message>
+        <source>At the bottom of the screen</source>
+        <translation>En bas de l’écran</translation>
+    </message>
+    <message>
+        <source>Docked, the bar keeps its strip of the screen: maximised windows stop at it.</source>
+        <translation>Ancrée, la barre garde sa bande de l’écran : les fenêtres agrandies s’arrêtent à elle.</translation>
+    </message>
+    <message>
+        <source>Start Bandeau when I log in</source>
+        <translation>Lancer Bandeau à l’ouverture de ma session</translation>
+    </message>
+    <message>
         <source>Saved in %1</source>
         <translation>Enregistré dans %1</translation>
     </message>
     <message>
         <source>Language</source>
         <translation>Langue</translation>
+    </message>
+    <message>
+        <source>Dock the bar</source>
+        <translation>Ancrer la barre</translation>
     </message>
     <message>
         <source>Could not save the settings: %1</source>
@@ -895,6 +919,14 @@
     <message>
         <source>the journal failed: %1</source>
         <translation>le journal a échoué : %1</translation>
+    </message>
+    <message>
+        <source>Start at login could not be changed: %1</source>
+        <translation>Le lancement à l’ouverture de session n’a pas pu être changé : %1</translation>
+    </message>
+    <message>
+        <source>The bar could not keep its strip of the screen: %1</source>
+        <translation>La barre n’a pas pu garder sa bande de l’écran : %1</translation>
     </message>
     <message>
         <source>“%1” is not a server address (for example https://bandeau.example.fr).</source>
