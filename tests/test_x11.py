@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +104,73 @@ def test_a_bar_whose_screen_is_gone_lands_in_the_corner_and_stays_there(
         assert bar_geometry(display) == geometry  # and it stayed there
     finally:
         bar.stop()
+
+
+def workarea(display: str) -> list[int]:
+    """The root window's _NET_WORKAREA (x, y, width, height of the first desktop)."""
+    out = subprocess.run(
+        ["xprop", "-root", "_NET_WORKAREA"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return [int(v) for v in out.split("=", 1)[1].split(",")[:4]] if "=" in out else []
+
+
+def test_a_docked_bar_keeps_its_strip_and_maximised_windows_stop_at_it(
+    display: str, tmp_path: Path
+) -> None:
+    env = child_env(QT_QPA_PLATFORM="xcb", DISPLAY=display)
+    bar = BarProcess(tmp_path / "bar", "--set", "bar.dock=top", env=env)
+    softphone = None
+    try:
+        bar.wait_ready()
+        height = wait_until(lambda: bar_geometry(display))[3]
+        wait_until(lambda: workarea(display) == [0, height, SCREEN[0], SCREEN[1] - height])
+        docked = bar_geometry(display)
+        assert docked is not None and docked[1] == 0  # against the top edge
+        softphone = subprocess.Popen(
+            [sys.executable, "-m", "tests.children.maximised"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert softphone.stdout is not None
+        # The maximised window fills the screen but the bar's strip.
+        frame = None
+        for line in softphone.stdout:
+            frame = json.loads(line)
+            if frame[1] == height and frame[3] == SCREEN[1] - height:
+                break
+        assert frame == [0, height, SCREEN[0], SCREEN[1] - height]
+    finally:
+        if softphone is not None:
+            softphone.terminate()
+            softphone.wait(timeout=30)
+            if softphone.stdout is not None:
+                softphone.stdout.close()
+        bar.stop()
+    # A bar that quits gives its strip back.
+    wait_until(lambda: workarea(display) == [0, 0, SCREEN[0], SCREEN[1]])
+
+
+def test_docking_at_the_bottom_then_floating_again_gives_the_space_back(display: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.children.dock_toggle"],
+        env=child_env(QT_QPA_PLATFORM="xcb", DISPLAY=display),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    steps = {step["edge"]: step for step in map(json.loads, done.stdout.splitlines())}
+    top, bottom, off = steps["top"], steps["bottom"], steps["off"]
+    height = top["bar"][3]
+    assert top["workarea"] == [0, height, SCREEN[0], SCREEN[1] - height]
+    assert top["bar"][1] == 0
+    assert bottom["workarea"] == [0, 0, SCREEN[0], SCREEN[1] - height]
+    assert bottom["bar"][1] == SCREEN[1] - height
+    assert off["workarea"] == [0, 0, SCREEN[0], SCREEN[1]]
+    assert off["bar"][1] < SCREEN[1] - height  # floating again, above the corner's margin

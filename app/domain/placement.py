@@ -74,3 +74,37 @@ def beside(bar: Rect, size: tuple[int, int], screen: Rect, gap: int = 6) -> tupl
     roomier_below = bottom - below > bar.y - screen.y
     y = below if roomier_below else above
     return x, min(max(y, screen.y), max(bottom - height, screen.y))
+
+
+DOCK_EDGES = ("top", "bottom")
+
+
+def dock_place(edge: str, x: int, size: tuple[int, int], screen: Rect) -> Rect:
+    """Where a docked bar sits: against the top or bottom edge of its screen's *full*
+    geometry (it is the one reserving the strip), across from where it was (its x, kept
+    inside the screen)."""
+    width, height = size
+    left = min(max(x, screen.x), screen.x + max(screen.width - width, 0))
+    top = screen.y if edge == "top" else screen.y + screen.height - height
+    return Rect(left, top, width, height)
+
+
+def dock_strip(edge: str, height: int, screen: Rect) -> Rect:
+    """The strip of the screen a docked bar keeps: its whole width, the bar's height."""
+    top = screen.y if edge == "top" else screen.y + screen.height - height
+    return Rect(screen.x, top, screen.width, height)
+
+
+def x11_strut(edge: str, strip: Rect, root: Rect) -> list[int]:
+    """_NET_WM_STRUT_PARTIAL for a strip (EWMH): left, right, top, bottom, then the start and
+    end of each edge's span. Distances are from the root window's edges (all screens
+    together), so a strip on a lower or a smaller screen reserves from where it is."""
+    strut = [0] * 12
+    first_x, last_x = strip.x, strip.x + strip.width - 1
+    if edge == "top":
+        strut[2] = strip.y + strip.height - root.y
+        strut[8], strut[9] = first_x, last_x
+    else:
+        strut[3] = root.y + root.height - strip.y
+        strut[10], strut[11] = first_x, last_x
+    return strut

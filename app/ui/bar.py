@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,10 @@ class Bar(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow, True)
         # Appearing must not take the keyboard from the softphone or the CRM.
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        from app.ui.dock import Docker  # noqa: PLC0415
+
+        self.docker = Docker(self, on_problem=self._dock_problem)
+        self.docker.edge = settings.text("bar.dock")
         self._apply_window_flags(settings.flag("ui.always_on_top"))
         self.setFixedSize(BAR_WIDTH, BAR_HEIGHT)
         self._problem_text = ""
@@ -317,17 +322,49 @@ class Bar(QWidget):
             flags |= Qt.WindowType.WindowStaysOnTopHint
         visible = self.isVisible()
         self.setWindowFlags(flags)
+        if self.docker.docked:
+            self.docker.before_show()  # Qt wrote its window type: a dock's goes back on
         if visible:
             self.show()
 
     def place(self) -> None:
-        """Go to the saved place if a screen still shows it, else to a safe corner."""
+        """Go to the saved place if a screen still shows it, else to a safe corner; docked,
+        to the edge of that screen (the saved place kept for when it floats again)."""
         saved = load_place(self.place_file) if self.place_file is not None else None
         screens = [self._rect(s.availableGeometry()) for s in self._screens()]
         x, y = place_bar(saved, (self.width(), self.height()), screens)
         self.move(x, y)
+        if self.docker.docked:
+            if not self.isVisible():
+                self.docker.before_show()
+            self.docker.redock()
+            position = self.docker.position
+            if position is not None:
+                x, y = position.x, position.y
         self._placed = (x, y)
         self._settle.start()
+
+    def set_dock(self, edge: str) -> None:
+        """Dock the bar at "top" or "bottom" of its screen, or let it float ("off")."""
+        was_docked, visible = self.docker.docked, self.isVisible()
+        changes_type = was_docked != (edge in ("top", "bottom"))
+        if changes_type and visible:
+            self.hide()  # moved and retyped while unmapped: window managers read it at map
+        self.docker.set_edge(edge)
+        if was_docked and not self.docker.docked:
+            self.place()  # back to where the agent had put it
+        elif self.docker.position is not None:
+            self._placed = (self.docker.position.x, self.docker.position.y)
+        if changes_type and visible:
+            self.show()
+
+    def _dock_problem(self, text: str) -> None:
+        if self.ready:
+            from app.desk.desk import DeskProblem  # noqa: PLC0415
+
+            self.desk.set_problem(DeskProblem("dock", text, {"error": text}, transient=True))
+        else:
+            log.warning("dock: %s", text)
 
     @staticmethod
     def _screens() -> list[Any]:
@@ -345,6 +382,11 @@ class Bar(QWidget):
 
     def moveEvent(self, event: QMoveEvent) -> None:
         super().moveEvent(event)
+        docked_at = self.docker.position if self.docker.docked else None
+        if docked_at is not None:
+            if (self.x(), self.y()) != (docked_at.x, docked_at.y):
+                self.move(docked_at.x, docked_at.y)  # a dock does not wander
+            return
         placed = self._placed
         if placed is not None and (self.x(), self.y()) != placed:
             # The window system put the bar elsewhere as it appeared (openbox does: at 0,0):
@@ -358,7 +400,7 @@ class Bar(QWidget):
         self._placed = None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton and not self.docker.docked:
             self._placed = None  # the agent moves it now
             handle = self.windowHandle()
             if handle is not None and handle.startSystemMove():
@@ -374,6 +416,15 @@ class Bar(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag_offset = None
         super().mouseReleaseEvent(event)
+
+    if sys.platform == "win32":  # a docked bar's notifications come as window messages
+
+        def nativeEvent(self, event_type: Any, message: Any) -> Any:
+            if bytes(event_type) == b"windows_generic_MSG" and self.docker.on_native_message(
+                message
+            ):
+                return True, 0
+            return super().nativeEvent(event_type, message)
 
     def bring_forward(self) -> None:
         self.show()
@@ -628,6 +679,9 @@ class Bar(QWidget):
         for name, value in values.items():
             self.settings.values[name] = value
         self._apply_window_flags(bool(values.get("ui.always_on_top", True)))
+        dock = values.get("bar.dock")
+        if isinstance(dock, str) and dock != self.docker.edge:
+            self.set_dock(dock)
         language = values.get("ui.language")
         if isinstance(language, str) and self.translations is not None:
             self.translations.apply(choose_language(language))
@@ -1005,6 +1059,7 @@ class Bar(QWidget):
         application quits or a test ends; closing is then plain closing."""
         self._stopped = True
         self._timer.stop()
+        self.docker.stop()
         if self.ready:
             self.desk.stop()
             if self._panel is not None:
