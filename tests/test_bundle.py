@@ -254,3 +254,96 @@ def test_the_linux_tarball_installs_starts_at_login_and_uninstalls_keeping_the_j
     assert not (home / ".local/share/icons/hicolor/scalable/apps/app.bandeau.Bandeau.svg").exists()
     assert journal.is_file()  # the agent's journal is theirs: kept
     assert (home / ".config/bandeau/bandeau.toml").is_file()
+
+
+ISS = ROOT / "installer" / "windows" / "bandeau.iss"
+
+
+def inno_sections() -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for line in ISS.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(";"):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = stripped[1:-1]
+            continue
+        sections.setdefault(current, []).append(stripped)
+    return sections
+
+
+def inno_entries(lines: list[str]) -> list[dict[str, str]]:
+    """`Name: "value"; Other: value` lines as dictionaries."""
+    import re
+
+    def unquoted(value: str) -> str:
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            return value[1:-1].replace('""', '"')
+        return value
+
+    return [
+        {m[0]: unquoted(m[1]) for m in re.findall(r'(\w+):\s*("(?:[^"]|"")*"|[^;]+)', line)}
+        for line in lines
+    ]
+
+
+@pytest.mark.slow
+def test_the_inno_setup_script_names_only_what_the_bundle_holds(bundle: Path) -> None:
+    """The Windows installer cannot be compiled here: what it names is held to the bundle's
+    layout (the Windows executable is the Linux one's name with .exe)."""
+    import shlex
+    import tomllib
+
+    from app.cli import build_parser
+
+    sections = inno_sections()
+    defines = {
+        name: value.strip('"')
+        for name, value in (
+            line.removeprefix("#define ").split(" ", 1)
+            for line in sections[""]
+            if line.startswith("#define")
+        )
+    }
+
+    def expanded(text: str) -> str:
+        for name, value in defines.items():
+            if name != "Dist":  # kept: the bundle's folder, checked below
+                text = text.replace("{#" + name + "}", value)
+        return text
+
+    sections = {name: [expanded(line) for line in lines] for name, lines in sections.items()}
+    setup = dict(line.split("=", 1) for line in sections["Setup"])
+    assert setup["PrivilegesRequired"] == "lowest"  # no administrator rights
+    assert setup["AppId"] == layout.APP_ID
+    assert setup["DefaultDirName"].startswith("{localappdata}")  # the user's own folder
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert setup["AppVersion"] == project["version"]
+    assert (ISS.parent / setup["SetupIconFile"]).is_file()
+    exe = layout.NAME + ".exe"
+    for entry in inno_entries(sections["Files"]):
+        source = entry["Source"]
+        if source.startswith("{#Dist}"):
+            inside = source.removeprefix("{#Dist}\\").replace("\\", "/").removesuffix("/*")
+            on_linux = bundle / (layout.NAME if inside == exe else inside)
+            assert on_linux.exists(), source
+            if inside == layout.INTERNAL:
+                assert "recursesubdirs" in entry["Flags"]
+        else:
+            assert (ISS.parent / source).is_file(), source
+    # Every program it starts is the bundle's executable, with commands Bandeau has.
+    parser = build_parser()
+    for section in ("Run", "UninstallRun", "Icons"):
+        for entry in inno_entries(sections[section]):
+            assert entry["Filename"] == "{app}\\" + exe
+            if "Parameters" in entry:
+                words = shlex.split(entry["Parameters"])
+                parser.parse_args(words)  # exits (fails the test) on an unknown command
+    assert "{cm:StartAtLogin}" in " ".join(sections["Tasks"])
+    # The Run value it removes at uninstall is the one the bar writes.
+    from app import autostart
+
+    (run_key,) = inno_entries(sections["Registry"])
+    assert run_key["Subkey"] == autostart.RUN_KEY and run_key["ValueName"] == autostart.RUN_VALUE
