@@ -53,10 +53,12 @@ class JournalOpener(threading.Thread):
         self.recorder: Recorder | None = None
         self.journal: Journal | None = None
         self.error: str | None = None
+        self.error_reason: str | None = None  # JournalError.reason, for the agent's words
         self.account: Account | None = None
         self.token: str | None = None
         self.token_problem: str | None = None
         self.profile: dict[str, Any] | None = None
+        self.first_run = False  # no journal was there: this data folder's first start
 
     def run(self) -> None:
         try:
@@ -79,6 +81,7 @@ class JournalOpener(threading.Thread):
         from app.recording import Recorder  # noqa: PLC0415
 
         settings = self.settings
+        self.first_run = not self.places.journal_file.exists()
         try:
             self.journal = Journal(
                 self.places.journal_file,
@@ -121,6 +124,7 @@ class JournalOpener(threading.Thread):
             self.recorder = recorder
         except JournalError as exc:
             self.error = str(exc)
+            self.error_reason = exc.reason
         except Exception as exc:  # anything else must still reach the agent, not vanish
             log.exception("opening the journal failed")
             self.error = f"unexpected error: {exc}"

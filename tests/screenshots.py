@@ -22,8 +22,9 @@ from app.recording import Recorder
 from app.ui import wording
 from app.ui.bar import Bar
 from app.ui.bridge import make_desk
+from app.ui.dialogs import SettingsDialog
 from app.ui.i18n import Translations
-from app.ui.signin import SignInDialog
+from app.ui.signin import SignInDialog, WelcomeDialog
 from app.ui.theme import stylesheet
 
 MORNING_MS = 1_795_766_400_000  # 2026-11-27 09:00 Europe/Paris
@@ -93,6 +94,19 @@ def main() -> None:
             app.processEvents()
             dialog.grab().save(str(out / f"signin-no-keyring-{language}.png"))
             dialog.close()
+            welcome = WelcomeDialog(server="https://bandeau.example.fr", language=language)
+            welcome.show()
+            app.processEvents()
+            welcome.grab().save(str(out / f"welcome-{language}.png"))
+            welcome.show_error(wording.problem("locked", {"seconds": 284}))
+            app.processEvents()
+            welcome.grab().save(str(out / f"welcome-error-locked-{language}.png"))
+            welcome.close()
+            settings_dialog = SettingsDialog(Path(tmp) / "bandeau.toml", Settings().values)
+            settings_dialog.show()
+            app.processEvents()
+            settings_dialog.grab().save(str(out / f"settings-{language}.png"))
+            settings_dialog.close()
             bar.stop()
             journal.close()
         panel_shots(app, out, Path(tmp))

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 
 from app.account import load_account, load_profile, profile_key_styles
-from app.config import Settings
+from app.config import Settings, load_settings, set_in_file, write_defaults_if_missing
 from app.credentials import load_token
 from app.domain.clock import FakeClock
 from app.domain.events import Key, SyncState
@@ -27,10 +27,12 @@ from app.recording import Recorder
 from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import set_plateau
+from app.ui.app import welcome
 from app.ui.bar import Bar
 from app.ui.bridge import make_desk
 from app.ui.dayview import CorrectionDialog, DayDialog
-from app.ui.signin import PasswordDialog, SignInDialog
+from app.ui.i18n import Translations
+from app.ui.signin import PasswordDialog, SignInDialog, WelcomeDialog
 from tests.servers import PASSWORD, Served
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -566,3 +568,80 @@ def test_an_agent_downloads_all_their_data_from_the_menu(
     assert target.stat().st_mode & 0o777 == 0o600  # her day and notes: hers alone
     for box in bar.findChildren(QMessageBox):
         box.close()
+
+
+@pytest.fixture
+def first_run(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, tmp_path: Path
+) -> Iterator[tuple[Bar, Path, Translations]]:
+    """A bar at its first start, its settings file as IT's install left it (empty here)."""
+    config = tmp_path / "bandeau.toml"
+    write_defaults_if_missing(config)
+    translations = Translations()
+    translations.apply("fr")
+    settings = load_settings(config, environ={})
+    recorder = Recorder(journal, clock, agent="poste-12", activities=["Général"], signed_in=False)
+    recorder.start()
+    widget = Bar(
+        make_desk(recorder, settings), settings, config_file=config, translations=translations
+    )
+    qtbot.addWidget(widget, before_close_func=lambda w: w.stop())
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget, config, translations
+    widget.stop()
+    translations.apply("en")
+
+
+def open_welcome(bar: Bar, config: Path) -> WelcomeDialog:
+    welcome(bar, config)
+    (dialog,) = [d for d in bar.findChildren(WelcomeDialog) if d.isVisible()]
+    return dialog
+
+
+def test_the_first_run_welcomes_in_the_chosen_language_and_signs_in(
+    qtbot: QtBot, first_run: tuple[Bar, Path, Translations], server_on_test_clock: Served
+) -> None:
+    bar, config, _ = first_run
+    set_in_file(config, "server.url", server_on_test_clock.base_url)  # as IT's install does
+    bar.desk.settings.values["server.url"] = server_on_test_clock.base_url
+    dialog = open_welcome(bar, config)
+    assert dialog.windowTitle() == "Bienvenue dans Bandeau"
+    assert dialog.later.text() == "Plus tard"
+    assert dialog.server.text() == server_on_test_clock.base_url  # pre-filled
+    assert dialog.focusWidget() is dialog.login
+    # English, at once: the dialog and the bar.
+    dialog.language.setCurrentIndex(dialog.language.findData("en"))
+    qtbot.waitUntil(lambda: dialog.windowTitle() == "Welcome to Bandeau", timeout=WAIT_MS)
+    assert dialog.later.text() == "Later" and dialog.ok.text() == "Sign in"
+    assert bar.keys[Key.OFF].text() == "Off production"
+    dialog.at_login.setChecked(True)
+    fill(dialog, server_on_test_clock.base_url, password="not it")
+    dialog.ok.click()
+    qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
+    assert dialog.message.text() == "Wrong login or password."
+    dialog.password.setText(PASSWORD)
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+    assert not dialog.isVisible() and bar.desk.syncing
+    saved = load_settings(config, environ={})
+    assert saved.text("ui.language") == "en" and saved.flag("startup.at_login") is True
+    assert bar.settings.flag("startup.at_login") is True
+
+
+def test_the_first_run_can_wait_and_says_an_unreachable_store(
+    qtbot: QtBot, first_run: tuple[Bar, Path, Translations]
+) -> None:
+    bar, config, _ = first_run
+    dialog = open_welcome(bar, config)
+    assert dialog.server.text() == "" and dialog.focusWidget() is dialog.server  # nobody set it
+    fill(dialog, "http://127.0.0.1:9")
+    dialog.ok.click()
+    qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
+    assert dialog.message.text().startswith("Impossible de joindre"), dialog.message.text()
+    dialog.later.click()  # records on this computer for now; the choices are kept
+    assert not dialog.isVisible() and not bar.desk.syncing
+    assert bar.recorder.agent == "poste-12"
+    saved = load_settings(config, environ={})
+    assert saved.text("ui.language") == "auto" and saved.flag("startup.at_login") is False
+    assert bar.press(Key.PAUSE) is not None  # the keys work

@@ -513,3 +513,22 @@ def test_a_request_nested_thousands_deep_gets_an_answer(data_dir: Path) -> None:
     finally:
         bar.stop()
     assert "Traceback" not in bar.stderr
+
+
+def test_a_journal_from_a_newer_bandeau_is_said_and_left_as_it_is(data_dir: Path) -> None:
+    """An older bar (a PC not yet updated, a roaming profile) on a newer journal: it says so
+    and stops, and the journal is neither migrated nor moved aside as damaged."""
+    journal = Journal(data_dir / "journal.sqlite3")
+    journal.close()
+    con = sqlite3.connect(data_dir / "journal.sqlite3")
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    before = (data_dir / "journal.sqlite3").read_bytes()
+    bar = BarProcess(data_dir)
+    with pytest.raises(RuntimeError, match="newer than this Bandeau") as raised:
+        bar.wait_ready()
+    assert "update Bandeau" in str(raised.value)
+    assert bar.proc.wait(timeout=30) == 2
+    bar.stop()
+    assert (data_dir / "journal.sqlite3").read_bytes() == before
+    assert sorted(p.name for p in data_dir.iterdir() if "journal" in p.name) == ["journal.sqlite3"]

@@ -22,7 +22,8 @@ class JournalError(Exception):
     """The journal could not do what was asked; nothing was half-written.
 
     Attributes:
-        reason: full, readonly, locked, damaged or other (see `reason_of`), for the
+        reason: full, readonly, locked, damaged, newer (written by a newer Bandeau) or
+            other (see `reason_of`), for the
             interface to word; str() is the English, with the details, for logs.
     """
 

@@ -277,7 +277,8 @@ class Journal:
         if version > schema.SCHEMA_VERSION:
             raise JournalError(
                 f"the journal {self.path} has schema version {version}, newer than this "
-                f"Bandeau ({schema.SCHEMA_VERSION}); update Bandeau"
+                f"Bandeau ({schema.SCHEMA_VERSION}); update Bandeau",
+                "newer",
             )
         for number in range(version, schema.SCHEMA_VERSION):
             migration = schema.MIGRATIONS[number]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 
 from app.config import Places, Settings
 from app.domain.clock import Clock
@@ -184,7 +184,18 @@ def _run_window(
         from app.ui.tray import make_tray  # noqa: PLC0415
 
         if opener.recorder is None:
-            _fatal(f"the journal cannot be opened, so no click could be recorded: {opener.error}")
+            from app.journal import JournalError  # noqa: PLC0415
+            from app.ui import wording  # noqa: PLC0415
+
+            said = wording.journal_reason(
+                JournalError(str(opener.error), opener.error_reason or "other")
+            )
+            _fatal(
+                f"the journal cannot be opened, so no click could be recorded: {opener.error}",
+                shown=QCoreApplication.translate(
+                    "Bar", "The journal cannot be opened, so no click could be recorded: %1"
+                ).replace("%1", said),
+            )
             shut_down(EXIT_FAILED)
             return
         desk = make_desk(opener.recorder, settings, app)
@@ -199,6 +210,8 @@ def _run_window(
         tray = make_tray(bar)
         _tell_startup_problems(desk, opener, settings)
         if autostart:
+            if opener.first_run and desk.account is None:
+                welcome(bar, places.config_file)
             follow_autostart(desk, settings.flag("startup.at_login"))
             bar.settings_applied.connect(
                 lambda values: (
@@ -269,6 +282,27 @@ def _tell_startup_problems(desk: Desk, opener: JournalOpener, settings: Settings
         )
 
 
+def welcome(bar: Bar, config_file: Path) -> None:
+    """The first run's dialog: the language switches as it is picked; the choices are saved
+    in the settings file and applied (start at login included) when it closes."""
+    from app.config import set_in_file  # noqa: PLC0415
+    from app.ui.i18n import choose_language  # noqa: PLC0415
+
+    def on_language(setting: str) -> None:
+        if bar.translations is not None:
+            bar.translations.apply(choose_language(setting))
+
+    def on_chosen(values: dict[str, object]) -> None:
+        try:
+            for name, value in values.items():
+                set_in_file(config_file, name, value)
+        except OSError as exc:
+            log.warning("cannot save the first run's choices: %s", exc)
+        bar.apply_settings(values)
+
+    bar.accounts.show_welcome(on_language=on_language, on_chosen=on_chosen)
+
+
 def follow_autostart(desk: Desk, wanted: bool) -> bool:
     """The start-at-login entry made to follow the setting; a failure is the bar's problem
     to show (the shift goes on)."""
@@ -302,12 +336,14 @@ def _bring_forward(places: Places, lock: InstanceLock) -> int:
     return EXIT_OK
 
 
-def _fatal(message: str) -> int:
+def _fatal(message: str, *, shown: str | None = None) -> int:
+    """Said on stderr and in the log (English, with the details) and, on a screen, in a
+    message box (`shown`: the agent's words, in their language)."""
     log.error("%s", message)
     print(f"bandeau: {message}", file=sys.stderr)
     from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
 
     app = QApplication.instance()
     if isinstance(app, QApplication) and app.platformName() not in ("offscreen", "minimal"):
-        QMessageBox.critical(None, "Bandeau", message)
+        QMessageBox.critical(None, "Bandeau", shown or message)
     return EXIT_FAILED

@@ -678,7 +678,8 @@ class Bar(QWidget):
     def apply_settings(self, values: dict[str, object]) -> None:
         for name, value in values.items():
             self.settings.values[name] = value
-        self._apply_window_flags(bool(values.get("ui.always_on_top", True)))
+        if "ui.always_on_top" in values:
+            self._apply_window_flags(bool(values["ui.always_on_top"]))
         dock = values.get("bar.dock")
         if isinstance(dock, str) and dock != self.docker.edge:
             self.set_dock(dock)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -54,25 +55,17 @@ class SignInDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Sign in"))
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setMinimumWidth(380)
         self._asking = False
+        self._local_events = local_events
         self.server = QLineEdit(server)
         self.server.setPlaceholderText("https://bandeau.example.fr")
-        self.server.setAccessibleName(self.tr("Server address"))
         self.login = QLineEdit(login)
-        self.login.setAccessibleName(self.tr("Login"))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setAccessibleName(self.tr("Password"))
-        self.send_local = QCheckBox(self.tr("Also send my %n earlier event(s)", "", local_events))
-        self.send_local_hint = QLabel(
-            self.tr(
-                "Recorded on this computer before you signed in. Unticked, they stay on this "
-                "computer only."
-            )
-        )
+        self.send_local = QCheckBox()
+        self.send_local_hint = QLabel()
         self.send_local_hint.setObjectName("Hint")
         self.send_local_hint.setWordWrap(True)
         self.send_local_hint.setVisible(local_events > 0)
@@ -82,12 +75,13 @@ class SignInDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
 
-        form = QFormLayout()
-        form.addRow(self.tr("Server"), self.server)
-        form.addRow(self.tr("Login"), self.login)
-        form.addRow(self.tr("Password"), self.password)
+        self.form = QFormLayout()
+        self.server_label, self.login_label, self.password_label = QLabel(), QLabel(), QLabel()
+        self.form.addRow(self.server_label, self.server)
+        self.form.addRow(self.login_label, self.login)
+        self.form.addRow(self.password_label, self.password)
         self.buttons = QDialogButtonBox()
-        self.ok = QPushButton(self.tr("Sign in"))
+        self.ok = QPushButton()
         self.ok.setDefault(True)
         self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -96,17 +90,41 @@ class SignInDialog(QDialog):
         self.cancel.setAutoDefault(False)
         self.ok.clicked.connect(self._on_ok)
         self.cancel.clicked.connect(self._on_cancel)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.send_local)
-        layout.addWidget(self.send_local_hint)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
+        self.body = QVBoxLayout(self)
+        self.body.addLayout(self.form)
+        self.body.addWidget(self.send_local)
+        self.body.addWidget(self.send_local_hint)
+        self.body.addWidget(self.message)
+        self.body.addWidget(self.buttons)
         for edit in (self.server, self.login, self.password):
             edit.textChanged.connect(self._update_ok)
+        self._retranslate()
         self._update_ok()
         first_empty = next((e for e in (self.server, self.login) if not e.text()), None)
         (first_empty or self.password).setFocus()
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Sign in"))
+        self.server.setAccessibleName(self.tr("Server address"))
+        self.login.setAccessibleName(self.tr("Login"))
+        self.password.setAccessibleName(self.tr("Password"))
+        self.send_local.setText(self.tr("Also send my %n earlier event(s)", "", self._local_events))
+        self.send_local_hint.setText(
+            self.tr(
+                "Recorded on this computer before you signed in. Unticked, they stay on this "
+                "computer only."
+            )
+        )
+        self.server_label.setText(self.tr("Server"))
+        self.login_label.setText(self.tr("Login"))
+        self.password_label.setText(self.tr("Password"))
+        if not self._asking:
+            self.ok.setText(self.tr("Sign in"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     def _update_ok(self) -> None:
         filled = all(e.text().strip() for e in (self.server, self.login)) and self.password.text()
@@ -179,6 +197,82 @@ class SignInDialog(QDialog):
         self.message.style().polish(self.message)
         self.message.show()
         self.adjustSize()
+
+
+class WelcomeDialog(SignInDialog):
+    """The first run: the bar's language and start at login, then the sign-in (the store's
+    address pre-filled when IT set it), or "Later" to record on this computer for now.
+
+    Signals:
+        language_chosen(str): "auto", "fr" or "en", as soon as it is picked (the dialog and
+            the bar switch at once).
+        chosen(dict): the settings chosen, when the agent signs in or leaves for later.
+    """
+
+    language_chosen = Signal(str)
+    chosen = Signal(dict)
+
+    def __init__(
+        self,
+        *,
+        server: str = "",
+        language: str = "auto",
+        at_login: bool = False,
+        local_events: int = 0,
+        parent: QWidget | None = None,
+    ) -> None:
+        self.language = QComboBox()
+        self.at_login = QCheckBox()
+        self.intro = QLabel()
+        self.later = QPushButton()
+        super().__init__(server=server, local_events=local_events, parent=parent)
+        self.intro.setWordWrap(True)
+        self.language.addItem("", "auto")
+        self.language.addItem("Français", "fr")
+        self.language.addItem("English", "en")
+        self.language.setCurrentIndex(max(self.language.findData(language), 0))
+        self.language.currentIndexChanged.connect(
+            lambda _i: self.language_chosen.emit(self.language.currentData())
+        )
+        self.at_login.setChecked(at_login)
+        self.language_label = QLabel()
+        self.form.insertRow(0, self.language_label, self.language)
+        self.form.insertRow(1, self.at_login)
+        self.body.insertWidget(0, self.intro)
+        # "Later" in place of Cancel: the bar records on this computer until they sign in.
+        self.cancel.hide()
+        self.later.setAutoDefault(False)
+        self.buttons.addButton(self.later, QDialogButtonBox.ButtonRole.RejectRole)
+        self.later.clicked.connect(self._on_cancel)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        super()._retranslate()
+        if not hasattr(self, "language_label"):
+            return  # the base class's first call, before this one's widgets are laid out
+        self.setWindowTitle(self.tr("Welcome to Bandeau"))
+        self.intro.setText(
+            self.tr(
+                "Three keys — Production, Pause, Off production — and your time counts itself. "
+                "Sign in with the login your team lead gave you, or start now and sign in "
+                "later from the bar's menu."
+            )
+        )
+        self.language_label.setText(self.tr("Language"))
+        self.language.setItemText(0, self.tr("Automatic (system)"))
+        self.at_login.setText(self.tr("Start Bandeau when I log in"))
+        self.later.setText(self.tr("Later"))
+
+    def settings_chosen(self) -> dict[str, object]:
+        return {
+            "ui.language": self.language.currentData(),
+            "startup.at_login": self.at_login.isChecked(),
+        }
+
+    def done(self, result: int) -> None:
+        # Signed in or left for later: the choices are kept either way.
+        self.chosen.emit(self.settings_chosen())
+        super().done(result)
 
 
 MIN_PASSWORD_CHARS = 8  # the store's rule (app.server.security): said before it refuses
@@ -319,6 +413,34 @@ class AccountControl(QObject):
             local_events=self.desk.local_events() if self.desk.account is None else 0,
             parent=self._parent,
         )
+        self._connect_sign_in(dialog)
+        self._place(dialog)
+        return dialog
+
+    def show_welcome(
+        self,
+        *,
+        on_language: Callable[[str], None],
+        on_chosen: Callable[[dict[str, object]], None],
+    ) -> WelcomeDialog:
+        """The first run's dialog; `on_language(setting)` as soon as a language is picked,
+        `on_chosen(settings)` when it closes (signed in or not)."""
+        settings = self.desk.settings
+        dialog = WelcomeDialog(
+            server=settings.text("server.url"),
+            language=settings.text("ui.language"),
+            at_login=settings.flag("startup.at_login"),
+            local_events=self.desk.local_events(),
+            parent=self._parent,
+        )
+        dialog.language_chosen.connect(on_language)
+
+        dialog.chosen.connect(on_chosen)
+        self._connect_sign_in(dialog)
+        self._place(dialog)
+        return dialog
+
+    def _connect_sign_in(self, dialog: SignInDialog) -> None:
         dialog.submitted.connect(
             lambda server, login, password, send: self.desk.sign_in(
                 server,
@@ -328,8 +450,6 @@ class AccountControl(QObject):
                 answer=lambda attempt, error: self._answered(dialog, attempt, error),
             )
         )
-        self._place(dialog)
-        return dialog
 
     def _answered(
         self, dialog: SignInDialog, attempt: SignInAttempt | None, error: BaseException | None

@@ -38,6 +38,11 @@ _JOURNAL_WORDS: dict[str, object] = {
     ),
     "locked": QT_TRANSLATE_NOOP("Wording", "another program holds the journal"),
     "damaged": QT_TRANSLATE_NOOP("Wording", "the journal file is damaged"),
+    "newer": QT_TRANSLATE_NOOP(
+        "Wording",
+        "the journal was written by a newer version of Bandeau: install the latest version "
+        "(nothing was changed in the journal)",
+    ),
 }
 
 

@@ -349,6 +349,10 @@
         <source>Today: %1</source>
         <translation>Aujourd’hui : %1</translation>
     </message>
+    <message>
+        <source>The journal cannot be opened, so no click could be recorded: %1</source>
+        <translation>Le journal ne peut pas être ouvert, aucun clic ne pourrait être enregistré : %1</translation>
+    </message>
 </context>
 <context>
     <name>CorrectionDialog</name>
@@ -879,6 +883,33 @@
     </message>
 </context>
 <context>
+    <name>WelcomeDialog</name>
+    <message>
+        <source>Welcome to Bandeau</source>
+        <translation>Bienvenue dans Bandeau</translation>
+    </message>
+    <message>
+        <source>Three keys — Production, Pause, Off production — and your time counts itself. Sign in with the login your team lead gave you, or start now and sign in later from the bar&apos;s menu.</source>
+        <translation>Trois touches — Production, Pause, Hors production — et votre temps se compte tout seul. Connectez-vous avec l’identifiant donné par votre responsable, ou commencez tout de suite et connectez-vous plus tard depuis le menu de la barre.</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Langue</translation>
+    </message>
+    <message>
+        <source>Automatic (system)</source>
+        <translation>Automatique (système)</translation>
+    </message>
+    <message>
+        <source>Start Bandeau when I log in</source>
+        <translation>Lancer Bandeau à l’ouverture de ma session</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>Plus tard</translation>
+    </message>
+</context>
+<context>
     <name>Wording</name>
     <message>
         <source>no answer in time.</source>
@@ -915,6 +946,10 @@
     <message>
         <source>the journal file is damaged</source>
         <translation>le fichier du journal est abîmé</translation>
+    </message>
+    <message>
+        <source>the journal was written by a newer version of Bandeau: install the latest version (nothing was changed in the journal)</source>
+        <translation>le journal a été écrit par une version plus récente de Bandeau : installez la dernière version (rien n’a été modifié dans le journal)</translation>
     </message>
     <message>
         <source>the journal failed: %1</source>
