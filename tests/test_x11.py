@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,21 +18,56 @@ from tests.processes import BarProcess, child_env, wait_until
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 SCREEN = (1920, 1080)
-NEEDED = ("Xvfb", "openbox", "xdotool")
+NEEDED = ("Xvfb", "openbox", "xdotool", "xprop", "xrandr")
 
 
 @pytest.fixture
 def display() -> Iterator[str]:
     """A private X server with openbox running on it; its DISPLAY."""
+    yield from x_server(SCREEN)
+
+
+@pytest.fixture
+def two_screens() -> Iterator[str]:
+    """A private X server of two 1920x1080 screens side by side (RandR monitors L and R,
+    as a PC with two monitors has), openbox on it; its DISPLAY."""
+    yield from x_server((2 * SCREEN[0], SCREEN[1]), setup=two_monitors)
+
+
+def two_monitors(display: str) -> None:
+    env = {**os.environ, "DISPLAY": display}
+
+    def xrandr(*args: str) -> str:
+        return subprocess.run(
+            ["xrandr", *args], env=env, capture_output=True, text=True, check=False
+        ).stdout
+
+    def made() -> bool:
+        # Xvfb sometimes drops a request as the window manager starts: again, until both
+        # monitors are there.
+        for monitor in ("L", "R"):
+            xrandr("--delmonitor", monitor)
+        for monitor, output, x in (("L", "screen", 0), ("R", "none", SCREEN[0])):
+            xrandr("--setmonitor", monitor, f"{SCREEN[0]}/508x{SCREEN[1]}/286+{x}+0", output)
+        listed = xrandr("--listmonitors")
+        return " L " in listed and " R " in listed
+
+    wait_until(made, timeout=30)
+
+
+def x_server(size: tuple[int, int], setup: Callable[[str], None] | None = None) -> Iterator[str]:
     missing = [tool for tool in NEEDED if shutil.which(tool) is None]
     if missing:
-        message = f"needs {', '.join(missing)} (apt-get install xvfb openbox xdotool)"
+        message = (
+            f"needs {', '.join(missing)} "
+            "(apt-get install xvfb openbox xdotool x11-utils x11-xserver-utils)"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)  # CI installs them: never skipped there
         pytest.skip(message)
     read, write = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"],
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size[0]}x{size[1]}x24"],
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -49,6 +84,8 @@ def display() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
+        if setup is not None:
+            setup(name)
         yield name
     finally:
         for proc in (wm, xvfb):
@@ -75,7 +112,8 @@ def bar_geometry(display: str) -> tuple[int, int, int, int] | None:
         ).stdout
         values = dict(line.split("=", 1) for line in shape.split() if "=" in line)
         geometry = tuple(int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-        if geometry[2] > 100:  # the bar, not one of Qt's helper windows
+        # The bar: not one of Qt's helper windows, nor the first run's welcome dialog.
+        if geometry[2] > 100 and geometry[3] < 100:
             return geometry  # type: ignore[return-value]
     return None
 
@@ -174,3 +212,33 @@ def test_docking_at_the_bottom_then_floating_again_gives_the_space_back(display:
     assert bottom["bar"][1] == SCREEN[1] - height
     assert off["workarea"] == [0, 0, SCREEN[0], SCREEN[1]]
     assert off["bar"][1] < SCREEN[1] - height  # floating again, above the corner's margin
+
+
+def test_a_bar_docks_on_its_screen_and_moves_to_another_when_that_one_goes(
+    two_screens: str, tmp_path: Path
+) -> None:
+    place = tmp_path / "window.json"
+    place.write_text('{"x": 2500, "y": 300}', encoding="utf-8")  # on the right screen
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.children.dock_screens", str(place)],
+        env=child_env(QT_QPA_PLATFORM="xcb", DISPLAY=two_screens),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    steps = {step["step"]: step for step in map(json.loads, done.stdout.splitlines())}
+    width, height = SCREEN
+    floating, docked, moved = steps["floating"], steps["docked"], steps["screen removed"]
+    assert len(floating["screens"]) == 2 and floating["bar"][0] == 2500
+    bar_h = docked["bar"][3]
+    # Docked on the screen it was on: its bottom edge, the strip over that screen only.
+    assert docked["bar"][0] == 2500 and docked["bar"][1] == height - bar_h
+    assert docked["strut"] == [0, 0, 0, bar_h, 0, 0, 0, 0, 0, 0, width, 2 * width - 1]
+    assert docked["workarea"] == [0, 0, 2 * width, height - bar_h]
+    # That screen unplugged: docked on the one left, which alone gives up its strip.
+    assert len(moved["screens"]) == 1
+    assert moved["bar"][0] + moved["bar"][2] <= width and moved["bar"][1] == height - bar_h
+    assert moved["strut"] == [0, 0, 0, bar_h, 0, 0, 0, 0, 0, 0, 0, width - 1]
+    assert moved["workarea"] == [0, 0, width, height - bar_h]

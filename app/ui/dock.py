@@ -367,7 +367,9 @@ class Docker(QObject):
             self._on_problem(str(exc))
 
     def _current_screen(self) -> QScreen | None:
-        screen: QScreen | None = self.widget.screen()
+        # Where the widget is (its own screen() can lag behind a move, or a hidden window).
+        screen: QScreen | None = QGuiApplication.screenAt(self.widget.geometry().center())
+        screen = screen or self.widget.screen()
         screens = QGuiApplication.screens()
         if screen is None or screen not in screens:
             screen = QGuiApplication.primaryScreen() or (screens[0] if screens else None)
