@@ -844,3 +844,38 @@ def test_nothing_on_the_bar_is_cut_in_any_state(
         bar.desk.set_problem(DeskProblem(code, "x", error=error))
         check(code)
     bar.desk.account = None
+
+
+def test_the_settings_dialog_docks_the_bar_and_lets_it_float_again(
+    qtbot: QtBot, journal: Journal, clock: FakeClock, tmp_path: Path, translations: Translations
+) -> None:
+    """Offscreen has no window manager to reserve a strip (test_x11.py does it for real):
+    here, where the bar goes, what is saved, and that a docked bar is not dragged away."""
+    config = tmp_path / "bandeau.toml"
+    widget = make_bar(qtbot, journal, clock, config_file=config, translations=translations)
+    widget.place()
+    floating = widget.pos()
+    screen = widget.screen().geometry()
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=widget.grip.geometry().center())
+    assert widget._drag_offset is not None  # floating, the grip drags it
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=widget.grip.geometry().center())
+    dialog = widget.show_settings()
+    assert dialog is not None
+    dialog.dock.setCurrentIndex(dialog.dock.findData("bottom"))
+    dialog.accept()
+    assert load_settings(config, environ={}).text("bar.dock") == "bottom"
+    assert widget.docker.docked and widget.isVisible()
+    assert widget.y() == screen.y() + screen.height() - widget.height()
+    assert widget.docker.strip is not None and widget.docker.strip.width == screen.width()
+    assert not widget.docker.reserved  # nothing to reserve it from, offscreen
+    widget.move(widget.x(), 10)  # the window system (or a drag) moves it: it goes back
+    assert widget.y() == screen.y() + screen.height() - widget.height()
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=widget.grip.geometry().center())
+    assert widget._drag_offset is None  # no drag starts on a docked bar
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=widget.grip.geometry().center())
+    widget.apply_settings({"bar.dock": "top"})
+    assert widget.y() == screen.y()
+    widget.apply_settings({"bar.dock": "off"})
+    assert not widget.docker.docked and widget.docker.strip is None
+    assert widget.pos() == floating  # back where it floated
+    widget.stop()

@@ -305,8 +305,9 @@ class Docker(QObject):
         self._screen: QScreen | None = None
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
+            # Bound methods of this QObject: disconnected when it goes with its widget.
             app.screenRemoved.connect(self._screen_removed)
-            app.screenAdded.connect(lambda _screen: self.redock())
+            app.screenAdded.connect(self._screen_added)
 
     @property
     def docked(self) -> bool:
@@ -385,6 +386,9 @@ class Docker(QObject):
         screen.geometryChanged.connect(self._geometry_changed)
 
     def _geometry_changed(self, _geometry: QRect) -> None:
+        self.redock()
+
+    def _screen_added(self, _screen: QScreen) -> None:
         self.redock()
 
     def _screen_removed(self, screen: QScreen) -> None:
