@@ -221,13 +221,53 @@ def _keyring() -> Check:
     if problem:
         usable = f"none usable in this session: {problem}; a bar keeps its token in memory"
     else:
-        usable = "usable"
+        broken, usable = _round_trip()
+        if broken:
+            return Check("keyring", False, f"{chosen}: {broken}")
     return Check(
         "keyring",
         True,
         f"backends inside ({', '.join(wanted) or 'none needed'}); this session picks {chosen} "
         f"({usable}); viable here: {', '.join(viable)}",
     )
+
+
+KEYRING_TIMEOUT_S = 10.0
+
+
+def _round_trip() -> tuple[str | None, str]:
+    """A test secret stored, read back and deleted: (what is broken in this installation,
+    or None; what happened). A locked keyring that does not answer is the session's state
+    (a bar then keeps its token in memory), not the installation's."""
+    import secrets  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    import keyring  # noqa: PLC0415
+
+    entry, value = "self-test", secrets.token_urlsafe(16)
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            keyring.set_password("bandeau-self-test", entry, value)
+            box["read"] = keyring.get_password("bandeau-self-test", entry)
+            keyring.delete_password("bandeau-self-test", entry)
+        except BaseException as exc:  # handed back below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="self-test-keyring", daemon=True)
+    worker.start()
+    worker.join(KEYRING_TIMEOUT_S)
+    if worker.is_alive():
+        return None, f"usable, but it did not answer within {KEYRING_TIMEOUT_S:g} s (locked?)"
+    error = box.get("error")
+    if isinstance(error, ImportError):
+        return f"a part of the keyring is missing: {error!r}", ""
+    if error is not None:
+        return None, f"usable, but it refused a test secret ({type(error).__name__})"
+    if box.get("read") != value:
+        return "a test secret stored was not read back", ""
+    return None, "usable: a test secret stored, read back and deleted"
 
 
 def _platforms() -> Check:
