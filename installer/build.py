@@ -53,34 +53,12 @@ def make_env(env: Path) -> Path:
         say(f"a clean environment in {env}")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(env)], check=True)
     say("installing the project (base dependencies only) and PyInstaller into it")
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-input",
-            "--upgrade",
-            "--force-reinstall",
-            "--no-deps",
-            str(ROOT),
-        ],
-        check=True,
-    )
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-input",
-            str(ROOT),
-            *bundle_requirements(),
-        ],
-        check=True,
-    )
+
+    def pip(*args: str) -> None:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-input", *args], check=True)
+
+    pip("--upgrade", "--force-reinstall", "--no-deps", str(ROOT))  # this source, every time
+    pip(str(ROOT), *bundle_requirements())
     # Nothing else may be there: an extra left from an earlier build would hide a missing one.
     frozen = subprocess.run(
         [str(python), "-m", "pip", "list", "--format=freeze"],

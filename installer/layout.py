@@ -37,7 +37,7 @@ HIDDEN_IMPORTS: tuple[str, ...] = (
 
 # Never in an agent's bundle: the central store and the demo that embeds it (the bundle's
 # `bandeau demo` says the store's parts are missing), and what only those use.
-EXCLUDED_MODULES: tuple[str, ...] = (
+SERVER_MODULES: tuple[str, ...] = (
     "app.server",
     "app.demo",
     "app.sim",
@@ -49,35 +49,22 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "orjson",
     "alembic",
     "psycopg",
+)
+# Qt's modules Bandeau does not use (QtCore, QtGui, QtWidgets, QtNetwork and QtSvg it does).
+UNUSED_QT: tuple[str, ...] = (
+    "Qml", "Quick", "OpenGL", "OpenGLWidgets", "Pdf", "Sql", "Test", "Xml", "Concurrent",
+    "Designer", "UiTools", "Help", "PrintSupport", "Multimedia",
+)  # fmt: skip
+EXCLUDED_MODULES: tuple[str, ...] = (
+    *SERVER_MODULES,
     "tkinter",
     "unittest",
     "pydoc",
-    "PySide6.QtQml",
-    "PySide6.QtQuick",
-    "PySide6.QtOpenGL",
-    "PySide6.QtOpenGLWidgets",
-    "PySide6.QtPdf",
-    "PySide6.QtSql",
-    "PySide6.QtTest",
-    "PySide6.QtXml",
-    "PySide6.QtConcurrent",
-    "PySide6.QtDesigner",
-    "PySide6.QtUiTools",
-    "PySide6.QtHelp",
-    "PySide6.QtPrintSupport",
-    "PySide6.QtMultimedia",
+    *(f"PySide6.Qt{name}" for name in UNUSED_QT),
 )
-# Python modules found in the bundle that mean a server part slipped in (checked after a build).
-SERVER_PARTS: tuple[str, ...] = (
-    "app/server",
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "pydantic",
-    "orjson",
-    "alembic",
-    "psycopg",
-    "sqlalchemy",
+# Where a server part would be in the bundle if one slipped in (checked after a build).
+SERVER_PARTS: tuple[str, ...] = tuple(
+    name.replace(".", "/") for name in SERVER_MODULES if name not in ("app.demo", "app.sim")
 )
 
 # Qt's files the bar does not use, by their place in the bundle (fnmatch patterns). Kept:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,9 +194,10 @@ def test_a_docked_bar_keeps_its_strip_and_maximised_windows_stop_at_it(
     wait_until(lambda: workarea(display) == [0, 0, SCREEN[0], SCREEN[1]])
 
 
-def test_docking_at_the_bottom_then_floating_again_gives_the_space_back(display: str) -> None:
+def child_steps(module: str, display: str, *args: str) -> dict[str, dict[str, Any]]:
+    """Run tests/children/<module> on the display; its JSON lines by their "step"."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.children.dock_toggle"],
+        [sys.executable, "-m", f"tests.children.{module}", *args],
         env=child_env(QT_QPA_PLATFORM="xcb", DISPLAY=display),
         capture_output=True,
         text=True,
@@ -203,7 +205,11 @@ def test_docking_at_the_bottom_then_floating_again_gives_the_space_back(display:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    steps = {step["edge"]: step for step in map(json.loads, done.stdout.splitlines())}
+    return {step["step"]: step for step in map(json.loads, done.stdout.splitlines())}
+
+
+def test_docking_at_the_bottom_then_floating_again_gives_the_space_back(display: str) -> None:
+    steps = child_steps("dock_toggle", display)
     top, bottom, off = steps["top"], steps["bottom"], steps["off"]
     height = top["bar"][3]
     assert top["workarea"] == [0, height, SCREEN[0], SCREEN[1] - height]
@@ -219,16 +225,7 @@ def test_a_bar_docks_on_its_screen_and_moves_to_another_when_that_one_goes(
 ) -> None:
     place = tmp_path / "window.json"
     place.write_text('{"x": 2500, "y": 300}', encoding="utf-8")  # on the right screen
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.children.dock_screens", str(place)],
-        env=child_env(QT_QPA_PLATFORM="xcb", DISPLAY=two_screens),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    steps = {step["step"]: step for step in map(json.loads, done.stdout.splitlines())}
+    steps = child_steps("dock_screens", two_screens, str(place))
     width, height = SCREEN
     floating, docked, moved = steps["floating"], steps["docked"], steps["screen removed"]
     assert len(floating["screens"]) == 2 and floating["bar"][0] == 2500

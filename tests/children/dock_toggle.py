@@ -51,7 +51,7 @@ for edge in ("top", "bottom", "off"):
     print(
         json.dumps(
             {
-                "edge": edge,
+                "step": edge,
                 "workarea": workarea(),
                 "bar": [g.x(), g.y(), g.width(), g.height()],
                 "screen": [screen.width(), screen.height()],
