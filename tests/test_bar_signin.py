@@ -645,3 +645,34 @@ def test_the_first_run_can_wait_and_says_an_unreachable_store(
     saved = load_settings(config, environ={})
     assert saved.text("ui.language") == "auto" and saved.flag("startup.at_login") is False
     assert bar.press(Key.PAUSE) is not None  # the keys work
+
+
+def test_the_first_run_says_a_locked_login(
+    qtbot: QtBot, first_run: tuple[Bar, Path, Translations], server_on_test_clock: Served
+) -> None:
+    bar, config, _ = first_run
+    dialog = open_welcome(bar, config)
+    said = []
+    for _ in range(6):
+        fill(dialog, server_on_test_clock.base_url, password="not it")
+        dialog.ok.click()
+        qtbot.waitUntil(dialog.password.isEnabled, timeout=WAIT_MS)
+        said.append(dialog.message.text())
+    assert said[0] == "Identifiant ou mot de passe incorrect."
+    assert said[-1].startswith("Trop d’essais manqués : réessayez dans"), said
+    assert dialog.isVisible() and not bar.desk.syncing
+
+
+def test_the_first_run_without_a_keyring_offers_the_session_only(
+    qtbot: QtBot, first_run: tuple[Bar, Path, Translations], server_on_test_clock: Served
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # the isolation fixture restores it
+    bar, config, _ = first_run
+    dialog = open_welcome(bar, config)
+    fill(dialog, server_on_test_clock.base_url)
+    dialog.ok.click()
+    qtbot.waitUntil(lambda: dialog.ok.text() == "Garder pour cette session", timeout=WAIT_MS)
+    assert "trousseau" in dialog.message.text()
+    with qtbot.waitSignal(bar.account_changed, timeout=WAIT_MS):
+        dialog.ok.click()
+    assert not dialog.isVisible() and bar.desk.syncing
