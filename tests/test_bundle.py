@@ -227,6 +227,11 @@ def test_the_linux_tarball_installs_starts_at_login_and_uninstalls_keeping_the_j
     autostart = home / ".config/autostart/app.bandeau.Bandeau.desktop"
     assert shlex.split(desktop_entry(autostart)["Exec"]) == [str(program)]
     assert sh(program, "autostart", "status").stdout.strip() == "on"
+    for entry_file in (menu, autostart):  # as the desktop's own tools read them
+        checked = subprocess.run(
+            ["desktop-file-validate", str(entry_file)], capture_output=True, text=True, check=False
+        )
+        assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout
 
     # Started as the menu starts it; a click from the installed `bandeau` command.
     bar = BarProcess(None, env=env, cwd=home, program=[*as_agent, *shlex.split(entry["Exec"])])
