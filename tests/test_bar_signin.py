@@ -608,6 +608,8 @@ def test_the_first_run_welcomes_in_the_chosen_language_and_signs_in(
     dialog = open_welcome(bar, config)
     assert dialog.windowTitle() == "Bienvenue dans Bandeau"
     assert dialog.later.text() == "Plus tard"
+    # The shift's start, recorded before any sign-in, offered in the right words.
+    assert dialog.send_local.text() == "Envoyer aussi mon événement d’avant"
     assert dialog.server.text() == server_on_test_clock.base_url  # pre-filled
     assert dialog.focusWidget() is dialog.login
     # English, at once: the dialog and the bar.

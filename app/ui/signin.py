@@ -251,6 +251,9 @@ class WelcomeDialog(SignInDialog):
         if not hasattr(self, "language_label"):
             return  # the base class's first call, before this one's widgets are laid out
         self.setWindowTitle(self.tr("Welcome to Bandeau"))
+        # Again in this class's context: PySide's tr() looks here first, and takes a plural
+        # it has no translation for, "%n" filled in, for one.
+        self.send_local.setText(self.tr("Also send my %n earlier event(s)", "", self._local_events))
         self.intro.setText(
             self.tr(
                 "Three keys — Production, Pause, Off production — and your time counts itself. "

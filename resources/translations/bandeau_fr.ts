@@ -888,6 +888,13 @@
         <source>Welcome to Bandeau</source>
         <translation>Bienvenue dans Bandeau</translation>
     </message>
+    <message numerus="yes">
+        <source>Also send my %n earlier event(s)</source>
+        <translation>
+            <numerusform>Envoyer aussi mon événement d’avant</numerusform>
+            <numerusform>Envoyer aussi mes %n événements d’avant</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Three keys — Production, Pause, Off production — and your time counts itself. Sign in with the login your team lead gave you, or start now and sign in later from the bar&apos;s menu.</source>
         <translation>Trois touches — Production, Pause, Hors production — et votre temps se compte tout seul. Connectez-vous avec l’identifiant donné par votre responsable, ou commencez tout de suite et connectez-vous plus tard depuis le menu de la barre.</translation>
