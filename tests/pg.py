@@ -12,9 +12,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+RUN_TIMEOUT_S = 120.0  # pg_ctl and initdb, each
 
 
 class NoPostgres(RuntimeError):
@@ -62,18 +65,27 @@ class PgCluster:
     def _run(self, *args: str) -> None:
         # The C locale: the tests' LANG may name a locale this machine does not have.
         env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-        done = subprocess.run(
+        # No `timeout=` for subprocess: its timed wait for a child that closed its pipes but
+        # has not exited yet (pg_ctl, as its server starts) sleeps in a loop, and under
+        # libfaketime (CI's run with the clock moved) that sleep fails with EINVAL. A watchdog
+        # thread bounds the run instead (threading's timed waits are fine there).
+        child = subprocess.Popen(
             [*self.as_user, *args],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
-            check=False,
             env=env,
         )
-        if done.returncode != 0:
+        watchdog = threading.Timer(RUN_TIMEOUT_S, child.kill)
+        watchdog.start()
+        try:
+            stdout, stderr = child.communicate()
+        finally:
+            watchdog.cancel()
+        if child.returncode != 0:
             raise RuntimeError(
-                f"{Path(args[0]).name} failed ({done.returncode}): "
-                f"{done.stderr.strip() or done.stdout.strip()}"
+                f"{Path(args[0]).name} failed ({child.returncode}): "
+                f"{stderr.strip() or stdout.strip()}"
             )
 
     def start(self) -> None:
