@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -18,30 +17,13 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import load_settings
 from app.ui.bar import Bar
-
-
-def prop(*args: str) -> list[int]:
-    out = subprocess.run(["xprop", *args], capture_output=True, text=True, check=False).stdout
-    return [int(v) for v in out.split("=", 1)[1].split(",")] if "=" in out else []
-
+from tests.children.xwait import prop, wait_for
 
 app = QApplication(sys.argv[:1])
 place = Path(sys.argv[1])
 bar = Bar(None, load_settings(None, environ={}), place_file=place)
 bar.place()
 bar.show()
-
-
-def settle(done: object, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if callable(done) and done():
-            break
-        time.sleep(0.02)
-    for _ in range(10):
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def report(step: str) -> None:
@@ -60,13 +42,19 @@ def report(step: str) -> None:
     )
 
 
-settle(lambda: bar.geometry().x() >= 1920)
+wait_for(bar, lambda: bar.geometry().x() >= 1920)
 report("floating")
 bar.apply_settings({"bar.dock": "bottom"})
-settle(lambda: prop("-root", "_NET_WORKAREA")[3:4] == [1080 - bar.height()])
+wait_for(bar, lambda: prop("-root", "_NET_WORKAREA")[3:4] == [1080 - bar.height()])
 report("docked")
 subprocess.run(["xrandr", "--delmonitor", "R"], check=True)
-settle(lambda: len(QGuiApplication.screens()) == 1 and bar.geometry().x() < 1920)
-settle(lambda: prop("-root", "_NET_WORKAREA")[2:3] == [1920])
+wait_for(
+    bar,
+    lambda: (
+        len(QGuiApplication.screens()) == 1
+        and bar.geometry().x() < 1920
+        and prop("-root", "_NET_WORKAREA")[2:3] == [1920]
+    ),
+)
 report("screen removed")
 bar.stop()
