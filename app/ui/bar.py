@@ -206,6 +206,7 @@ class Bar(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.tick)
+        self._place_read: tuple[int, int] | None = None  # the saved place, as place() read it
         self._save_position = QTimer(self)
         self._save_position.setSingleShot(True)
         self._save_position.setInterval(500)
@@ -333,6 +334,7 @@ class Bar(QWidget):
         saved = load_place(self.place_file) if self.place_file is not None else None
         screens = [self._rect(s.availableGeometry()) for s in self._screens()]
         x, y = place_bar(saved, (self.width(), self.height()), screens)
+        self._place_read = saved
         self.move(x, y)
         if self.docker.docked:
             if not self.isVisible():
@@ -398,6 +400,11 @@ class Bar(QWidget):
 
     def _settled(self) -> None:
         self._placed = None
+        # Put elsewhere than its saved place (that screen is gone) and not moved since: the
+        # move events came while it was not yet shown, so that place is kept here.
+        floating = self.isVisible() and not self.docker.docked
+        if floating and (self.x(), self.y()) != self._place_read:
+            self._store_position()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and not self.docker.docked:
