@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from app.config import Settings
 from app.domain.durations import format_duration
 from app.domain.events import Key
-from app.domain.placement import Rect, beside, place_bar
+from app.domain.placement import DOCK_EDGES, Rect, beside, place_bar
 from app.ui import wording
 from app.ui.i18n import Translations, choose_language, current_language
 from app.ui.keybutton import KeyButton
@@ -349,7 +349,7 @@ class Bar(QWidget):
     def set_dock(self, edge: str) -> None:
         """Dock the bar at "top" or "bottom" of its screen, or let it float ("off")."""
         was_docked, visible = self.docker.docked, self.isVisible()
-        changes_type = was_docked != (edge in ("top", "bottom"))
+        changes_type = was_docked != (edge in DOCK_EDGES)
         if changes_type and visible:
             self.hide()  # moved and retyped while unmapped: window managers read it at map
         self.docker.set_edge(edge)

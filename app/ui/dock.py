@@ -289,8 +289,6 @@ class Docker(QObject):
         self,
         widget: QWidget,
         on_problem: Callable[[str], None] = lambda text: None,
-        *,
-        shell: ShellCall | None = None,
     ) -> None:
         super().__init__(widget)
         self.widget = widget
@@ -299,7 +297,6 @@ class Docker(QObject):
         self.strip: Rect | None = None
         self.position: Rect | None = None  # where the docked widget sits
         self._on_problem = on_problem
-        self._shell = shell
         self._x11: X11Strut | None = None
         self._appbar: AppBar | None = None
         self._screen: QScreen | None = None
@@ -319,24 +316,17 @@ class Docker(QObject):
         return QGuiApplication.platformName() if isinstance(app, QGuiApplication) else ""
 
     def set_edge(self, edge: str) -> None:
-        """Dock at `edge`, or undock ("off"). Between floating and docked the widget is
-        hidden meanwhile: window managers read a window's type only when it is mapped."""
+        """Dock at `edge`, or undock ("off"). Between floating and docked the caller hides
+        the widget meanwhile: window managers read a window's type only when it is mapped."""
         edge = edge if edge in DOCK_EDGES else "off"
-        was_docked, visible = self.docked, self.widget.isVisible()
+        was_docked = self.docked
         self.edge = edge
-        if was_docked == self.docked:
-            self.redock()  # top <-> bottom: the strut changes, not the type
-            return
-        if visible:
-            self.widget.hide()
-        if self.docked:
-            self.before_show()
-        else:
+        if was_docked and not self.docked:
             self._release()
             if self._x11 is not None:
                 self._x11.float_again(self._window())
-        if visible:
-            self.widget.show()
+        elif self.docked and not was_docked:
+            self.before_show()
         self.redock()
 
     def before_show(self) -> None:
@@ -361,7 +351,7 @@ class Docker(QObject):
         self.position = place
         self.widget.move(place.x, place.y)
         try:
-            self.reserved = self._reserve(strip, full)
+            self.reserved = self._reserve(strip)
         except DockError as exc:
             self.reserved = False
             log.warning("dock: %s", exc)
@@ -394,37 +384,31 @@ class Docker(QObject):
     def _screen_removed(self, screen: QScreen) -> None:
         if screen is self._screen:
             self._screen = None
-            if self.docked:
-                # Qt moves the window to a remaining screen: dock there.
-                primary = QGuiApplication.primaryScreen()
-                if primary is not None and primary is not screen:
-                    self.widget.move(primary.geometry().x(), primary.geometry().y())
-                self.redock()
+            self.redock()  # on a screen that remains
 
     def _window(self) -> int:
         return int(self.widget.winId())
 
+    def _x11_strut(self) -> X11Strut:
+        if self._x11 is None:
+            self._x11 = X11Strut()
+        return self._x11
+
     def _make_x11_dock(self) -> None:
         try:
-            if self._x11 is None:
-                self._x11 = X11Strut()
-            self._x11.make_dock(self._window())
+            self._x11_strut().make_dock(self._window())
         except DockError as exc:
             self._on_problem(str(exc))
 
-    def _reserve(self, strip: Rect, full: Rect) -> bool:
+    def _reserve(self, strip: Rect) -> bool:
         platform = self.platform()
         if platform == "xcb":
-            if self._x11 is None:
-                self._x11 = X11Strut()
             root = _rect(QGuiApplication.primaryScreen().virtualGeometry())
-            self._x11.reserve(self._window(), x11_strut(self.edge, strip, root))
+            self._x11_strut().reserve(self._window(), x11_strut(self.edge, strip, root))
             return True
-        if platform == "windows" or self._shell is not None:
+        if platform == "windows":
             if self._appbar is None:
-                self._appbar = AppBar(
-                    self._window(), self._place_granted, self._set_topmost, shell=self._shell
-                )
+                self._appbar = AppBar(self._window(), self._place_granted, self._set_topmost)
             self._appbar.dock(self.edge, strip)
             return True
         return False  # offscreen, Wayland: at the edge, nothing reserved
@@ -452,10 +436,7 @@ class Docker(QObject):
         self.reserved = False
         self.strip = self.position = None
         if self._x11 is not None:
-            try:
-                self._x11.release(self._window())
-            except DockError as exc:
-                log.warning("undock: %s", exc)
+            self._x11.release(self._window())
         if self._appbar is not None:
             self._appbar.remove()
             self._appbar = None
