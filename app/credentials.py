@@ -28,7 +28,16 @@ T = TypeVar("T")
 
 
 class NoKeyring(Exception):
-    """No safe keyring here (none installed, locked, or too slow to answer)."""
+    """No safe keyring here (none installed, locked, or too slow to answer).
+
+    Attributes:
+        part_missing: the backend could not load a module it needs (an installation that
+            lost part of itself, a bundle above all) rather than the keyring saying no.
+    """
+
+    def __init__(self, message: str, *, part_missing: bool = False) -> None:
+        super().__init__(message)
+        self.part_missing = part_missing
 
 
 def entry_name(server_url: str, login: str) -> str:
@@ -62,7 +71,10 @@ def _with_timeout(call: Callable[[], T], timeout_s: float) -> T:
         error = box["error"]
         if isinstance(error, keyring.errors.KeyringError):
             raise NoKeyring(f"the keyring refused: {type(error).__name__}") from None
-        raise NoKeyring(f"the keyring failed: {type(error).__name__}") from None
+        raise NoKeyring(
+            f"the keyring failed: {type(error).__name__}",
+            part_missing=isinstance(error, ImportError),
+        ) from None
     return box["value"]  # type: ignore[return-value]
 
 

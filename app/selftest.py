@@ -45,19 +45,19 @@ def run_self_test(data_dir: str | None, out: Callable[[str], None] = print) -> i
     checks: list[Check] = []
     with tempfile.TemporaryDirectory(prefix="bandeau-self-test-") as scratch:
         where = Path(data_dir).expanduser().absolute() if data_dir else Path(scratch)
-        steps: tuple[Callable[[], Check], ...] = (
-            lambda: _journal(where),
-            _resources,
-            lambda: _bar(where),
-            _translations,
-            _keyring,
-            _platforms,
+        steps: tuple[tuple[str, Callable[[], Check]], ...] = (
+            ("journal", lambda: _journal(where)),
+            ("resources", _resources),
+            ("bar", _bar),
+            ("translations", _translations),
+            ("keyring", _keyring),
+            ("platforms", _platforms),
         )
-        for check in steps:
+        for name, check in steps:
             try:
                 result = check()
             except Exception as exc:  # a check that breaks is a failed check, said as such
-                result = Check(getattr(check, "__name__", "check"), False, f"{exc!r}")
+                result = Check(name, False, f"{exc!r}")
             checks.append(result)
             out(f"{'ok  ' if result.ok else 'FAIL'}  {result.name}: {result.detail}")
     failed = [c.name for c in checks if not c.ok]
@@ -127,7 +127,7 @@ def _application() -> object:
     return QApplication.instance() or QApplication(sys.argv[:1])
 
 
-def _bar(where: Path) -> Check:
+def _bar() -> Check:
     from PySide6.QtGui import QColor  # noqa: PLC0415
 
     from app.config import load_settings  # noqa: PLC0415
@@ -232,40 +232,25 @@ def _keyring() -> Check:
     )
 
 
-KEYRING_TIMEOUT_S = 10.0
-
-
 def _round_trip() -> tuple[str | None, str]:
-    """A test secret stored, read back and deleted: (what is broken in this installation,
-    or None; what happened). A locked keyring that does not answer is the session's state
-    (a bar then keeps its token in memory), not the installation's."""
+    """A test secret through the bar's own keyring calls: stored, read back and deleted.
+    (What is broken in this installation, or None; what happened.) A locked keyring that
+    does not answer, or refuses, is the session's state (a bar then keeps its token in
+    memory), not the installation's."""
     import secrets  # noqa: PLC0415
-    import threading  # noqa: PLC0415
 
-    import keyring  # noqa: PLC0415
+    from app.credentials import NoKeyring, delete_token, load_token, save_token  # noqa: PLC0415
 
-    entry, value = "self-test", secrets.token_urlsafe(16)
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            keyring.set_password("bandeau-self-test", entry, value)
-            box["read"] = keyring.get_password("bandeau-self-test", entry)
-            keyring.delete_password("bandeau-self-test", entry)
-        except BaseException as exc:  # handed back below
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="self-test-keyring", daemon=True)
-    worker.start()
-    worker.join(KEYRING_TIMEOUT_S)
-    if worker.is_alive():
-        return None, f"usable, but it did not answer within {KEYRING_TIMEOUT_S:g} s (locked?)"
-    error = box.get("error")
-    if isinstance(error, ImportError):
-        return f"a part of the keyring is missing: {error!r}", ""
-    if error is not None:
-        return None, f"usable, but it refused a test secret ({type(error).__name__})"
-    if box.get("read") != value:
+    server, login, value = "bandeau-self-test", "self-test", secrets.token_urlsafe(16)
+    try:
+        save_token(server, login, value)
+        read = load_token(server, login)
+        delete_token(server, login)
+    except NoKeyring as exc:
+        if exc.part_missing:
+            return f"a part of the keyring is missing ({exc})", ""
+        return None, f"usable, but not for a test secret: {exc}"
+    if read != value:
         return "a test secret stored was not read back", ""
     return None, "usable: a test secret stored, read back and deleted"
 

@@ -81,3 +81,18 @@ def test_a_keyring_error_never_shows_the_secret() -> None:
         save_token(SERVER, "marie", "super-secret-token")
     assert "super-secret-token" not in str(caught.value)
     assert caught.value.__cause__ is None
+    assert not caught.value.part_missing  # the keyring said no: the session's state
+
+
+class HalfInstalledKeyring(MemoryKeyring):
+    """A backend whose own helper module did not make it into a bundle."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise ModuleNotFoundError("No module named 'jeepney'")
+
+
+def test_a_backend_missing_a_module_is_told_apart_from_a_refusal() -> None:
+    keyring.set_keyring(HalfInstalledKeyring())
+    with pytest.raises(NoKeyring, match="ModuleNotFoundError") as caught:
+        save_token(SERVER, "marie", "super-secret-token")
+    assert caught.value.part_missing

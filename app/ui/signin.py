@@ -221,21 +221,24 @@ class WelcomeDialog(SignInDialog):
         local_events: int = 0,
         parent: QWidget | None = None,
     ) -> None:
+        # Made before the base class lays out its part and translates: its translation
+        # covers these too.
         self.language = QComboBox()
+        for value in ("auto", "fr", "en"):
+            self.language.addItem("", value)
+        self.language.setItemText(1, "Français")
+        self.language.setItemText(2, "English")
+        self.language.setCurrentIndex(max(self.language.findData(language), 0))
+        self.language_label = QLabel()
         self.at_login = QCheckBox()
+        self.at_login.setChecked(at_login)
         self.intro = QLabel()
+        self.intro.setWordWrap(True)
         self.later = QPushButton()
         super().__init__(server=server, local_events=local_events, parent=parent)
-        self.intro.setWordWrap(True)
-        self.language.addItem("", "auto")
-        self.language.addItem("Français", "fr")
-        self.language.addItem("English", "en")
-        self.language.setCurrentIndex(max(self.language.findData(language), 0))
         self.language.currentIndexChanged.connect(
             lambda _i: self.language_chosen.emit(self.language.currentData())
         )
-        self.at_login.setChecked(at_login)
-        self.language_label = QLabel()
         self.form.insertRow(0, self.language_label, self.language)
         self.form.insertRow(1, self.at_login)
         self.body.insertWidget(0, self.intro)
@@ -244,12 +247,9 @@ class WelcomeDialog(SignInDialog):
         self.later.setAutoDefault(False)
         self.buttons.addButton(self.later, QDialogButtonBox.ButtonRole.RejectRole)
         self.later.clicked.connect(self._on_cancel)
-        self._retranslate()
 
     def _retranslate(self) -> None:
         super()._retranslate()
-        if not hasattr(self, "language_label"):
-            return  # the base class's first call, before this one's widgets are laid out
         self.setWindowTitle(self.tr("Welcome to Bandeau"))
         # Again in this class's context: PySide's tr() looks here first, and takes a plural
         # it has no translation for, "%n" filled in, for one.
