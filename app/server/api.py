@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.server import errors, live, migrate, reports, retention, schemas
-from app.server.db import make_engine
+from app.server import errors, live, migrate, reports, retention, schemas, writer
+from app.server.db import is_sqlite, make_engine
 from app.server.deps import ServerConfig
 from app.server.errors import error_body
 from app.server.health import WriteHealth
@@ -140,10 +140,14 @@ def create_app(config: ServerConfig) -> FastAPI:
         engine = make_engine(config.db_url)
         if config.migrate_on_start:
             migrate.upgrade(engine)
+        reader = make_engine(config.db_url, reads_only=True) if is_sqlite(engine) else engine
         app.state.config = config
         app.state.engine = engine
+        app.state.reader = reader
+        app.state.writer = store_writer = writer.Writer(engine)
+        store_writer.start()
         app.state.writes = WriteHealth()
-        hub = live.LiveHub(engine, poll_s=config.live_poll_s, clock=config.clock)
+        hub = live.LiveHub(reader, poll_s=config.live_poll_s, clock=config.clock)
         hub.start()
         app.state.hub = hub
         keeper = None
@@ -174,6 +178,9 @@ def create_app(config: ServerConfig) -> FastAPI:
             await run_in_threadpool(keeper.stop)
         if purger is not None:
             await run_in_threadpool(purger.stop)
+        await run_in_threadpool(store_writer.stop)
+        if reader is not engine:
+            reader.dispose()
         engine.dispose()
 
     app = FastAPI(

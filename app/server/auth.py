@@ -231,6 +231,7 @@ class TokenOwner:
     person: Person
     token_id: int
     device_id: str | None
+    touch_due: bool = False  # read without a write: `last_used_at` is due for a refresh
 
 
 def owner_of_token(engine: Engine, token: str, *, now_ms: int | None = None) -> TokenOwner | None:
@@ -239,28 +240,44 @@ def owner_of_token(engine: Engine, token: str, *, now_ms: int | None = None) -> 
         return token_on(conn, token, now_ms=now_ms)
 
 
+def read_token(engine: Engine, token: str, *, now_ms: int) -> TokenOwner | None:
+    """The live token's owner, read without writing (a reads-only engine will do): when
+    `touch_due`, the caller refreshes `last_used_at` with `touch`."""
+    with engine.connect() as conn:
+        return token_on(conn, token, now_ms=now_ms, touch=False)
+
+
+def touch(conn: Connection, token_id: int, now_ms: int) -> None:
+    conn.execute(update(m.tokens).where(m.tokens.c.id == token_id).values(last_used_at=now_ms))
+
+
 def person_for_token(engine: Engine, token: str, *, now_ms: int | None = None) -> Person | None:
     """The person a live token belongs to, or None (unknown, revoked, or person disabled)."""
     owner = owner_of_token(engine, token, now_ms=now_ms)
     return None if owner is None else owner.person
 
 
-def token_on(conn: Connection, token: str, *, now_ms: int | None = None) -> TokenOwner | None:
+def token_on(
+    conn: Connection, token: str, *, now_ms: int | None = None, touch: bool = True
+) -> TokenOwner | None:
     """The live token's owner inside the caller's transaction: one query (the token, its
-    person and their plateaux), and `last_used_at` refreshed when it is due. Checked on
-    every request, never cached: a revocation holds at once, on every server process."""
+    person and their plateaux), and `last_used_at` refreshed when it is due (with `touch`;
+    otherwise `touch_due` says so). Checked on every request, never cached: a revocation
+    holds at once, on every server process."""
     now = system_now_ms() if now_ms is None else now_ms
     rows = conn.execute(_TOKEN_QUERY, {"digest": token_hash(token)}).all()
     if not rows:
         return None
     token_id, last_used, device_id, person_id, login, name, role, must_change, _p = rows[0]
     plateau_ids = tuple(int(r[8]) for r in rows if r[8] is not None)
-    if last_used is None or now - int(last_used) > TOUCH_EVERY_MS:
+    due = last_used is None or now - int(last_used) > TOUCH_EVERY_MS
+    if due and touch:
         conn.execute(update(m.tokens).where(m.tokens.c.id == token_id).values(last_used_at=now))
     person = Person(
         int(person_id), str(login), str(name), str(role), plateau_ids, bool(must_change)
     )
-    return TokenOwner(person, int(token_id), None if device_id is None else str(device_id))
+    device = None if device_id is None else str(device_id)
+    return TokenOwner(person, int(token_id), device, touch_due=due and not touch)
 
 
 def device_of(conn: Connection, owner: TokenOwner, first_seen: str | None) -> str | None:

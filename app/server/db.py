@@ -26,8 +26,13 @@ def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / DEFAULT_DB_FILE}"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the store at `url` (sqlite:///… or postgresql+psycopg://…)."""
+def make_engine(url: str, *, reads_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine for the store at `url` (sqlite:///… or postgresql+psycopg://…).
+
+    `reads_only`: for reads that must not wait for writers (token checks, the live streams,
+    /health). On SQLite its transactions are deferred and its connections refuse to write
+    (`query_only`): a read never takes the write lock, which a writer's `BEGIN IMMEDIATE`
+    takes; on PostgreSQL it is an engine like another (reads never wait there)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -35,7 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
-        _sqlite_durability(engine)
+        _sqlite_durability(engine, reads_only=reads_only)
         return engine
     if parsed.get_backend_name() == "postgresql":
         # pool_pre_ping: a PostgreSQL restart under a running server is survived without one.
@@ -65,7 +70,7 @@ def make_private(db_file: Path) -> None:
             log.warning("cannot make %s private: %s", path, exc)
 
 
-def _sqlite_durability(engine: Engine) -> None:
+def _sqlite_durability(engine: Engine, *, reads_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_con: sqlite3.Connection, _record: object) -> None:
         dbapi_con.isolation_level = None  # transactions are begun by the listener below
@@ -74,11 +79,18 @@ def _sqlite_durability(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if reads_only:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
+
+    # A writer takes the write lock at once (a deferred transaction that reads, then
+    # writes, fails with SQLITE_BUSY when another committed meanwhile); a reader reads a
+    # snapshot of its own (WAL), alongside the writer.
+    begin = "BEGIN" if reads_only else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
 def is_sqlite(engine: Engine) -> bool:

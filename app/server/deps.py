@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from app.server import auth, live
+from app.server import auth, live, writer
 from app.server.access import Person
 from app.server.clock import NowMs, system_now_ms
 from app.server.errors import BEARER, ApiError, bad_token
@@ -62,6 +62,16 @@ async def _clock(request: Request) -> NowMs:
     return config.clock
 
 
+async def _reader(request: Request) -> Engine:
+    engine: Engine = request.app.state.reader
+    return engine
+
+
+async def _writer(request: Request) -> writer.Writer:
+    found: writer.Writer = request.app.state.writer
+    return found
+
+
 async def _hub(request: Request) -> live.LiveHub:
     hub: live.LiveHub = request.app.state.hub
     return hub
@@ -84,6 +94,9 @@ async def _token(
 
 
 Store = Annotated[Engine, Depends(_engine)]
+Reader = Annotated[Engine, Depends(_reader)]
+"""The store for reads that must not wait for writers (see `db.make_engine`)."""
+StoreWriter = Annotated[writer.Writer, Depends(_writer)]
 Config = Annotated[ServerConfig, Depends(_config)]
 Clock = Annotated[NowMs, Depends(_clock)]
 Hub = Annotated[live.LiveHub, Depends(_hub)]
@@ -106,19 +119,35 @@ def check_may_act(person: Person, path: str) -> None:
         )
 
 
-async def _person(request: Request, engine: Store, token: Token, clock: Clock) -> Person:
-    person = await run_in_threadpool(auth.person_for_token, engine, token, now_ms=clock())
-    if person is None:
+async def token_owner(
+    reader: Engine, writes: writer.Writer, token: str, now_ms: int
+) -> auth.TokenOwner | None:
+    """The token's owner, read alongside the writers; its `last_used_at` refreshed through
+    the writer (at most once a minute per token, and not a durable write)."""
+    owner = await run_in_threadpool(auth.read_token, reader, token, now_ms=now_ms)
+    if owner is not None and owner.touch_due:
+        token_id = owner.token_id
+        await writes.run(lambda conn: auth.touch(conn, token_id, now_ms), durable=False)
+    return owner
+
+
+async def _person(
+    request: Request, reader: Reader, writes: StoreWriter, token: Token, clock: Clock
+) -> Person:
+    owner = await token_owner(reader, writes, token, clock())
+    if owner is None:
         raise bad_token()
-    check_may_act(person, request.url.path)
-    return person
+    check_may_act(owner.person, request.url.path)
+    return owner.person
 
 
 CurrentPerson = Annotated[Person, Depends(_person)]
 
 
-async def _owner(request: Request, engine: Store, token: Token, clock: Clock) -> auth.TokenOwner:
-    owner = await run_in_threadpool(auth.owner_of_token, engine, token, now_ms=clock())
+async def _owner(
+    request: Request, reader: Reader, writes: StoreWriter, token: Token, clock: Clock
+) -> auth.TokenOwner:
+    owner = await token_owner(reader, writes, token, clock())
     if owner is None:
         raise bad_token()
     check_may_act(owner.person, request.url.path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeGuard
 
 from fastapi import HTTPException, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.engine import Connection
 
 from app.server import auth, export, ingest
 from app.server.access import person_in_reach, reach_of
@@ -15,6 +15,7 @@ from app.server.deps import (
     CurrentPerson,
     Hub,
     Store,
+    StoreWriter,
     Token,
     Writes,
     check_may_act,
@@ -90,10 +91,10 @@ def envelope(body: Any, received: int) -> tuple[list[Any], int, str | None]:
 )
 async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
     request: Request,
-    engine: Store,
     clock: Clock,
     hub: Hub,
     writes: Writes,
+    writer: StoreWriter,
     token: Token,
 ) -> Response:
     """A batch of a bar's events (`EventBatch`), stored once each. The token and the batch
@@ -108,24 +109,30 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
     except (ApiError, HTTPException) as exc:
         problem = exc  # told once the token is known good
 
-    def check_and_store() -> ingest.BatchResult | None:
-        with engine.begin() as conn:
-            owner = auth.token_on(conn, token, now_ms=received)
-            if owner is None:
-                return None
-            if problem is not None:
-                raise problem
+    def check_and_store(conn: Connection) -> ingest.BatchResult | ApiError | HTTPException | None:
+        # Refusals are returned, not raised: a job that raises is rolled back with its
+        # group, which then goes again without it (app.server.writer).
+        owner = auth.token_on(conn, token, now_ms=received)
+        if owner is None:
+            return None
+        if problem is not None:
+            return problem
+        try:
             check_may_act(owner.person, "/v1/events")
-            bound = auth.device_of(conn, owner, device_id or ingest.first_device(events))
-            if device_id is not None and device_id != bound:
-                raise wrong_device()
-            return ingest.ingest_on(
-                conn, owner.person, events, now_ms=received, offset_ms=offset, device_id=bound
-            )
+        except ApiError as exc:
+            return exc
+        bound = auth.device_of(conn, owner, device_id or ingest.first_device(events))
+        if device_id is not None and device_id != bound:
+            return wrong_device()
+        return ingest.ingest_on(
+            conn, owner.person, events, now_ms=received, offset_ms=offset, device_id=bound
+        )
 
-    result = await run_in_threadpool(check_and_store)
+    result = await writer.run(check_and_store)
     if result is None:
         raise bad_token()
+    if isinstance(result, (ApiError, HTTPException)):
+        raise result
     if result.new:
         writes.succeeded()  # a durable commit went through
         hub.wake()

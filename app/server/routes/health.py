@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.server import schemas
-from app.server.deps import Store, Writes
+from app.server.deps import Reader, Writes
 from app.server.routes.common import make_router
 
 router = make_router("health")
@@ -18,7 +18,7 @@ router = make_router("health")
     response_model=schemas.Health,
     responses={503: {"model": schemas.Health, "description": "not ok"}},
 )
-def health(engine: Store, writes: Writes) -> JSONResponse:
+def health(engine: Reader, writes: Writes) -> JSONResponse:
     """Whether the store is ok: 503 when it cannot be read — or cannot be written (reads
     may still work on a full disk, and a load balancer must send the bars elsewhere)."""
     try:

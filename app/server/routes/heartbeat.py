@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import orjson
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.engine import Connection
 
 from app.server import auth, heartbeats
-from app.server.deps import Clock, Hub, Store, TokenOwner, Writes
+from app.server.deps import Clock, Hub, StoreWriter, TokenOwner, Writes
 from app.server.errors import ApiError, wrong_device
 from app.server.routes.common import make_router
 from app.server.schemas import STATE_MAX_CHARS, Heartbeat, HeartbeatAnswer
@@ -16,10 +16,16 @@ router = make_router("heartbeat")
 
 @router.post("/v1/heartbeat")
 async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
-    body: Heartbeat, engine: Store, owner: TokenOwner, clock: Clock, hub: Hub, writes: Writes
+    body: Heartbeat,
+    owner: TokenOwner,
+    clock: Clock,
+    hub: Hub,
+    writer: StoreWriter,
+    writes: Writes,
 ) -> HeartbeatAnswer:
     """A bar is alive: its state (what the panel shows) and how many events it still
-    holds. The device must be the token's."""
+    holds. The device must be the token's. Stored as a light write (app.server.writer):
+    liveness, not a record — a crash may lose the last second of heartbeats."""
     received = clock()
     try:
         encoded = orjson.dumps(body.state).decode()
@@ -34,20 +40,23 @@ async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
         )
     device_id = body.device_id.lower()
 
-    def check_and_record() -> None:
-        with engine.begin() as conn:
-            if auth.device_of(conn, owner, device_id) != device_id:
-                raise wrong_device()
-            heartbeats.record_on(
-                conn,
-                person_id=owner.person.id,
-                device_id=device_id,
-                now_ms=received,
-                state=encoded,
-                pending=body.pending,
-            )
+    def check_and_record(conn: Connection) -> ApiError | None:
+        # A refusal is returned, not raised (a job that raises sends its group again).
+        if auth.device_of(conn, owner, device_id) != device_id:
+            return wrong_device()
+        heartbeats.record_on(
+            conn,
+            person_id=owner.person.id,
+            device_id=device_id,
+            now_ms=received,
+            state=encoded,
+            pending=body.pending,
+        )
+        return None
 
-    await run_in_threadpool(check_and_record)
+    refused = await writer.run(check_and_record, durable=False)
+    if refused is not None:
+        raise refused
     writes.succeeded()
     hub.wake()
     return HeartbeatAnswer(received_at_ms=received, replied_at_ms=clock())

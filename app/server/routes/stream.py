@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +12,17 @@ from fastapi import Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.server import auth, live
-from app.server.deps import Clock, Config, CurrentPerson, Hub, Store, Token
+from app.server import live
+from app.server.deps import (
+    Clock,
+    Config,
+    CurrentPerson,
+    Hub,
+    Reader,
+    StoreWriter,
+    Token,
+    token_owner,
+)
 from app.server.errors import ApiError
 from app.server.routes.common import make_router
 
@@ -31,7 +39,13 @@ def _sse(kind: str, data: Any) -> bytes:
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
 )
 async def stream(  # noqa: PLR0917 - FastAPI passes each dependency by name
-    engine: Store, person: CurrentPerson, token: Token, config: Config, clock: Clock, hub: Hub
+    engine: Reader,
+    writes: StoreWriter,
+    person: CurrentPerson,
+    token: Token,
+    config: Config,
+    clock: Clock,
+    hub: Hub,
 ) -> Response:
     """Server-Sent Events: `snapshot` first, then `events`, `presence` and (for an agent)
     `coverage`; a comment every `keepalive_s`. `resync` or the end of the stream means:
@@ -58,9 +72,7 @@ async def stream(  # noqa: PLR0917 - FastAPI passes each dependency by name
                     kind, data = await asyncio.wait_for(sub.queue.get(), timeout=config.keepalive_s)
                 except TimeoutError:
                     # A revoked token or a disabled person ends the stream too.
-                    still = await run_in_threadpool(
-                        functools.partial(auth.person_for_token, engine, token, now_ms=clock())
-                    )
+                    still = await token_owner(engine, writes, token, clock())
                     if still is None:
                         yield _sse("bye", {"reason": "signed out"})
                         return

@@ -1,0 +1,196 @@
+"""One writer per process: the hot writes (batches of events, heartbeats, token touches) run
+on one thread, in groups — one transaction and one commit for every job waiting when the
+previous commit ended (a group commit).
+
+- Each job is a function of the group's connection; its result (or its exception) is handed
+  back only after the group's commit, so an acknowledgement never precedes durability.
+- A job that raises has no effect: the group is rolled back and run again without it (its
+  caller gets the exception). When the commit itself fails, every job is tried once more on
+  its own, so that one job's fault is that job's only.
+- A group of light jobs only (heartbeats: liveness, not records) commits without waiting for
+  the disk (SQLite: `synchronous=NORMAL` in WAL mode; PostgreSQL: `synchronous_commit=off`):
+  a crash may lose the last second of them, never an event. A group with one durable job is
+  durable as a whole.
+- No busy-handler sleeps between this process's own writers: there is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[Connection], T]
+
+MAX_GROUP = 200  # jobs in one transaction at most (a herd's batches: 200 × 31 events)
+
+
+@dataclass(slots=True)
+class _Queued:
+    job: Job[Any]
+    durable: bool
+    future: Future[Any]
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+class WriterStopped(RuntimeError):
+    """The process is stopping: no write is taken any more."""
+
+
+class Writer:
+    """The process's writer thread. `start()`, then `run()` (async) or `submit()`;
+    `stop()` finishes the jobs already queued."""
+
+    def __init__(self, engine: Engine, *, max_group: int = MAX_GROUP) -> None:
+        self.engine = engine
+        self.max_group = max_group
+        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._sqlite = engine.dialect.name == "sqlite"
+        self.groups = 0  # commits made (for the benchmarks)
+        self.jobs = 0
+        self._oldest: float | None = None  # when the job that has waited longest was queued
+        self._conn: Connection | None = None
+        self._durable = True
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="bandeau-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish what is queued, then end the thread."""
+        self._stopped = True
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def submit(self, job: Job[T], *, durable: bool = True) -> Future[T]:
+        future: Future[T] = Future()
+        if self._stopped:
+            future.set_exception(WriterStopped("the store is stopping"))
+            return future
+        self._queue.put(_Queued(job, durable, future))
+        return future
+
+    async def run(self, job: Job[T], *, durable: bool = True) -> T:
+        """`job`'s result once its group has committed."""
+        return await asyncio.wrap_future(self.submit(job, durable=durable))
+
+    def waited_s(self) -> float:
+        """How long the job now waiting longest has waited (0: none waits): the store's
+        load, as the clients feel it."""
+        oldest = self._oldest
+        return 0.0 if oldest is None else time.monotonic() - oldest
+
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                self._drop_connection()
+                return
+            group = [first]
+            ended = False
+            while len(group) < self.max_group:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    ended = True
+                    break
+                group.append(more)
+            self._oldest = group[0].queued_at
+            try:
+                self._commit(group)
+            except BaseException:  # never lose the thread: every future is answered
+                log.exception("the writer failed")
+                for item in group:
+                    if not item.future.done():
+                        item.future.set_exception(RuntimeError("the store's writer failed"))
+            self._oldest = None
+            if ended:
+                self._drop_connection()
+                return
+
+    def _commit(self, group: list[_Queued]) -> None:
+        while group:
+            try:
+                results, failed = self._transaction(group)
+            except Exception as exc:  # the commit (or the connection) failed
+                if len(group) == 1:
+                    group[0].future.set_exception(exc)
+                    return
+                log.warning("a group of %d writes failed (%s): each again alone", len(group), exc)
+                for item in group:
+                    self._commit([item])
+                return
+            if failed is None:
+                self.groups += 1
+                self.jobs += len(group)
+                for item, result in zip(group, results, strict=True):
+                    item.future.set_result(result)
+                return
+            # One job raised: it is answered with its exception, the rest go again.
+            index, raised = failed
+            group[index].future.set_exception(raised)
+            group = group[:index] + group[index + 1 :]
+
+    def _transaction(
+        self, group: list[_Queued]
+    ) -> tuple[list[Any], tuple[int, BaseException] | None]:
+        durable = any(item.durable for item in group)
+        results: list[Any] = []
+        conn = self._connection()
+        try:
+            if self._sqlite and durable != self._durable:
+                # Outside any transaction (the DB-API connection is in autocommit mode).
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                self._durable = durable
+            with conn.begin() as tx:
+                if not durable and not self._sqlite:
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                for index, item in enumerate(group):
+                    try:
+                        results.append(item.job(conn))
+                    except Exception as exc:
+                        tx.rollback()
+                        return [], (index, exc)
+        except Exception:
+            self._drop_connection()  # a new one next time (the database may have restarted)
+            raise
+        return results, None
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept between groups (its durability setting is its
+        own: never handed to another caller through the pool)."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            self._durable = True
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # already broken
+                log.debug("the writer's connection could not be closed", exc_info=True)

@@ -1,0 +1,1 @@
+"""Site-scale runs against a real store: load, log-in wave, herd (`site`), faults (`faults`)."""
