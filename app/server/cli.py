@@ -537,6 +537,10 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
             forwarded_allow_ips=",".join(args.trusted_proxy) if args.trusted_proxy else None,
             # The live streams are ended first (StoreServer); this bounds the requests in flight.
             timeout_graceful_shutdown=GRACEFUL_S,
+            # An idle connection is kept longer than a client keeps it (httpx: 5 s), so that
+            # the client always drops it first: a request never goes out on a connection the
+            # server is closing at that very moment (a ReadError for the bar, seen under load).
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
 
     engine.dispose()  # each worker opens its own connections
@@ -547,6 +551,7 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
 
 
 GRACEFUL_S = 10  # how long a stopping server waits for the requests in flight
+KEEP_ALIVE_S = 20
 
 
 def _instant_ms(text: str) -> int | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, select
+import orjson
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +38,9 @@ from app.server.directory import describe_plateaux
 log = logging.getLogger(__name__)
 
 POLL_S = 0.2
+MIN_POLL_S = 0.1  # a write wakes the hub, at most this often
+PRESENCE_EVERY_S = 1.0  # heartbeats are read this often (events at every poll)
+COVERAGE_EVERY_S = 5.0  # coverage counted again for all, for agents who went quiet
 LOOKBACK_MS = 10_000  # a transaction may commit this long after it took its receive time
 QUEUE_MAX = 5_000  # a stream this far behind is cut; its panel reconnects and resyncs
 HISTORY_MS = 36 * 3600 * 1000  # how far back a snapshot looks for a shift still open today
@@ -223,28 +228,52 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
 
 @dataclass(slots=True)
 class Change:
-    """What one poll found: events (with who they belong to) and heartbeats."""
+    """What one poll found: events (with who they belong to), heartbeats, corrections."""
 
-    events: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
-    presence: list[tuple[int, str, int, int]] = field(default_factory=list)
+    events: list[tuple[int, int, dict[str, Any], Latest | None]] = field(default_factory=list)
+    presence: list[tuple[int, str, int, int]] | None = None  # None: not read this time
     corrections: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    memberships: dict[int, frozenset[int]] = field(default_factory=dict)
-    logins: dict[int, str] = field(default_factory=dict)
 
 
-def changes(engine: Engine, since_ms: int) -> Change:
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """A person's last shift or status event on a plateau: what coverage counts."""
+
+    id: int
+    kind: str
+    key: str | None
+    activity: str | None
+    corrected_at: int
+    received_at: int
+
+
+_COVERING = ("shift_start", "status", "shift_end")
+
+
+def changes(engine: Engine, since_ms: int, *, presence: bool = True) -> Change:
+    """Events received, corrections made and (with `presence`) heartbeats seen since
+    `since_ms`."""
     found = Change()
     with engine.connect() as conn:
         for row in conn.execute(
             _event_query()
+            .add_columns(m.events.c.id.label("event_id"), m.events.c.received_at)
             .where(m.events.c.received_at >= since_ms)
             .order_by(m.events.c.corrected_at, m.events.c.id)
         ):
-            found.events.append((row.person_id, row.plateau_id, wire_event(row)))
-        found.presence = [
-            (r.person_id, r.device_id, r.last_seen_at, r.pending)
-            for r in _presence(conn, None, since_ms)
-        ]
+            latest = (
+                Latest(
+                    row.event_id, row.kind, row.key, row.activity, row.corrected_at, row.received_at
+                )
+                if row.kind in _COVERING
+                else None
+            )
+            found.events.append((row.person_id, row.plateau_id, wire_event(row), latest))
+        if presence:
+            found.presence = [
+                (r.person_id, r.device_id, r.last_seen_at, r.pending)
+                for r in _presence(conn, None, since_ms)
+            ]
         fixes = audit(conn, made_since=since_ms)
         if fixes:
             ids = dict(
@@ -255,86 +284,181 @@ def changes(engine: Engine, since_ms: int) -> Change:
                 ).all()
             )
             found.corrections = [(ids[fix["agent"]], fix) for fix in fixes]
-        who = {p for p, _pl, _e in found.events} | {p for p, *_ in found.presence}
-        who |= {p for p, _fix in found.corrections}
-        if who:
-            for person_id, plateau_id in conn.execute(
-                select(m.memberships.c.person_id, m.memberships.c.plateau_id).where(
-                    m.memberships.c.person_id.in_(who)
-                )
-            ):
-                found.memberships[person_id] = found.memberships.get(person_id, frozenset()) | {
-                    plateau_id
-                }
-            found.logins = dict(
-                conn.execute(
-                    select(m.people.c.id, m.people.c.login).where(m.people.c.id.in_(who))
-                ).all()
-            )
     return found
 
 
-def coverage(engine: Engine, plateau_ids: Iterable[int], *, now_ms: int) -> dict[str, Any]:
+@dataclass(slots=True)
+class Directory:
+    """Who belongs where, and their logins: read whole, again every PLATEAUX_EVERY_S (and
+    when someone unknown shows up), rather than for every change."""
+
+    memberships: dict[int, frozenset[int]] = field(default_factory=dict)
+    logins: dict[int, str] = field(default_factory=dict)
+
+
+def read_directory(engine: Engine) -> Directory:
+    found = Directory()
+    with engine.connect() as conn:
+        places: dict[int, set[int]] = {}
+        for person_id, plateau_id in conn.execute(
+            select(m.memberships.c.person_id, m.memberships.c.plateau_id)
+        ):
+            places.setdefault(person_id, set()).add(plateau_id)
+        found.memberships = {p: frozenset(ids) for p, ids in places.items()}
+        found.logins = dict(conn.execute(select(m.people.c.id, m.people.c.login)).all())
+    return found
+
+
+def read_latest(
+    engine: Engine, *, now_ms: int
+) -> tuple[dict[int, dict[int, Latest]], dict[int, int]]:
+    """What coverage starts from: each person's last shift or status event per plateau
+    (within HISTORY_MS), and each person's last heartbeat."""
+    e = m.events
+    by_plateau: dict[int, dict[int, Latest]] = {}
+    with engine.connect() as conn:
+        last = (
+            select(func.max(e.c.id).label("id"))
+            .where(e.c.corrected_at >= now_ms - HISTORY_MS, e.c.kind.in_(_COVERING))
+            .group_by(e.c.person_id, e.c.plateau_id)
+            .subquery()
+        )
+        for row in conn.execute(
+            select(
+                e.c.id,
+                e.c.person_id,
+                e.c.plateau_id,
+                e.c.kind,
+                e.c.key,
+                m.activities.c.name,
+                e.c.corrected_at,
+                e.c.received_at,
+            )
+            .join(last, last.c.id == e.c.id)
+            .outerjoin(m.activities, m.activities.c.id == e.c.activity_id)
+        ):
+            by_plateau.setdefault(row.plateau_id, {})[row.person_id] = Latest(
+                row.id, row.kind, row.key, row.name, row.corrected_at, row.received_at
+            )
+        alive = dict(
+            conn.execute(
+                select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at)).group_by(
+                    m.presence.c.person_id
+                )
+            ).all()
+        )
+    return by_plateau, alive
+
+
+def count_coverage(
+    by_plateau: dict[int, dict[int, Latest]],
+    alive: dict[int, int],
+    plateau_ids: Iterable[int],
+    *,
+    now_ms: int,
+) -> dict[str, Any]:
     """Per activity of these plateaux: how many agents are in production right now, of how
     many on shift and seen in the last 5 minutes (counts only: no names)."""
-    e = m.events
+    latest: dict[int, Latest] = {}
     since = now_ms - HISTORY_MS
-    plateaux = list(plateau_ids)
-    with engine.connect() as conn:
-        latest = (
-            select(e.c.person_id, func.max(e.c.id).label("id"))
-            .where(
-                e.c.plateau_id.in_(plateaux),
-                e.c.corrected_at >= since,
-                e.c.kind.in_(("shift_start", "status", "shift_end")),
-            )
-            .group_by(e.c.person_id)
-            .subquery()
-        )
-        alive = (
-            select(m.presence.c.person_id, func.max(m.presence.c.last_seen_at).label("seen"))
-            .group_by(m.presence.c.person_id)
-            .subquery()
-        )
-        rows = conn.execute(
-            select(e.c.kind, e.c.key, m.activities.c.name, alive.c.seen, e.c.received_at)
-            .join(latest, and_(latest.c.id == e.c.id))
-            .outerjoin(m.activities, m.activities.c.id == e.c.activity_id)
-            .outerjoin(alive, alive.c.person_id == e.c.person_id)
-        ).all()
+    for plateau_id in plateau_ids:
+        for person_id, row in by_plateau.get(plateau_id, {}).items():
+            if row.corrected_at < since:
+                continue
+            held = latest.get(person_id)
+            if held is None or row.id > held.id:
+                latest[person_id] = row
     counts: dict[str, dict[str, int]] = {}
-    for kind, key, activity, seen, received in rows:
-        last_sign = max(seen or 0, received)
-        if kind == "shift_end" or now_ms - last_sign > 5 * 60_000 or activity is None:
+    for person_id, row in latest.items():
+        last_sign = max(alive.get(person_id) or 0, row.received_at)
+        if row.kind == "shift_end" or now_ms - last_sign > 5 * 60_000 or row.activity is None:
             continue
-        entry = counts.setdefault(activity, {"production": 0, "present": 0})
+        entry = counts.setdefault(row.activity, {"production": 0, "present": 0})
         entry["present"] += 1
-        entry["production"] += key == "production"
+        entry["production"] += row.key == "production"
     return {"activities": counts, "at_ms": now_ms}
 
 
+def coverage(engine: Engine, plateau_ids: Iterable[int], *, now_ms: int) -> dict[str, Any]:
+    """`count_coverage` read from the database (a hub keeps it up to date in memory)."""
+    by_plateau, alive = read_latest(engine, now_ms=now_ms)
+    return count_coverage(by_plateau, alive, plateau_ids, now_ms=now_ms)
+
+
+def sse(kind: str, data: Any) -> bytes:
+    """One Server-Sent Events message."""
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
 class Subscriber:
-    """One stream's queue of messages, and what it may see."""
+    """One stream's queue of messages (each encoded once, for every stream it goes to), and
+    what it may see. A stream that falls QUEUE_MAX behind is cut, alone: the others never
+    wait for it."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(QUEUE_MAX)
+        self.queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(QUEUE_MAX)
         self.overflowed = False
 
     def put(self, kind: str, data: Any) -> None:
+        self.put_frame(kind, sse(kind, data))
+
+    def put_frame(self, kind: str, frame: bytes) -> None:
         if self.overflowed:
             return
         try:
-            self.queue.put_nowait((kind, data))
+            self.queue.put_nowait((kind, frame))
         except asyncio.QueueFull:
             self.overflowed = True  # the stream ends; the panel resyncs from a snapshot
             with contextlib.suppress(asyncio.QueueFull):
                 self.queue.get_nowait()
-                self.queue.put_nowait(("resync", {}))
+                self.queue.put_nowait(("resync", sse("resync", {})))
+
+
+class _Fanout:
+    """The open streams, indexed by what they follow: a change is offered to the streams
+    that may see it, not to every stream (the hub's work grows with the changes)."""
+
+    def __init__(self, subscribers: Iterable[Subscriber]) -> None:
+        self.by_person: dict[int, list[Subscriber]] = {}
+        self.by_plateau: dict[int, list[Subscriber]] = {}
+        self.everyone: list[Subscriber] = []
+        self.coverage: dict[frozenset[int], list[Subscriber]] = {}
+        for sub in subscribers:
+            scope = sub.scope
+            if scope.person_ids is not None:
+                for person_id in scope.person_ids:
+                    self.by_person.setdefault(person_id, []).append(sub)
+                if scope.coverage_plateaux:
+                    self.coverage.setdefault(scope.coverage_plateaux, []).append(sub)
+            elif scope.plateau_ids is not None:
+                for plateau_id in scope.plateau_ids:
+                    self.by_plateau.setdefault(plateau_id, []).append(sub)
+            else:
+                self.everyone.append(sub)
+
+    def seeing(self, person_id: int, plateau_ids: frozenset[int]) -> list[Subscriber]:
+        found = {id(s): s for s in self.by_person.get(person_id, ())}
+        for plateau_id in plateau_ids:
+            found.update((id(s), s) for s in self.by_plateau.get(plateau_id, ()))
+        found.update((id(s), s) for s in self.everyone)
+        return [s for s in found.values() if s.scope.sees(person_id, plateau_ids)]
+
+
+def _send_each(kind: str, wrap: str, items: dict[int, tuple[Subscriber, list[Any]]]) -> None:
+    """Each stream its items; the same items are encoded once for all streams that get them."""
+    frames: dict[tuple[int, ...], bytes] = {}
+    for sub, found in items.values():
+        key = tuple(id(item) for item in found)
+        frame = frames.get(key)
+        if frame is None:
+            frame = frames[key] = sse(kind, {wrap: found})
+        sub.put_frame(kind, frame)
 
 
 class LiveHub:
-    """Polls the database for changes and hands each stream what it may see."""
+    """Polls the database for changes and hands each stream what it may see. Coverage is
+    kept in memory, from a first read and then each poll's changes."""
 
     def __init__(
         self, engine: Engine, *, poll_s: float = POLL_S, clock: NowMs = system_now_ms
@@ -343,6 +467,7 @@ class LiveHub:
         self.poll_s = poll_s
         self.clock = clock
         self.subscribers: set[Subscriber] = set()
+        self._fanout: _Fanout | None = None
         self._seen: dict[str, int] = {}  # uuid or heartbeat key → receive time, for dedupe
         self._task: asyncio.Task[None] | None = None
         self._cursor_ms = self.clock()
@@ -350,10 +475,19 @@ class LiveHub:
         self._plateaux: dict[int, dict[str, Any]] | None = None
         self.closing = False  # the server is stopping: streams are ended, none is opened
         self._plateaux_read_at = 0.0
+        self._presence_read_at = 0.0
+        self._polled_at = 0.0
         self._stopping = False
+        self._directory = Directory()
+        self._directory_read_at = 0.0
+        # Coverage, in memory once read: plateau → person → their last shift/status event.
+        self._latest: dict[int, dict[int, Latest]] | None = None
+        self._alive: dict[int, int] = {}
+        self._coverage_sent: dict[frozenset[int], dict[str, Any]] = {}
+        self._coverage_at = 0.0
 
     def wake(self) -> None:
-        """Poll now: this process has just stored something (others find it by polling)."""
+        """Poll soon: this process has just stored something (others find it by polling)."""
         self._wake.set()
 
     def start(self) -> None:
@@ -393,16 +527,37 @@ class LiveHub:
     def subscribe(self, scope: Scope) -> Subscriber:
         sub = Subscriber(scope)
         self.subscribers.add(sub)
+        self._fanout = None
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+        self._fanout = None
+
+    async def coverage_now(self, plateau_ids: frozenset[int]) -> dict[str, Any]:
+        """Coverage of these plateaux as of now (a stream's first)."""
+        if self._latest is None:
+            await self._read_latest()
+        assert self._latest is not None
+        return count_coverage(self._latest, self._alive, plateau_ids, now_ms=self.clock())
+
+    async def _read_latest(self) -> None:
+        self._latest, self._alive = await run_in_threadpool(
+            functools.partial(read_latest, self.engine, now_ms=self.clock())
+        )
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            # Woken by a write: not more often than every MIN_POLL_S, so that a busy store's
+            # writes are read in groups rather than one poll each.
+            gap = MIN_POLL_S - (loop.time() - self._polled_at)
+            if gap > 0 and not self._stopping:
+                await asyncio.sleep(gap)
             self._wake.clear()
+            self._polled_at = loop.time()
             if self._stopping:
                 return
             try:
@@ -411,24 +566,41 @@ class LiveHub:
                 await self._push_plateaux_if_changed()
                 if not self.subscribers:
                     self._cursor_ms = self.clock()
+                    self._latest = None  # read again when a stream needs it
                     continue
                 await self.poll()
             except Exception:  # the store may be down for a while: keep polling
                 log.exception("live poll failed")
 
+    async def _directory_of(self, person_ids: Iterable[int]) -> Directory:
+        loop = asyncio.get_running_loop()
+        stale = loop.time() - self._directory_read_at > PLATEAUX_EVERY_S
+        if stale or any(p not in self._directory.logins for p in person_ids):
+            self._directory = await run_in_threadpool(read_directory, self.engine)
+            self._directory_read_at = loop.time()
+        return self._directory
+
     async def poll(self) -> None:
+        loop = asyncio.get_running_loop()
         started = self.clock()
         since = self._cursor_ms - LOOKBACK_MS
-        found = await run_in_threadpool(changes, self.engine, since)
+        with_presence = loop.time() - self._presence_read_at >= PRESENCE_EVERY_S
+        if with_presence:
+            self._presence_read_at = loop.time()
+        if self._latest is None:
+            await self._read_latest()
+        found = await run_in_threadpool(
+            functools.partial(changes, self.engine, since, presence=with_presence)
+        )
         self._cursor_ms = started
         fresh_events = []
-        for person_id, plateau_id, event in found.events:
+        for person_id, plateau_id, event, latest in found.events:
             if event["uuid"] in self._seen:
                 continue
             self._seen[event["uuid"]] = started
-            fresh_events.append((person_id, plateau_id, event))
+            fresh_events.append((person_id, plateau_id, event, latest))
         fresh_presence = []
-        for person_id, device_id, last_seen, pending in found.presence:
+        for person_id, device_id, last_seen, pending in found.presence or ():
             key = f"{person_id}/{device_id}/{last_seen}"
             if key in self._seen:
                 continue
@@ -440,41 +612,72 @@ class LiveHub:
                 continue
             self._seen[fix["uuid"]] = started
             fresh_fixes.append((person_id, fix))
-        cutoff = started - 2 * LOOKBACK_MS
-        self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
-        if not (fresh_events or fresh_presence or fresh_fixes):
-            return
-        touched_plateaux: set[int] = set()
-        for sub in list(self.subscribers):
-            events = [
-                e
-                for person_id, plateau_id, e in fresh_events
-                if sub.scope.sees(person_id, found.memberships.get(person_id, {plateau_id}))
-            ]
-            if events:
-                sub.put("events", {"events": events})
-            beats = [
-                {
-                    "agent": found.logins.get(person_id, ""),
-                    "device_id": device_id,
-                    "last_seen_ms": seen,
-                    "pending": n,
-                }
-                for person_id, device_id, seen, n in fresh_presence
-                if sub.scope.sees(person_id, found.memberships.get(person_id, frozenset()))
-            ]
-            if beats:
-                sub.put("presence", {"presence": beats})
-            fixes = [
-                fix
-                for person_id, fix in fresh_fixes
-                if sub.scope.sees(person_id, found.memberships.get(person_id, frozenset()))
-            ]
-            if fixes:
-                sub.put("corrections", {"corrections": fixes})
-        for _person_id, plateau_id, _e in fresh_events:
-            touched_plateaux.add(plateau_id)
-        await self._send_coverage(touched_plateaux, started)
+        if with_presence:  # not on every poll: it is the biggest read
+            cutoff = started - 2 * LOOKBACK_MS
+            self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
+        touched: set[int] | None = self._keep_coverage(fresh_events, fresh_presence)
+        if fresh_events or fresh_presence or fresh_fixes:
+            who = {p for p, *_ in fresh_events} | {p for p, *_ in fresh_presence}
+            directory = await self._directory_of(who | {p for p, _fix in fresh_fixes})
+            self._fan_out(directory, fresh_events, fresh_presence, fresh_fixes)
+        if loop.time() - self._coverage_at >= COVERAGE_EVERY_S:
+            self._coverage_at = loop.time()  # and the agents who went quiet drop out
+            touched = None
+        self._send_coverage(touched, started)
+
+    def _keep_coverage(
+        self,
+        events: list[tuple[int, int, dict[str, Any], Latest | None]],
+        presence: list[tuple[int, str, int, int]],
+    ) -> set[int]:
+        """Coverage's memory brought up to date; the plateaux whose counts may have moved."""
+        assert self._latest is not None
+        touched: set[int] = set()
+        for person_id, plateau_id, _event, latest in events:
+            if latest is None:
+                continue
+            held = self._latest.setdefault(plateau_id, {}).get(person_id)
+            if held is None or latest.id > held.id:
+                self._latest[plateau_id][person_id] = latest
+                touched.add(plateau_id)
+        for person_id, _device, seen, _pending in presence:
+            if seen > self._alive.get(person_id, 0):
+                self._alive[person_id] = seen
+                touched.update(self._directory.memberships.get(person_id, ()))
+        return touched
+
+    def _fan_out(
+        self,
+        directory: Directory,
+        events: list[tuple[int, int, dict[str, Any], Latest | None]],
+        presence: list[tuple[int, str, int, int]],
+        fixes: list[tuple[int, dict[str, Any]]],
+    ) -> None:
+        if self._fanout is None:
+            self._fanout = _Fanout(self.subscribers)
+        fanout = self._fanout
+        places = directory.memberships
+        per_sub: dict[int, tuple[Subscriber, list[Any]]] = {}
+        for person_id, plateau_id, event, _latest in events:
+            for sub in fanout.seeing(person_id, places.get(person_id, frozenset({plateau_id}))):
+                per_sub.setdefault(id(sub), (sub, []))[1].append(event)
+        _send_each("events", "events", per_sub)
+        per_sub = {}
+        for person_id, device_id, seen, pending in presence:
+            beat = {
+                "agent": directory.logins.get(person_id, ""),
+                "device_id": device_id,
+                "last_seen_ms": seen,
+                "pending": pending,
+            }
+            for sub in fanout.seeing(person_id, places.get(person_id, frozenset())):
+                per_sub.setdefault(id(sub), (sub, []))[1].append(beat)
+        _send_each("presence", "presence", per_sub)
+        per_sub = {}
+        for person_id, fix in fixes:
+            for sub in fanout.seeing(person_id, places.get(person_id, frozenset())):
+                per_sub.setdefault(id(sub), (sub, []))[1].append(fix)
+        _send_each("corrections", "corrections", per_sub)
 
     async def _push_plateaux_if_changed(self) -> None:
         """A plateau's new labels, colours, threshold or activities reach every stream that
@@ -495,15 +698,20 @@ class LiveHub:
             shown = [p for pid, p in now.items() if visible is None or pid in visible]
             sub.put("plateaux", {"plateaux": sorted(shown, key=lambda p: str(p["name"]))})
 
-    async def _send_coverage(self, plateaux: set[int], now_ms: int) -> None:
-        wanting = [
-            s
-            for s in self.subscribers
-            if s.scope.person_ids is not None and s.scope.coverage_plateaux & plateaux
-        ]
-        cache: dict[frozenset[int], dict[str, Any]] = {}
-        for sub in wanting:
-            key = sub.scope.coverage_plateaux
-            if key not in cache:
-                cache[key] = await run_in_threadpool(coverage, self.engine, key, now_ms=now_ms)
-            sub.put("coverage", cache[key])
+    def _send_coverage(self, touched: set[int] | None, now_ms: int) -> None:
+        """Coverage to the streams that show it, when its counts moved (`touched`: the
+        plateaux that may have; None: all), encoded once per set of plateaux."""
+        if self._latest is None:
+            return
+        if self._fanout is None:
+            self._fanout = _Fanout(self.subscribers)
+        for plateaux, subs in self._fanout.coverage.items():
+            if touched is not None and not plateaux & touched:
+                continue
+            counted = count_coverage(self._latest, self._alive, plateaux, now_ms=now_ms)
+            if self._coverage_sent.get(plateaux) == counted["activities"]:
+                continue
+            self._coverage_sent[plateaux] = counted["activities"]
+            frame = sse("coverage", counted)
+            for sub in subs:
+                sub.put_frame("coverage", frame)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -27,10 +25,6 @@ from app.server.errors import ApiError
 from app.server.routes.common import make_router
 
 router = make_router("stream")
-
-
-def _sse(kind: str, data: Any) -> bytes:
-    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
 @router.get(
@@ -61,24 +55,23 @@ async def stream(  # noqa: PLR0917 - FastAPI passes each dependency by name
         sub = hub.subscribe(scope)  # before the snapshot: no change falls in between
         try:
             snap = await run_in_threadpool(live.snapshot, engine, scope, now_ms=clock(), zone=zone)
-            yield _sse("snapshot", snap)
+            yield live.sse("snapshot", snap)
             if scope.person_ids is not None and scope.coverage_plateaux:
-                cover = await run_in_threadpool(
-                    live.coverage, engine, scope.coverage_plateaux, now_ms=clock()
-                )
-                yield _sse("coverage", cover)
+                yield live.sse("coverage", await hub.coverage_now(scope.coverage_plateaux))
             while True:
                 try:
-                    kind, data = await asyncio.wait_for(sub.queue.get(), timeout=config.keepalive_s)
+                    kind, frame = await asyncio.wait_for(
+                        sub.queue.get(), timeout=config.keepalive_s
+                    )
                 except TimeoutError:
                     # A revoked token or a disabled person ends the stream too.
                     still = await token_owner(engine, writes, token, clock())
                     if still is None:
-                        yield _sse("bye", {"reason": "signed out"})
+                        yield live.sse("bye", {"reason": "signed out"})
                         return
                     yield b": keepalive\n\n"
                     continue
-                yield _sse(kind, data)
+                yield frame
                 if kind in ("resync", "bye"):
                     return
         finally:
