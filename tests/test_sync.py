@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -88,18 +89,17 @@ def recorder(tmp_path: Path) -> Recorder:
     return rec
 
 
-def worker_for(rec: Recorder, base_url: str, token: str, watcher: Watcher) -> SyncWorker:
+def worker_for(
+    rec: Recorder, base_url: str, token: str, watcher: Watcher, **over: Any
+) -> SyncWorker:
     client = SyncClient(base_url, token, rec.clock, timeout_s=5)
-    return SyncWorker(
-        rec.journal,
-        client,
-        rec.clock,
-        agent="marie",
-        on_status=watcher,
-        interval_s=30,
-        heartbeat_s=30,
-        backoff=Backoff(base_s=0.05, cap_s=0.3),
-    )
+    options: dict[str, Any] = {
+        "interval_s": 30,
+        "heartbeat_s": 30,
+        "backoff": Backoff(base_s=0.05, cap_s=0.3),
+        **over,
+    }
+    return SyncWorker(rec.journal, client, rec.clock, agent="marie", on_status=watcher, **options)
 
 
 @pytest.mark.slow
@@ -294,7 +294,8 @@ class RefusingStore:
     """A real HTTP server on loopback that speaks the store's protocol and refuses as told:
     `content`: a batch holding an event with the note "poison" gets a 422 as a whole (as a
     store that checks the batch before it reads it would); `forbidden`: every request gets a
-    403. Counts the requests it answered."""
+    403; `busy`: the first three batches get 503 with a Retry-After. Counts the requests it
+    answered (and the /health probes)."""
 
     def __init__(self, mode: str) -> None:
         import json
@@ -305,20 +306,38 @@ class RefusingStore:
         self.mode = mode
         self.batches: list[int] = []
         self.heartbeats = 0
+        self.probes = 0
         self.lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *_args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                with store.lock:
+                    store.probes += self.path == "/health"
+                self._answer(200, {"status": "ok"})
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 now = int(time.time() * 1000)
+                if store.mode == "busy" and self.path == "/v1/events":
+                    with store.lock:
+                        shed = len(store.batches) < 3
+                        if shed:
+                            store.batches.append(len(body["events"]))
+                    if shed:
+                        self._answer(
+                            503,
+                            {"error": "busy", "code": "store_busy"},
+                            {"Retry-After": "0.1"},
+                        )
+                        return
                 if store.mode == "forbidden":
-                    self._answer(403, {"error": "device taken", "code": "device_taken"})
-                    if self.path == "/v1/events":
+                    if self.path == "/v1/events":  # counted before the answer leaves
                         with store.lock:
                             store.batches.append(len(body["events"]))
+                    self._answer(403, {"error": "device taken", "code": "device_taken"})
                     return
                 if self.path == "/v1/heartbeat":
                     with store.lock:
@@ -342,9 +361,13 @@ class RefusingStore:
                     },
                 )
 
-            def _answer(self, status: int, data: dict[str, object]) -> None:
+            def _answer(
+                self, status: int, data: dict[str, object], headers: dict[str, str] | None = None
+            ) -> None:
                 raw = json.dumps(data).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
@@ -412,4 +435,33 @@ def test_a_store_that_refuses_the_bar_is_said_and_not_hammered(tmp_path: Path) -
         worker.stop()
         store.stop()
     assert rec.journal.counts()[SyncState.PENDING] == 3  # kept, never quarantined
+    rec.journal.close()
+
+
+def test_a_busy_store_is_left_its_retry_after_and_not_probed(tmp_path: Path) -> None:
+    """503 with Retry-After: the store is up and said when to come back. The bar waits that
+    long (at least) and does not probe /health meanwhile (probing is for a store that did
+    not answer); then its events go."""
+    store = RefusingStore("busy")
+    rec = recorder(tmp_path)
+    rec.press(Key.PAUSE)
+    watcher = Watcher()
+    worker = worker_for(
+        rec,
+        store.base_url,
+        "t",
+        watcher,
+        backoff=Backoff(base_s=0.001, cap_s=0.002),
+        probe_every_s=(0.001, 0.002),
+    )
+    worker.start()
+    try:
+        watcher.wait_for(lambda s: s.state == "synced")
+    finally:
+        worker.stop()
+        store.stop()
+    with store.lock:
+        assert len(store.batches) == 4  # three refused, then taken
+        assert store.probes == 0  # with probing, the 0.1 s waits would each have held ~50
+    assert rec.journal.counts()[SyncState.ACKED] == 2
     rec.journal.close()

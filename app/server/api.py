@@ -144,7 +144,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         app.state.config = config
         app.state.engine = engine
         app.state.reader = reader
-        app.state.writer = store_writer = writer.Writer(engine)
+        app.state.writer = store_writer = writer.Writer(
+            engine,
+            shed_after_s=config.shed_after_s,
+            shed_light_after_s=config.shed_light_after_s,
+        )
         store_writer.start()
         app.state.writes = WriteHealth()
         hub = live.LiveHub(reader, poll_s=config.live_poll_s, clock=config.clock)

@@ -42,6 +42,9 @@ class ServerConfig:
     # which it is (the X-Bandeau-Worker header) for the one who reads the logs.
     background_jobs: bool = True
     worker: int | None = None
+    # Load shedding (app.server.writer): a write that would wait longer is refused (503).
+    shed_after_s: float = writer.SHED_AFTER_S
+    shed_light_after_s: float = writer.SHED_LIGHT_AFTER_S
 
 
 # `async def` for the cheap ones: FastAPI runs a plain `def` dependency on a worker thread.

@@ -98,6 +98,18 @@ def wrong_device() -> ApiError:
     )
 
 
+def store_busy(retry_after_s: int) -> ApiError:
+    """The store sheds load rather than fall over: come back in `retry_after_s` (each
+    answer a different delay, so that a herd of bars spreads out)."""
+    return ApiError(
+        503,
+        f"the store is busy: try again in {retry_after_s} s",
+        headers={"Retry-After": str(retry_after_s)},
+        code="store_busy",
+        params={"retry_after_s": retry_after_s},
+    )
+
+
 def bad_token() -> ApiError:
     return ApiError(401, "this token is not valid (revoked, expired or unknown)", headers=BEARER)
 

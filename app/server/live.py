@@ -168,15 +168,20 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
             plateaux_q = plateaux_q.where(m.plateaux.c.id.in_(visible))
         plateaux = list(conn.execute(plateaux_q).mappings())
         described = describe_plateaux(conn, [p["id"] for p in plateaux])
-        members = list(
-            conn.execute(
-                select(m.people.c.id, m.people.c.login, m.people.c.name, m.people.c.role)
-                .add_columns(m.memberships.c.plateau_id)
-                .join(m.memberships, m.memberships.c.person_id == m.people.c.id)
-                .where(m.people.c.disabled.is_(False))
-                .order_by(m.people.c.name)
-            )
+        members_q = (
+            select(m.people.c.id, m.people.c.login, m.people.c.name, m.people.c.role)
+            .add_columns(m.memberships.c.plateau_id)
+            .join(m.memberships, m.memberships.c.person_id == m.people.c.id)
+            .where(m.people.c.disabled.is_(False))
+            .order_by(m.people.c.name)
         )
+        # Narrowed in SQL (an agent's stream: one person, not the whole site), then checked
+        # row by row with the scope's own rule below.
+        if scope.person_ids is not None:
+            members_q = members_q.where(m.people.c.id.in_(scope.person_ids))
+        if scope.plateau_ids is not None:
+            members_q = members_q.where(m.memberships.c.plateau_id.in_(scope.plateau_ids))
+        members = list(conn.execute(members_q))
         people: dict[int, dict[str, Any]] = {}
         names = {p["id"]: p["name"] for p in plateaux}
         for row in members:

@@ -63,17 +63,21 @@ def compute(
     person_ids: Iterable[int] | None = None,
     original: bool = False,
     cache: bool = True,
+    reader: Engine | None = None,
 ) -> list[dict[str, Any]]:
     """One row per agent × day × activity (the finest grain), each with its figures —
     with the corrections applied, or as `original`ly recorded.
 
     Settled days come from the day-figures cache when it has them (app.server.figures);
     the others are computed from the events and kept for next time. `cache=False` computes
-    everything from the events and keeps nothing."""
+    everything from the events and keeps nothing. `reader`: where the reads go (a
+    reads-only engine: the big reads never hold SQLite's write lock), the cache's writes
+    going to `engine`."""
+    reads = reader or engine
     end = period.bounds()[1]
     zone, starts = period.zone, period.day_starts_at
     days = [period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1)]
-    with engine.connect() as conn:
+    with reads.connect() as conn:
         people, thresholds, last_seen = _people(conn, plateau_ids, person_ids, period.bounds())
     view = figures.view_name(zone, starts, original)
     cached: dict[tuple[int, date], tuple[int, dict[str | None, Indicators]]] = {}
@@ -93,7 +97,7 @@ def compute(
                 compute_from[pid] = day
                 break
     computed = _from_events(
-        engine,
+        reads,
         period,
         now_ms=now_ms,
         compute_from=compute_from,
@@ -124,7 +128,7 @@ def compute(
         with engine.begin() as conn:
             figures.store(conn, view, mark, keep, zone=zone, day_starts_at=starts)
     if people:
-        with engine.connect() as conn:
+        with reads.connect() as conn:
             late = late_counts(conn, list(people), period)
         for row in rows:
             row["late"] = late.get((row["agent"], row["day"], row["activity"]), 0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,13 @@ T = TypeVar("T")
 Job = Callable[[Connection], T]
 
 MAX_GROUP = 200  # jobs in one transaction at most (a herd's batches: 200 × 31 events)
+# Load shedding: a write whose wait would pass these is refused at once with 503 and a
+# Retry-After (app.server.errors.store_busy), rather than queued until its client gives up.
+SHED_AFTER_S = 2.0  # a batch of events
+SHED_LIGHT_AFTER_S = 1.0  # a heartbeat: liveness, it can wait for the next one
+MAX_BACKLOG = 20_000
+RETRY_AFTER_S = (2, 10)  # the delay a refused writer is told, drawn in this range
+_JITTER = random.Random()  # noqa: S311 - spreading retries, not a secret
 
 
 @dataclass(slots=True)
@@ -45,6 +53,12 @@ class _Queued:
     queued_at: float = field(default_factory=time.monotonic)
 
 
+def retry_after(rng: random.Random = _JITTER) -> int:
+    """The Retry-After told to a refused writer: a different one each time, so that the
+    clients refused together do not come back together."""
+    return rng.randint(*RETRY_AFTER_S)
+
+
 class WriterStopped(RuntimeError):
     """The process is stopping: no write is taken any more."""
 
@@ -53,9 +67,19 @@ class Writer:
     """The process's writer thread. `start()`, then `run()` (async) or `submit()`;
     `stop()` finishes the jobs already queued."""
 
-    def __init__(self, engine: Engine, *, max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_group: int = MAX_GROUP,
+        shed_after_s: float = SHED_AFTER_S,
+        shed_light_after_s: float = SHED_LIGHT_AFTER_S,
+    ) -> None:
         self.engine = engine
         self.max_group = max_group
+        self.shed_after_s = shed_after_s
+        self.shed_light_after_s = shed_light_after_s
+        self.shed = 0  # writes refused as busy (for the benchmarks)
         self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -97,6 +121,13 @@ class Writer:
 
     def backlog(self) -> int:
         return self._queue.qsize()
+
+    def busy(self, *, durable: bool = True) -> bool:
+        """Whether a new write of this kind should be refused for now (and counted so)."""
+        limit = self.shed_after_s if durable else self.shed_light_after_s
+        refused = self.waited_s() > limit or self.backlog() > MAX_BACKLOG
+        self.shed += refused
+        return refused
 
     def _loop(self) -> None:
         while True:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +15,12 @@ from app.domain.clock import Clock
 from app.sync.timing import Exchange
 
 TIMEOUT_S = 10.0
+# While it waits to try again after the store could not be reached, a bar asks /health
+# (cheap, no token) every few seconds, at a random moment in this range: once the store is
+# back it resumes within a few seconds rather than at the end of a backoff of up to a minute,
+# and a site's bars come back spread over those seconds, not all at once.
+PROBE_EVERY_S = (2.0, 4.0)
+PROBE_TIMEOUT_S = 2.0
 
 
 class SyncError(Exception):
@@ -76,6 +85,10 @@ class SyncClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def store_ok(self) -> bool:
+        """Whether the store answers /health with ok."""
+        return store_ok(self._http, "/health")
 
     def post_events(
         self,
@@ -146,6 +159,41 @@ class SyncClient:
         except (ValueError, KeyError, TypeError) as exc:
             raise SyncError(f"the server's answer is not understood: {exc}") from exc
         return data, exchange
+
+
+def store_ok(http: httpx.Client, url: str) -> bool:
+    """Whether the store answers /health with ok (its database can be read and written)."""
+    try:
+        return http.get(url, timeout=PROBE_TIMEOUT_S).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_probing(
+    probe: Callable[[], bool],
+    delay_s: float,
+    wake: threading.Event,
+    *,
+    every_s: tuple[float, float] = PROBE_EVERY_S,
+    rng: random.Random | None = None,
+) -> bool:
+    """Wait `delay_s`, or less: `probe()` (true once the store is back) every `every_s`
+    (drawn at random each time), and `wake` set, end the wait early. True if the probe
+    ended it."""
+    draw = rng or random.Random()  # noqa: S311 - jitter, not a secret
+    deadline = time.monotonic() + delay_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        step = draw.uniform(*every_s)
+        if step >= left:
+            wake.wait(left)
+            return False
+        if wake.wait(step):
+            return False
+        if probe():
+            return True
 
 
 def _refusal(reply: httpx.Response) -> SyncError:

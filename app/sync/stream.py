@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import httpx
 
+from app.sync.client import PROBE_EVERY_S, store_ok, wait_probing
 from app.sync.timing import Backoff
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class StreamClient(threading.Thread):
         on_state: Callable[[StreamState, str], None] = lambda _s, _d: None,
         backoff: Backoff | None = None,
         read_timeout_s: float = READ_TIMEOUT_S,
+        probe_every_s: tuple[float, float] = PROBE_EVERY_S,
     ) -> None:
         super().__init__(name="bandeau-stream", daemon=True)
         self.server = server.rstrip("/")
@@ -68,6 +70,7 @@ class StreamClient(threading.Thread):
         self._on_message = on_message
         self._on_state = on_state
         self._backoff = backoff or Backoff(base_s=0.5, cap_s=30)
+        self._probe_every_s = probe_every_s
         self._timeout = httpx.Timeout(10.0, read=read_timeout_s)
         self._stopping = threading.Event()
         self._response: httpx.Response | None = None
@@ -111,7 +114,13 @@ class StreamClient(threading.Thread):
                 delay = self._backoff.next_delay()
                 log.info("live stream lost (%s); again in %.1f s", detail, delay)
                 self._on_state("offline", detail)
-                self._stopping.wait(delay)
+                # Sooner if the store answers /health meanwhile (back after an outage).
+                wait_probing(
+                    lambda: store_ok(http, f"{self.server}/health"),
+                    delay,
+                    self._stopping,
+                    every_s=self._probe_every_s,
+                )
 
     def _follow(self, http: httpx.Client) -> None:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "text/event-stream"}

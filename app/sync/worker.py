@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 from app.domain.clock import Clock, JumpDetector, Reading
 from app.domain.events import SyncState
-from app.sync.client import SyncClient, SyncError
+from app.sync.client import PROBE_EVERY_S, SyncClient, SyncError, wait_probing
 from app.sync.timing import Backoff, OffsetEstimator
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ class SyncWorker(threading.Thread):
         interval_s: float = INTERVAL_S,
         heartbeat_s: float = HEARTBEAT_S,
         backoff: Backoff | None = None,
+        probe_every_s: tuple[float, float] = PROBE_EVERY_S,
     ) -> None:
         super().__init__(name="bandeau-sync", daemon=True)
         self.journal = journal
@@ -147,6 +148,7 @@ class SyncWorker(threading.Thread):
         self._interval_s = interval_s
         self._heartbeat_s = heartbeat_s
         self._backoff = backoff or Backoff()
+        self._probe_every_s = probe_every_s
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._offline_since: int | None = None
@@ -172,6 +174,7 @@ class SyncWorker(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             delay = self._interval_s
+            probe = False  # wait with /health probes (the store could not be reached)
             try:
                 self._drain()
                 self._send_corrections()
@@ -193,13 +196,22 @@ class SyncWorker(threading.Thread):
                     if self._offline_since is None:
                         self._offline_since = self.clock.now_ms()
                     delay = self._backoff.next_delay(exc.retry_after_s)
+                    # A store that said when to come back is up, and busy: it is not
+                    # probed; one that did not answer, or failed, is.
+                    probe = exc.retry_after_s is None
                     log.info("sync: %s; next try in %.1f s", exc, delay)
                     self._publish(state="offline", detail=str(exc))
             except Exception as exc:  # the worker must survive anything and say so
                 log.exception("sync failed")
                 delay = self._backoff.next_delay()
                 self._publish(state="offline", detail=str(exc))
-            self._wake.wait(delay)
+            if probe:
+                if wait_probing(
+                    self.client.store_ok, delay, self._wake, every_s=self._probe_every_s
+                ):
+                    log.info("sync: the store is back")
+            else:
+                self._wake.wait(delay)
             self._wake.clear()
 
     def _check_clock(self) -> None:

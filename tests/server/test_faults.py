@@ -339,3 +339,91 @@ def test_a_full_disk_is_said_by_health_not_only_by_the_writes(tmp_path: Path) ->
         assert "full" in health.json()["reason"] or "disk" in health.json()["reason"]
     finally:
         stop_server(served)
+
+
+class _Patient(Backoff):
+    """A backoff that always waits ten minutes: only a probe can end the wait early."""
+
+    def next_delay(self, retry_after_s: float | None = None) -> float:
+        self.failures += 1
+        return 600.0
+
+
+def test_a_bar_waiting_out_a_long_backoff_resumes_once_the_store_answers_health(
+    tmp_path: Path,
+) -> None:
+    """The store is unreachable, then back; the worker, ten minutes from its next try and
+    never kicked, finds out by probing /health (cheap, no token) and sends what it holds —
+    long before its backoff ends. A store that refuses while it is busy (503 + Retry-After)
+    is not probed: its word is kept."""
+    from tests.netproxy import Proxy
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    seed(url)
+    server = start_server(url)
+    host, port = server.base_url.removeprefix("http://").split(":")
+    try:
+        with Proxy((host, int(port))) as proxy:
+            token = httpx.post(
+                f"{proxy.url}/v1/signin", json={"login": "marie", "password": PASSWORD}
+            ).json()["token"]
+            journal = Journal(tmp_path / "journal.sqlite3")
+            clock = SystemClock("Europe/Paris")
+            recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
+            recorder.start()
+            seen: list[SyncStatus] = []
+            changed = threading.Condition()
+
+            def on_status(status: SyncStatus) -> None:
+                with changed:
+                    seen.append(status)
+                    changed.notify_all()
+
+            def wait_for(test: Callable[[], object], timeout: float = 60) -> None:
+                with changed:
+                    assert changed.wait_for(test, timeout), seen[-3:]
+
+            worker = SyncWorker(
+                journal,
+                SyncClient(proxy.url, token, clock, timeout_s=0.5),
+                clock,
+                agent="marie",
+                on_status=on_status,
+                interval_s=600,
+                backoff=_Patient(),
+                probe_every_s=(0.05, 0.2),
+            )
+            proxy.set_mode("refuse")
+            worker.start()
+            try:
+                recorder.press(Key.PAUSE)
+                worker.kick()
+                wait_for(lambda: seen and seen[-1].state == "offline" and proxy.refused >= 3)
+                assert seen[-1].pending == 2  # the shift's start and the pause wait
+                proxy.set_mode("pass")  # back; nobody tells the worker, its backoff is 600 s
+                wait_for(lambda: seen[-1].state == "synced")
+            finally:
+                worker.stop()
+            assert journal.counts()[SyncState.ACKED] == 2
+            assert stored(url) == (2, 2)
+            journal.close()
+    finally:
+        stop_server(server)
+
+
+def test_waiting_with_probes_ends_when_the_store_answers_or_the_bar_is_woken() -> None:
+    from app.sync.client import wait_probing
+
+    answers = iter([False, False, True])
+    calls: list[int] = []
+
+    def probe() -> bool:
+        calls.append(1)
+        return next(answers)
+
+    wake = threading.Event()
+    assert wait_probing(probe, 600, wake, every_s=(0.001, 0.002)) is True
+    assert len(calls) == 3
+    wake.set()  # a click (or the bar stopping): the wait ends without a probe
+    assert wait_probing(lambda: pytest.fail("probed"), 600, wake, every_s=(0.001, 0.002)) is False
+    assert wait_probing(lambda: False, 0.01, threading.Event(), every_s=(5, 6)) is False

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.server import corrections, export, reports
 from app.server.access import person_in_reach, reach_of
-from app.server.deps import Clock, Config, CurrentPerson, Hub, Store
+from app.server.deps import Clock, Config, CurrentPerson, Hub, Reader, Store
 from app.server.directory import DirectoryError
 from app.server.errors import ApiError
 from app.server.routes.common import Day, Login, json_response, make_router
@@ -35,7 +35,7 @@ async def post_correction(
 
 @router.get("/v1/corrections", response_model=Corrections)
 def list_corrections(  # noqa: PLR0917 - FastAPI passes each query parameter by name
-    engine: Store,
+    engine: Reader,
     person: CurrentPerson,
     config: Config,
     agent: Login | None = None,

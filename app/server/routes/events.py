@@ -14,15 +14,16 @@ from app.server.deps import (
     Config,
     CurrentPerson,
     Hub,
-    Store,
+    Reader,
     StoreWriter,
     Token,
     Writes,
     check_may_act,
 )
-from app.server.errors import ApiError, bad_token, wrong_device
+from app.server.errors import ApiError, bad_token, store_busy, wrong_device
 from app.server.routes.common import Day, Login, json_body, json_response, make_router
 from app.server.schemas import MAX_BATCH, MAX_INT, BatchAnswer, EventBatch, EventsPage
+from app.server.writer import retry_after
 
 router = make_router("events")
 
@@ -128,6 +129,8 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
             conn, owner.person, events, now_ms=received, offset_ms=offset, device_id=bound
         )
 
+    if writer.busy():
+        raise store_busy(retry_after())
     result = await writer.run(check_and_store)
     if result is None:
         raise bad_token()
@@ -148,7 +151,7 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
 
 @router.get("/v1/events", response_model=EventsPage)
 def get_events(  # noqa: PLR0917 - FastAPI passes each query parameter by name
-    engine: Store,
+    engine: Reader,
     person: CurrentPerson,
     config: Config,
     agent: Login | None = None,

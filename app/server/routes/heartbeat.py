@@ -7,9 +7,10 @@ from sqlalchemy.engine import Connection
 
 from app.server import auth, heartbeats
 from app.server.deps import Clock, Hub, StoreWriter, TokenOwner, Writes
-from app.server.errors import ApiError, wrong_device
+from app.server.errors import ApiError, store_busy, wrong_device
 from app.server.routes.common import make_router
 from app.server.schemas import STATE_MAX_CHARS, Heartbeat, HeartbeatAnswer
+from app.server.writer import retry_after
 
 router = make_router("heartbeat")
 
@@ -54,6 +55,8 @@ async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
         )
         return None
 
+    if writer.busy(durable=False):
+        raise store_busy(retry_after())
     refused = await writer.run(check_and_record, durable=False)
     if refused is not None:
         raise refused

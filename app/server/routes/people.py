@@ -16,7 +16,7 @@ from app import __version__
 from app.server import auth, corrections, directory, export, migrate
 from app.server import models as m
 from app.server.access import Person
-from app.server.deps import Clock, Config, CurrentPerson, Store, Token
+from app.server.deps import Clock, Config, CurrentPerson, Reader, Store, Token
 from app.server.errors import ApiError, locked
 from app.server.routes.common import client_address, json_response, make_router
 from app.server.schemas import (
@@ -71,7 +71,7 @@ async def change_password(  # noqa: PLR0917 - FastAPI passes each dependency by 
 
 
 @router.get("/v1/me/data", response_model=MyData)
-def my_data(engine: Store, person: CurrentPerson, config: Config, clock: Clock) -> Response:
+def my_data(engine: Reader, person: CurrentPerson, config: Config, clock: Clock) -> Response:
     """All of the person's own data, as JSON: their events, the corrections of their time
     (who made them and why), their late arrivals, their PCs' last heartbeats."""
     me = describe(engine, person)
@@ -110,7 +110,7 @@ def _state(text: str) -> dict[str, Any]:
 
 
 @router.get("/v1/me")
-def me(engine: Store, person: CurrentPerson) -> Me:
+def me(engine: Reader, person: CurrentPerson) -> Me:
     return Me.model_validate(describe(engine, person))
 
 

@@ -8,7 +8,7 @@ from fastapi import Query, Response
 
 from app.server import reports
 from app.server.access import person_in_reach, plateau_in_reach, reach_of
-from app.server.deps import Clock, Config, CurrentPerson, Store
+from app.server.deps import Clock, Config, CurrentPerson, Reader, Store
 from app.server.directory import DirectoryError
 from app.server.errors import ApiError
 from app.server.routes.common import Day, Login, json_response, make_router
@@ -24,6 +24,7 @@ router = make_router("reports")
 )
 def report(  # noqa: PLR0917 - FastAPI passes each query parameter by name
     engine: Store,
+    reader: Reader,
     person: CurrentPerson,
     config: Config,
     clock: Clock,
@@ -47,7 +48,7 @@ def report(  # noqa: PLR0917 - FastAPI passes each query parameter by name
         raise ApiError(422, str(exc), "from") from None
     plateau_ids: list[int] | None = None
     person_ids: list[int] | None = None
-    with engine.connect() as conn:
+    with reader.connect() as conn:
         # Reach before names: an unknown login or plateau is refused as a colleague's is.
         if agent is not None:
             person_ids = [person_in_reach(conn, person, agent)]
@@ -66,6 +67,7 @@ def report(  # noqa: PLR0917 - FastAPI passes each query parameter by name
             plateau_ids=plateau_ids,
             person_ids=person_ids,
             original=original,
+            reader=reader,
         ),
         by,
     )

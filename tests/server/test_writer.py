@@ -1,0 +1,150 @@
+"""The store's writer: group commit, a job's fault its own, and load shed with 503."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import Connection
+
+from app.server import models as m
+from app.server.api import ServerConfig, create_app
+from app.server.db import make_engine
+from app.server.writer import Writer
+from tests.servers import DEVICE, StoreClock, auth, seed, wire_event
+
+
+@pytest.fixture
+def writer(store: Engine) -> Iterator[Writer]:
+    with store.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (n INTEGER PRIMARY KEY)"))
+    found = Writer(store)
+    found.start()
+    yield found
+    found.stop()
+
+
+def _note(n: int) -> Callable[[Connection], int]:
+    def job(conn: Connection) -> int:
+        conn.execute(text("INSERT INTO notes (n) VALUES (:n)"), {"n": n})
+        return n
+
+    return job
+
+
+def _notes(store: Engine) -> list[int]:
+    with store.connect() as conn:
+        return [int(n) for n in conn.execute(text("SELECT n FROM notes ORDER BY n")).scalars()]
+
+
+def _hold(writer: Writer) -> tuple[threading.Event, Future[None]]:
+    """A job that keeps the writer busy until the returned event is set."""
+    started, gate = threading.Event(), threading.Event()
+
+    def job(_conn: Connection) -> None:
+        started.set()
+        gate.wait(30)
+
+    held = writer.submit(job)
+    assert started.wait(30)
+    return gate, held
+
+
+def test_jobs_queued_together_share_one_commit_and_are_answered_after_it(
+    writer: Writer, store: Engine
+) -> None:
+    gate, held = _hold(writer)
+    futures = [writer.submit(_note(n)) for n in range(50)]
+    assert not any(f.done() for f in futures)  # nothing is answered before its commit
+    groups = writer.groups
+    gate.set()
+    assert [f.result(30) for f in futures] == list(range(50))
+    held.result(30)
+    assert writer.groups - groups <= 2  # the held job's group, then one for the fifty
+    assert _notes(store) == list(range(50))
+
+
+def test_a_job_that_raises_has_no_effect_and_the_others_are_kept(
+    writer: Writer, store: Engine
+) -> None:
+    def bad(conn: Connection) -> None:
+        conn.execute(text("INSERT INTO notes (n) VALUES (1000)"))
+        raise ValueError("refused")
+
+    gate, _held = _hold(writer)
+    first = writer.submit(_note(1))
+    failing = writer.submit(bad)
+    last = writer.submit(_note(2))
+    gate.set()
+    assert (first.result(30), last.result(30)) == (1, 2)
+    with pytest.raises(ValueError, match="refused"):
+        failing.result(30)
+    assert _notes(store) == [1, 2]  # not 1000: the failing job's write was rolled back
+
+
+def test_a_database_error_in_one_job_is_that_jobs_only(writer: Writer, store: Engine) -> None:
+    writer.submit(_note(7)).result(30)
+    gate, _held = _hold(writer)
+    clash = writer.submit(_note(7))  # the key is taken
+    other = writer.submit(_note(8))
+    gate.set()
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        clash.result(30)
+    assert other.result(30) == 8
+    assert _notes(store) == [7, 8]
+
+
+def test_a_busy_writer_says_so_and_a_stopped_one_takes_nothing(writer: Writer) -> None:
+    writer.shed_after_s = writer.shed_light_after_s = 0.0
+    assert not writer.busy()  # nothing waits
+    gate, held = _hold(writer)
+    assert writer.busy() and writer.busy(durable=False)
+    gate.set()
+    held.result(30)
+    assert not writer.busy()
+    writer.stop()
+    with pytest.raises(RuntimeError, match="stopping"):
+        writer.submit(_note(1)).result(30)
+
+
+def test_a_busy_store_sheds_writes_with_503_and_retry_after(
+    store_url: str, store_clock: StoreClock
+) -> None:
+    """The store refuses a write it could only queue for long with 503 + Retry-After (a
+    different delay each time: the bars spread out), keeps answering /health and reads,
+    and takes writes again as soon as its writer catches up."""
+    seed(store_url)
+    config = ServerConfig(store_url, clock=store_clock, shed_after_s=0.0, shed_light_after_s=0.0)
+    with TestClient(create_app(config)) as client:
+        headers = auth(client, "marie")
+        writer: Writer = client.app.state.writer  # type: ignore[attr-defined]
+        wire = wire_event(1)
+        batch = {"device_id": DEVICE, "sent_at_ms": store_clock(), "events": [wire]}
+        beat = {"device_id": DEVICE, "sent_at_ms": store_clock(), "state": {}, "pending": 0}
+        gate, held = _hold(writer)
+        try:
+            delays = set()
+            for _ in range(12):
+                refused = client.post("/v1/events", json=batch, headers=headers)
+                assert refused.status_code == 503
+                assert refused.json()["code"] == "store_busy"
+                delays.add(int(refused.headers["Retry-After"]))
+            assert all(2 <= d <= 10 for d in delays) and len(delays) > 1
+            assert client.post("/v1/heartbeat", json=beat, headers=headers).status_code == 503
+            assert client.get("/health").status_code == 200
+            assert client.get("/v1/me", headers=headers).status_code == 200
+        finally:
+            gate.set()
+            held.result(30)
+        taken = client.post("/v1/events", json=batch, headers=headers)
+        assert taken.status_code == 200
+        assert taken.json()["accepted"] == [wire["uuid"]]
+        assert client.post("/v1/heartbeat", json=beat, headers=headers).status_code == 200
+    check = make_engine(store_url)
+    with check.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(m.events)).scalar_one() == 1
+    check.dispose()
