@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[Connection], T]
 
-MAX_GROUP = 200  # jobs in one transaction at most (a herd's batches: 200 × 31 events)
+MAX_GROUP = 200  # jobs in one transaction at most
+# And rows, about: a group of a herd's backlogs (hundreds of events each) is cut here, so
+# that a heartbeat or a click queued behind it waits for a short commit, not a long one.
+MAX_GROUP_WEIGHT = 1_000
 # Load shedding: a write whose wait would pass these is refused at once with 503 and a
 # Retry-After (app.server.errors.store_busy), rather than queued until its client gives up.
 SHED_AFTER_S = 2.0  # a batch of events
@@ -50,6 +53,7 @@ class _Queued:
     job: Job[Any]
     durable: bool
     future: Future[Any]
+    weight: int = 1
     queued_at: float = field(default_factory=time.monotonic)
 
 
@@ -101,17 +105,18 @@ class Writer:
         if self._thread is not None:
             self._thread.join(timeout_s)
 
-    def submit(self, job: Job[T], *, durable: bool = True) -> Future[T]:
+    def submit(self, job: Job[T], *, durable: bool = True, weight: int = 1) -> Future[T]:
+        """Queue `job` (`weight`: about how many rows it writes)."""
         future: Future[T] = Future()
         if self._stopped:
             future.set_exception(WriterStopped("the store is stopping"))
             return future
-        self._queue.put(_Queued(job, durable, future))
+        self._queue.put(_Queued(job, durable, future, max(1, weight)))
         return future
 
-    async def run(self, job: Job[T], *, durable: bool = True) -> T:
+    async def run(self, job: Job[T], *, durable: bool = True, weight: int = 1) -> T:
         """`job`'s result once its group has committed."""
-        return await asyncio.wrap_future(self.submit(job, durable=durable))
+        return await asyncio.wrap_future(self.submit(job, durable=durable, weight=weight))
 
     def waited_s(self) -> float:
         """How long the job now waiting longest has waited (0: none waits): the store's
@@ -136,8 +141,9 @@ class Writer:
                 self._drop_connection()
                 return
             group = [first]
+            weight = first.weight
             ended = False
-            while len(group) < self.max_group:
+            while len(group) < self.max_group and weight < MAX_GROUP_WEIGHT:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -146,6 +152,7 @@ class Writer:
                     ended = True
                     break
                 group.append(more)
+                weight += more.weight
             self._oldest = group[0].queued_at
             try:
                 self._commit(group)

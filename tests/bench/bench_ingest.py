@@ -1,20 +1,34 @@
 """The central store's benchmarks: ingest rate, one click to acknowledged, drain after an outage.
 
-Run: .venv/bin/python -m tests.bench.bench_ingest [--events 20000]
+Run: .venv/bin/python -m tests.bench.bench_ingest [--events 20000] [--aw-server PATH]
 Each figure is measured on SQLite and on a throwaway PostgreSQL, through a real
 `bandeau-server serve` (uvicorn, one process) on loopback. Not a test: figures only.
+
+Side by side, on SQLite, with one client and with four (batches of 100, the same run):
+- ActivityWatch's aw-server, the open-source peer that also stores desktop clients' events
+  (WAL, synchronous=FULL, like Bandeau), from PyPI in a virtual environment of its own:
+      python3 -m venv /tmp/awenv && /tmp/awenv/bin/pip install aw-server==0.12.0
+  then `--aw-server /tmp/awenv/bin/aw-server` (left out, and said, when not given);
+- the floor of Bandeau's own stack (tests/bench/floor.py: uvicorn and one plain sqlite3
+  insert and durable commit per batch, no checks).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import re
+import selectors
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,14 +214,168 @@ def run_on(label: str, url: str, events: int) -> None:
         stop_server(served)
 
 
+def rate(
+    post: Callable[[httpx.Client, int, int], None], base: str, total: int, clients: int
+) -> float:
+    """Events per second when `clients` threads each send their share in batches of 100
+    (`post(http, client, batch)` sends one)."""
+    per_client = total // clients // 100
+
+    def send(client: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for batch in range(per_client):
+                post(http, client, batch)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return per_client * 100 * clients / (time.perf_counter() - start)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_floor(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.floor", "--db", str(db)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    text = ""
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stderr.fileno(), selectors.EVENT_READ)
+        while (found := re.search(r"serving on (http://\S+)", text)) is None:
+            if not sel.select(30):
+                proc.kill()
+                raise TimeoutError(text)
+            text += os.read(proc.stderr.fileno(), 4096).decode()
+    return proc, found.group(1)
+
+
+def start_aw_server(command: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
+    env["XDG_CONFIG_HOME"] = str(home / "config")
+    proc = subprocess.Popen(
+        [command, "--host", "127.0.0.1", "--port", str(port), "--storage", "peewee"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/0/info", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)  # a benchmark waiting for a server it started, not a test
+    proc.kill()
+    raise TimeoutError("aw-server did not start")
+
+
+def side_by_side(events: int, aw_server: str | None) -> None:
+    """Bandeau, aw-server and the own-stack floor, on SQLite, in one run."""
+    print("Side by side on SQLite (batches of 100, events/s):")
+    figures: dict[tuple[str, int], float] = {}
+    now = time.time_ns() // 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'store.sqlite3'}"
+        seed(url)
+        served = start_server(url, clock_start_ms=None)
+        try:
+            for clients in (1, 4):
+                figures[("bandeau", clients)] = ingest_rate(served.base_url, events, clients)
+        finally:
+            stop_server(served)
+        floor, base = start_floor(Path(tmp) / "floor.sqlite3")
+        try:
+            for clients in (1, 4):
+
+                def floor_post(http: httpx.Client, client: int, batch: int) -> None:
+                    device = f"{client}"
+                    body = [wire(device, batch * 100 + i + 1, now) for i in range(100)]
+                    http.post("/v1/events", json={"events": body}).raise_for_status()
+
+                figures[("floor", clients)] = rate(floor_post, base, events, clients)
+        finally:
+            floor.terminate()
+            floor.wait(30)
+        if aw_server:
+            aw, base = start_aw_server(aw_server, Path(tmp) / "aw")
+            try:
+                for clients in (1, 4):
+                    for c in range(clients):
+                        httpx.post(
+                            f"{base}/api/0/buckets/bench-{clients}-{c}",
+                            json={"client": "bench", "type": "status", "hostname": "bench"},
+                        ).raise_for_status()
+
+                    def aw_post(
+                        http: httpx.Client, client: int, batch: int, n: int = clients
+                    ) -> None:
+                        start = dt.datetime.now(dt.UTC)
+                        body = [
+                            {
+                                "timestamp": (start + dt.timedelta(milliseconds=i)).isoformat(),
+                                "duration": 0,
+                                "data": {"key": ("production", "pause", "off")[i % 3]},
+                            }
+                            for i in range(100)
+                        ]
+                        http.post(
+                            f"/api/0/buckets/bench-{n}-{client}/events", json=body
+                        ).raise_for_status()
+
+                    figures[("aw-server", clients)] = rate(aw_post, base, events, clients)
+            finally:
+                aw.terminate()
+                aw.wait(30)
+    for clients in (1, 4):
+        ours = figures[("bandeau", clients)]
+        floor_rate = figures[("floor", clients)]
+        show(f"Bandeau, {clients} client(s)", f"{ours:,.0f} ev/s", "-", True)
+        show(f"  own-stack floor, {clients} client(s)", f"{floor_rate:,.0f} ev/s", "-", True)
+        show(
+            f"  Bandeau / floor, {clients} client(s)",
+            f"{ours / floor_rate:.2f}x",
+            ">= 0.9x",
+            ours / floor_rate >= 0.9,
+        )
+        if ("aw-server", clients) in figures:
+            theirs = figures[("aw-server", clients)]
+            show(f"  aw-server, {clients} client(s)", f"{theirs:,.0f} ev/s", "-", True)
+            show(
+                f"  Bandeau / aw-server, {clients} client(s)",
+                f"{ours / theirs:.2f}x",
+                ">= 3x",
+                ours / theirs >= 3,
+            )
+    if not aw_server:
+        print("  (aw-server left out: --aw-server PATH, see this script's docstring)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--aw-server", help="aw-server's command, in its own environment")
+    parser.add_argument("--peers-only", action="store_true", help="only the side-by-side")
     args = parser.parse_args()
     print(
         f"Bandeau store benchmarks — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
         f"{statistics.__name__ and 'one uvicorn process'}"
     )
+    side_by_side(args.events, args.aw_server)
+    if args.peers_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         run_on("SQLite", f"sqlite:///{Path(tmp) / 'store.sqlite3'}", args.events)
     cluster = start_cluster()

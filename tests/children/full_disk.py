@@ -30,12 +30,13 @@ MAX_CLICKS = 10_000
 
 def main() -> int:
     data_dir, headroom = Path(sys.argv[1]), int(sys.argv[2])
+    activity = sys.argv[3] if len(sys.argv) > 3 else "A"  # the store's, when one follows
     # Past the limit, write() fails with EFBIG instead of the process being killed.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     app = QApplication([])
     Translations().apply("fr")
     journal = Journal(data_dir / "journal.sqlite3")
-    recorder = Recorder(journal, SystemClock("Europe/Paris"), agent="marie", activities=["A"])
+    recorder = Recorder(journal, SystemClock("Europe/Paris"), agent="marie", activities=[activity])
     recorder.start()
     bar = Bar(make_desk(recorder, Settings()), Settings())
     sizes = [p.stat().st_size for p in data_dir.iterdir() if p.is_file()]

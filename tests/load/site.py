@@ -545,7 +545,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     """Every agent back at once with an hour queued, while `--online` others go on working:
     how long until every backlog is acknowledged, and the p99 of those who stayed online."""
     agents, leads = args.site
-    online, herd = agents[: args.online], agents[args.online :]
+    online, herd = agents[: args.online], agents[args.online :]  # --agents in the herd
     site = Site(base, agents, leads, args)
     loop = asyncio.get_running_loop()
     print(f"  signing in {len(agents)} agents (not measured)…", flush=True)
@@ -625,7 +625,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
 
 def run_on(label: str, url: str, workers: int, args: Any) -> bool:
     print(f"{label} — `serve --workers {workers}`:", flush=True)
-    args.site = seed_site(url, args.agents)
+    args.site = seed_site(url, args.agents + (args.online if args.herd else 0))
     extra = ("--workers", str(workers)) if workers > 1 else ()
     served = start_server(url, *extra, clock_start_ms=None)  # real time: the agents' clocks
     try:
@@ -661,7 +661,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=400, help="the bars' connections")
     parser.add_argument("--herd", action="store_true", help="the herd instead of the day")
     parser.add_argument("--herd-s", type=float, default=10.0)
-    parser.add_argument("--online", type=int, default=200, help="agents not in the herd")
+    parser.add_argument("--online", type=int, default=200, help="others, not in the herd")
     parser.add_argument(
         "--ceiling", action="store_true", help="raise the agents by half until a target breaks"
     )

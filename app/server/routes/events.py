@@ -131,7 +131,7 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
 
     if writer.busy():
         raise store_busy(retry_after())
-    result = await writer.run(check_and_store)
+    result = await writer.run(check_and_store, weight=len(events))
     if result is None:
         raise bad_token()
     if isinstance(result, (ApiError, HTTPException)):
