@@ -41,7 +41,9 @@ POLL_S = 0.2
 MIN_POLL_S = 0.1  # a write wakes the hub, at most this often
 PRESENCE_EVERY_S = 1.0  # heartbeats are read this often (events at every poll)
 COVERAGE_EVERY_S = 5.0  # coverage counted again for all, for agents who went quiet
-LOOKBACK_MS = 10_000  # a transaction may commit this long after it took its receive time
+# A transaction commits at most this long after it stamped its rows' receive time (the
+# writer stamps them when it runs the job, not when the request came in).
+LOOKBACK_MS = 3_000
 QUEUE_MAX = 5_000  # a stream this far behind is cut; its panel reconnects and resyncs
 HISTORY_MS = 36 * 3600 * 1000  # how far back a snapshot looks for a shift still open today
 # How often the plateaux (key labels and colours, thresholds, activities) are read again, to
@@ -235,9 +237,11 @@ def snapshot(engine: Engine, scope: Scope, *, now_ms: int, zone: ZoneInfo) -> di
 class Change:
     """What one poll found: events (with who they belong to), heartbeats, corrections."""
 
-    events: list[tuple[int, int, dict[str, Any], Latest | None]] = field(default_factory=list)
+    # (person id, plateau id, the event as streams carry it, what coverage counts, its id)
+    events: list[tuple[int, int, dict[str, Any], Latest | None, int]] = field(default_factory=list)
     presence: list[tuple[int, str, int, int]] | None = None  # None: not read this time
     corrections: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    top_id: int = 0  # the highest event id read (or in the store, after a look-back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,17 +259,35 @@ class Latest:
 _COVERING = ("shift_start", "status", "shift_end")
 
 
-def changes(engine: Engine, since_ms: int, *, presence: bool = True) -> Change:
-    """Events received, corrections made and (with `presence`) heartbeats seen since
-    `since_ms`."""
+def changes(
+    engine: Engine,
+    since_ms: int,
+    *,
+    presence: bool = True,
+    after_id: int | None = None,
+    known: Iterable[int] = (),
+) -> Change:
+    """Events stored, corrections made and (with `presence`) heartbeats seen since
+    `since_ms`. Events: with `after_id` (SQLite: one writer at a time, so ids are committed
+    in order and nothing needs looking back for), those with a higher id; otherwise
+    (PostgreSQL: ids are taken before the commits, which may land out of order) those
+    received since `since_ms` whose id is not `known` — their ids read first, the rows only
+    for the new ones, so that a look-back over a busy stretch costs little."""
     found = Change()
+    e = m.events
+    rows: list[Any] = []
     with engine.connect() as conn:
-        for row in conn.execute(
-            _event_query()
-            .add_columns(m.events.c.id.label("event_id"), m.events.c.received_at)
-            .where(m.events.c.received_at >= since_ms)
-            .order_by(m.events.c.corrected_at, m.events.c.id)
-        ):
+        query = _event_query().add_columns(e.c.id.label("event_id"), e.c.received_at)
+        if after_id is not None:
+            rows = list(conn.execute(query.where(e.c.id > after_id)))
+        else:
+            seen = set(known)
+            window = conn.execute(select(e.c.id).where(e.c.received_at >= since_ms)).scalars()
+            new = [i for i in window if i not in seen]
+            for start in range(0, len(new), 500):
+                rows.extend(conn.execute(query.where(e.c.id.in_(new[start : start + 500]))))
+        rows.sort(key=lambda r: (r.corrected_at, r.event_id))
+        for row in rows:
             latest = (
                 Latest(
                     row.event_id, row.kind, row.key, row.activity, row.corrected_at, row.received_at
@@ -273,7 +295,15 @@ def changes(engine: Engine, since_ms: int, *, presence: bool = True) -> Change:
                 if row.kind in _COVERING
                 else None
             )
-            found.events.append((row.person_id, row.plateau_id, wire_event(row), latest))
+            found.events.append(
+                (row.person_id, row.plateau_id, wire_event(row), latest, row.event_id)
+            )
+            found.top_id = max(found.top_id, row.event_id)
+        if after_id is None:
+            found.top_id = max(
+                found.top_id,
+                conn.execute(select(func.coalesce(func.max(e.c.id), 0))).scalar_one(),
+            )
         if presence:
             found.presence = [
                 (r.person_id, r.device_id, r.last_seen_at, r.pending)
@@ -473,7 +503,11 @@ class LiveHub:
         self.clock = clock
         self.subscribers: set[Subscriber] = set()
         self._fanout: _Fanout | None = None
-        self._seen: dict[str, int] = {}  # uuid or heartbeat key → receive time, for dedupe
+        self._seen: dict[str, int] = {}  # heartbeat or correction key → when, for dedupe
+        self._seen_ids: dict[int, int] = {}  # event id → when (PostgreSQL's look-back)
+        self._last_id: int | None = None  # the highest event id sent on (SQLite)
+        self._exact_ids = engine.dialect.name == "sqlite"
+        self._poll_cost = 0.0
         self._task: asyncio.Task[None] | None = None
         self._cursor_ms = self.clock()
         self._wake = asyncio.Event()
@@ -556,9 +590,10 @@ class LiveHub:
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
-            # Woken by a write: not more often than every MIN_POLL_S, so that a busy store's
-            # writes are read in groups rather than one poll each.
-            gap = MIN_POLL_S - (loop.time() - self._polled_at)
+            # Woken by a write: not more often than every MIN_POLL_S, nor than twice what
+            # the last poll took, so that a busy store's writes are read in groups and the
+            # polls never take more than a third of the process.
+            gap = max(MIN_POLL_S, 2 * self._poll_cost) - (loop.time() - self._polled_at)
             if gap > 0 and not self._stopping:
                 await asyncio.sleep(gap)
             self._wake.clear()
@@ -572,8 +607,10 @@ class LiveHub:
                 if not self.subscribers:
                     self._cursor_ms = self.clock()
                     self._latest = None  # read again when a stream needs it
+                    self._last_id = None  # and the change feed starts again from now
                     continue
                 await self.poll()
+                self._poll_cost = loop.time() - self._polled_at
             except Exception:  # the store may be down for a while: keep polling
                 log.exception("live poll failed")
 
@@ -594,16 +631,27 @@ class LiveHub:
             self._presence_read_at = loop.time()
         if self._latest is None:
             await self._read_latest()
+        exact = self._last_id if self._exact_ids else None
         found = await run_in_threadpool(
-            functools.partial(changes, self.engine, since, presence=with_presence)
+            functools.partial(
+                changes,
+                self.engine,
+                since,
+                presence=with_presence,
+                after_id=exact,
+                known=() if exact is not None else self._seen_ids.keys(),
+            )
         )
         self._cursor_ms = started
         fresh_events = []
-        for person_id, plateau_id, event, latest in found.events:
-            if event["uuid"] in self._seen:
+        for person_id, plateau_id, event, latest, event_id in found.events:
+            if event_id in self._seen_ids:
                 continue
-            self._seen[event["uuid"]] = started
-            fresh_events.append((person_id, plateau_id, event, latest))
+            if not self._exact_ids:
+                self._seen_ids[event_id] = started
+            fresh_events.append((person_id, plateau_id, event, latest, event_id))
+        if self._exact_ids:
+            self._last_id = max(self._last_id or 0, found.top_id)
         fresh_presence = []
         for person_id, device_id, last_seen, pending in found.presence or ():
             key = f"{person_id}/{device_id}/{last_seen}"
@@ -617,9 +665,10 @@ class LiveHub:
                 continue
             self._seen[fix["uuid"]] = started
             fresh_fixes.append((person_id, fix))
-        if with_presence:  # not on every poll: it is the biggest read
+        if with_presence:  # not on every poll
             cutoff = started - 2 * LOOKBACK_MS
             self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
+            self._seen_ids = {k: t for k, t in self._seen_ids.items() if t >= cutoff}
         touched: set[int] | None = self._keep_coverage(fresh_events, fresh_presence)
         if fresh_events or fresh_presence or fresh_fixes:
             who = {p for p, *_ in fresh_events} | {p for p, *_ in fresh_presence}
@@ -632,13 +681,13 @@ class LiveHub:
 
     def _keep_coverage(
         self,
-        events: list[tuple[int, int, dict[str, Any], Latest | None]],
+        events: list[tuple[int, int, dict[str, Any], Latest | None, int]],
         presence: list[tuple[int, str, int, int]],
     ) -> set[int]:
         """Coverage's memory brought up to date; the plateaux whose counts may have moved."""
         assert self._latest is not None
         touched: set[int] = set()
-        for person_id, plateau_id, _event, latest in events:
+        for person_id, plateau_id, _event, latest, _id in events:
             if latest is None:
                 continue
             held = self._latest.setdefault(plateau_id, {}).get(person_id)
@@ -654,7 +703,7 @@ class LiveHub:
     def _fan_out(
         self,
         directory: Directory,
-        events: list[tuple[int, int, dict[str, Any], Latest | None]],
+        events: list[tuple[int, int, dict[str, Any], Latest | None, int]],
         presence: list[tuple[int, str, int, int]],
         fixes: list[tuple[int, dict[str, Any]]],
     ) -> None:
@@ -663,7 +712,7 @@ class LiveHub:
         fanout = self._fanout
         places = directory.memberships
         per_sub: dict[int, tuple[Subscriber, list[Any]]] = {}
-        for person_id, plateau_id, event, _latest in events:
+        for person_id, plateau_id, event, _latest, _id in events:
             for sub in fanout.seeing(person_id, places.get(person_id, frozenset({plateau_id}))):
                 per_sub.setdefault(id(sub), (sub, []))[1].append(event)
         _send_each("events", "events", per_sub)

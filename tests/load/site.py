@@ -135,7 +135,11 @@ class Site:
         self.rng = random.Random(args.seed)
         self.fig = Figures()
         self.stopping = asyncio.Event()
-        limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=None)
+        # No pool limit: each bar has its own connection, as real bars do — a request never
+        # waits here for another bar's (that would be counted as the store's latency).
+        limits = httpx.Limits(
+            max_connections=args.connections or None, max_keepalive_connections=None
+        )
         self.http = httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
         self.streams_http = httpx.AsyncClient(
             base_url=base, timeout=httpx.Timeout(30, read=None), limits=httpx.Limits()
@@ -567,8 +571,9 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     tasks = [
         loop.create_task(site.bar(a, site.rng.uniform(0, 5), i < 50)) for i, a in enumerate(online)
     ]
-    await asyncio.sleep(30)  # the online agents' ordinary rate, before the herd
+    await asyncio.sleep(args.calm_s)  # the online agents' ordinary rate, before the herd
     site.fig.phase = "herd"
+    print(f"  the herd comes back ({len(herd)} agents within {args.herd_s:.0f} s)…", flush=True)
     started = time.monotonic()
     done_at: list[float] = []
 
@@ -581,7 +586,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     await asyncio.gather(*(comes_back(a) for a in herd))
     all_acked = time.monotonic() - started
     site.fig.phase = "after"
-    await asyncio.sleep(10)
+    await asyncio.sleep(min(10.0, args.calm_s))
     site.stopping.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     site.stopping.clear()
@@ -658,9 +663,12 @@ def main() -> int:
     parser.add_argument("--lead-streams", type=int, default=50)
     parser.add_argument("--minutes", type=float, default=10.0, help="the steady part")
     parser.add_argument("--wave-s", type=float, default=120.0, help="the log-in wave")
-    parser.add_argument("--connections", type=int, default=400, help="the bars' connections")
+    parser.add_argument(
+        "--connections", type=int, default=0, help="the bars' connections (0: one each)"
+    )
     parser.add_argument("--herd", action="store_true", help="the herd instead of the day")
-    parser.add_argument("--herd-s", type=float, default=10.0)
+    parser.add_argument("--herd-s", type=float, default=10.0, help="the herd comes back over")
+    parser.add_argument("--calm-s", type=float, default=30.0, help="the others alone, before")
     parser.add_argument("--online", type=int, default=200, help="others, not in the herd")
     parser.add_argument(
         "--ceiling", action="store_true", help="raise the agents by half until a target breaks"

@@ -125,8 +125,10 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
         bound = auth.device_of(conn, owner, device_id or ingest.first_device(events))
         if device_id is not None and device_id != bound:
             return wrong_device()
+        # Stamped when written, not when the request came in: the live hub looks back only
+        # as long as a transaction takes to commit (app.server.live.LOOKBACK_MS).
         return ingest.ingest_on(
-            conn, owner.person, events, now_ms=received, offset_ms=offset, device_id=bound
+            conn, owner.person, events, now_ms=clock(), offset_ms=offset, device_id=bound
         )
 
     if writer.busy():

@@ -49,7 +49,7 @@ async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
             conn,
             person_id=owner.person.id,
             device_id=device_id,
-            now_ms=received,
+            now_ms=clock(),  # when written: see app.server.live.LOOKBACK_MS
             state=encoded,
             pending=body.pending,
         )
