@@ -2,9 +2,10 @@
 its journal, as fast as it can, while its sync worker sends them, and prints one line per
 click once the click is durable ("clicked UUID"). Killed at random by the parent.
 
-Args: JOURNAL BASE_URL TOKEN CLICKS START_MS SEED [close]
-The clicks happen on a simulated clock that starts at START_MS and moves 30–90 s per click
-(a day's worth of clicks, so the store's figures are worth comparing); the sync worker runs
+Args: JOURNAL BASE_URL TOKEN CLICKS START_MS SEED STEP_S [close]
+The clicks happen on a simulated clock that starts at START_MS and moves from half to one
+and a half STEP_S per click (a day's worth of clicks, so that the store's figures are worth
+comparing); the sync worker runs
 on the real clock. With `close`, the shift is ended after the clicks and the process waits
 until the store has every event, then prints "drained".
 """
@@ -28,7 +29,8 @@ from app.sync.worker import SyncStatus, SyncWorker
 def main() -> None:
     journal_file, base, token = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     clicks, start_ms, seed = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-    close = sys.argv[7:] == ["close"]
+    step_s = float(sys.argv[7])
+    close = sys.argv[8:] == ["close"]
     rng = random.Random(seed)
     journal = Journal(journal_file)
     clock = FakeClock(start_ms, "Europe/Paris", monotonic_ms=start_ms)
@@ -54,7 +56,7 @@ def main() -> None:
     worker.start()
     keys = list(Key)
     for _ in range(clicks):
-        clock.advance(rng.randint(30, 90) * 1000)
+        clock.advance(int(rng.uniform(0.5, 1.5) * step_s * 1000))
         key = rng.choice([k for k in keys if k is not recorder.state.key])
         for event in recorder.press(key).events:
             print(f"clicked {event.uuid}", flush=True)

@@ -298,6 +298,7 @@ def bar_kill(rounds: int, seed_: int, **_other: Any) -> Result:
         confirmed: set[str] = set()
         start_ms = day_ago_ms()
         per_round = 1000 // rounds
+        step_s = SPAN_S / (2 * per_round * rounds)  # a round clicks at most 2 × per_round
         cut_short = 0
 
         def child(clicks: int, start: int, *more: str) -> subprocess.Popen[str]:
@@ -311,6 +312,7 @@ def bar_kill(rounds: int, seed_: int, **_other: Any) -> Result:
                     str(clicks),
                     str(start),
                     str(rng.randrange(1 << 30)),
+                    str(step_s),
                     *more,
                 ],
                 stdout=subprocess.PIPE,
