@@ -44,7 +44,7 @@ from app.server import migrate
 from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import NewPerson, add_activity, add_person, add_plateau
-from app.server.security import hash_password
+from app.server.security import hash_password, new_token, token_hash
 from tests.pg import remove_cluster, start_cluster
 from tests.servers import PASSWORD, Served, start_server, stop_server
 
@@ -252,7 +252,8 @@ class Site:
     async def bar(self, agent: Agent, start_s: float, streams: bool) -> None:
         """One agent's bar: signs in within the wave, then beats and clicks until the end."""
         await asyncio.sleep(start_s)
-        agent.token = await self.sign_in(agent.login, agent.device)
+        if not agent.token:
+            agent.token = await self.sign_in(agent.login, agent.device)
         if not agent.token:
             return
         agent.pending.append(agent.event("shift_start", now_ms()))
@@ -349,7 +350,10 @@ def _retry_after(reply: httpx.Response) -> float | None:
 # The store, seeded with a site: plateaux of PER_PLATEAU agents, one lead each.
 
 
-def seed_site(url: str, agents: int) -> tuple[list[Agent], list[str]]:
+def seed_site(url: str, agents: int, *, tokens: bool = False) -> tuple[list[Agent], list[str]]:
+    """The site's plateaux, agents and leads; with `tokens`, each agent gets a token bound
+    to its device straight in the store (the ceiling runs measure the steady rate, not
+    thousands of argon2 checks: the log-in wave is measured at 2,000)."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     digest = hash_password(PASSWORD)  # one hash for all: the seeding is not what is measured
@@ -373,7 +377,22 @@ def seed_site(url: str, agents: int) -> tuple[list[Agent], list[str]]:
                 NewPerson(login, login, "agent", (f"Plateau {p + 1:03d}",)),
                 password_hash=digest,
             )
-            made.append(Agent(login, f"Plateau {p + 1:03d}", f"Assurance {p + 1:03d}"))
+            agent = Agent(login, f"Plateau {p + 1:03d}", f"Assurance {p + 1:03d}")
+            made.append(agent)
+            if tokens:
+                person_id = conn.execute(
+                    select(m.people.c.id).where(m.people.c.login == login)
+                ).scalar_one()
+                agent.token = new_token()
+                conn.execute(
+                    m.tokens.insert().values(
+                        person_id=person_id,
+                        token_hash=token_hash(agent.token),
+                        device_id=agent.device,
+                        created_at=now_ms(),
+                        last_used_at=now_ms(),
+                    )
+                )
     engine.dispose()
     return made, leads
 
@@ -486,8 +505,9 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
     created, stored, missing, doubled = count_check(url, agents)
     print(
         f"  {len(agents)} agents, {len(bar_streams)} bar streams, "
-        f"{min(args.lead_streams, len(leads))} lead streams; log-in wave over "
-        f"{args.wave_s:.0f} s, then {steady_s / 60:.1f} min steady"
+        f"{min(args.lead_streams, len(leads))} lead streams; "
+        f"{'bars starting (tokens made in the store)' if args.ceiling else 'log-in wave'} "
+        f"over {args.wave_s:.0f} s, then {steady_s / 60:.1f} min steady"
     )
     ok = True
     for endpoint in ("events", "heartbeat", "signin"):
@@ -630,7 +650,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
 
 def run_on(label: str, url: str, workers: int, args: Any) -> bool:
     print(f"{label} — `serve --workers {workers}`:", flush=True)
-    args.site = seed_site(url, args.agents + (args.online if args.herd else 0))
+    args.site = seed_site(url, args.agents + (args.online if args.herd else 0), tokens=args.ceiling)
     extra = ("--workers", str(workers)) if workers > 1 else ()
     served = start_server(url, *extra, clock_start_ms=None)  # real time: the agents' clocks
     try:
@@ -671,7 +691,9 @@ def main() -> int:
     parser.add_argument("--calm-s", type=float, default=30.0, help="the others alone, before")
     parser.add_argument("--online", type=int, default=200, help="others, not in the herd")
     parser.add_argument(
-        "--ceiling", action="store_true", help="raise the agents by half until a target breaks"
+        "--ceiling",
+        action="store_true",
+        help="raise the agents by half until a target breaks (tokens made in the store)",
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
