@@ -7,7 +7,8 @@ Each figure is measured on SQLite and on a throwaway PostgreSQL, through a real
 Side by side, on SQLite, with one client and with four (batches of 100, the same run):
 - ActivityWatch's aw-server, the open-source peer that also stores desktop clients' events
   (WAL, synchronous=FULL, like Bandeau), from PyPI in a virtual environment of its own:
-      python3 -m venv /tmp/awenv && /tmp/awenv/bin/pip install aw-server==0.12.0
+      python3 -m venv /tmp/awenv && /tmp/awenv/bin/pip install aw-server==0.12.0 'peewee<3.18'
+  (its last release, 2023, fails on peewee 4: every bucket read answers 500)
   then `--aw-server /tmp/awenv/bin/aw-server` (left out, and said, when not given);
 - the floor of Bandeau's own stack (tests/bench/floor.py: uvicorn and one plain sqlite3
   insert and durable commit per batch, no checks).
