@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -39,11 +39,13 @@ MAX_GROUP = 200  # jobs in one transaction at most
 # And rows, about: a group of a herd's backlogs (hundreds of events each) is cut here, so
 # that a heartbeat or a click queued behind it waits for a short commit, not a long one.
 MAX_GROUP_WEIGHT = 1_000
-# Load shedding: a write whose wait would pass these is refused at once with 503 and a
-# Retry-After (app.server.errors.store_busy), rather than queued until its client gives up.
+# Load shedding: a write whose expected wait would pass these is refused at once with 503
+# and a Retry-After (app.server.errors.store_busy), rather than queued until its client
+# gives up.
 SHED_AFTER_S = 2.0  # a batch of events
 SHED_LIGHT_AFTER_S = 1.0  # a heartbeat: liveness, it can wait for the next one
 MAX_BACKLOG = 20_000
+LIVE_BATCH = 20  # a batch of more events than this is a backlog: the bulk lane
 RETRY_AFTER_S = (2, 10)  # the delay a refused writer is told, drawn in this range
 _JITTER = random.Random()  # noqa: S311 - spreading retries, not a secret
 
@@ -69,7 +71,11 @@ class WriterStopped(RuntimeError):
 
 class Writer:
     """The process's writer thread. `start()`, then `run()` (async) or `submit()`;
-    `stop()` finishes the jobs already queued."""
+    `stop()` finishes the jobs already queued.
+
+    Two lanes: live writes (heartbeats, a click's batch) go before bulk ones (a backlog sent
+    after an outage), which fill each group's remaining room — the agents who stayed online
+    keep their latency while a herd of backlogs drains."""
 
     def __init__(
         self,
@@ -84,13 +90,18 @@ class Writer:
         self.shed_after_s = shed_after_s
         self.shed_light_after_s = shed_light_after_s
         self.shed = 0  # writes refused as busy (for the benchmarks)
-        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        self._ready = threading.Condition()
+        self._lanes: tuple[deque[_Queued], deque[_Queued]] = (deque(), deque())  # live, bulk
+        self._weights = [0, 0]  # rows waiting in each lane, about
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._sqlite = engine.dialect.name == "sqlite"
         self.groups = 0  # commits made (for the benchmarks)
         self.jobs = 0
-        self._oldest: float | None = None  # when the job that has waited longest was queued
+        self._group_started: float | None = None  # the group being written, since when
+        # What a group costs, learnt as groups go: a commit (an fsync), plus each row.
+        self._per_group_s = 0.003
+        self._per_row_s = 0.0001
         self._conn: Connection | None = None
         self._durable = True
 
@@ -100,60 +111,73 @@ class Writer:
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Finish what is queued, then end the thread."""
-        self._stopped = True
-        self._queue.put(None)
+        with self._ready:
+            self._stopped = True
+            self._ready.notify()
         if self._thread is not None:
             self._thread.join(timeout_s)
 
-    def submit(self, job: Job[T], *, durable: bool = True, weight: int = 1) -> Future[T]:
-        """Queue `job` (`weight`: about how many rows it writes)."""
+    def submit(
+        self, job: Job[T], *, durable: bool = True, weight: int = 1, bulk: bool = False
+    ) -> Future[T]:
+        """Queue `job` (`weight`: about how many rows it writes; `bulk`: it can wait for the
+        live writes)."""
         future: Future[T] = Future()
-        if self._stopped:
-            future.set_exception(WriterStopped("the store is stopping"))
-            return future
-        self._queue.put(_Queued(job, durable, future, max(1, weight)))
+        with self._ready:
+            if self._stopped:
+                future.set_exception(WriterStopped("the store is stopping"))
+                return future
+            self._lanes[bulk].append(_Queued(job, durable, future, max(1, weight)))
+            self._weights[bulk] += max(1, weight)
+            self._ready.notify()
         return future
 
-    async def run(self, job: Job[T], *, durable: bool = True, weight: int = 1) -> T:
+    async def run(
+        self, job: Job[T], *, durable: bool = True, weight: int = 1, bulk: bool = False
+    ) -> T:
         """`job`'s result once its group has committed."""
-        return await asyncio.wrap_future(self.submit(job, durable=durable, weight=weight))
+        return await asyncio.wrap_future(
+            self.submit(job, durable=durable, weight=weight, bulk=bulk)
+        )
 
-    def waited_s(self) -> float:
-        """How long the job now waiting longest has waited (0: none waits): the store's
-        load, as the clients feel it."""
-        oldest = self._oldest
-        return 0.0 if oldest is None else time.monotonic() - oldest
+    def expected_wait_s(self, *, bulk: bool = False) -> float:
+        """About how long a write queued now would wait for its commit: what the group being
+        written has left, then the rows ahead of it (a bulk write waits for both lanes)."""
+        started = self._group_started
+        ahead = self._weights[0] + (self._weights[1] if bulk else 0)
+        current = 0.0 if started is None else time.monotonic() - started
+        groups = -(-ahead // MAX_GROUP_WEIGHT)
+        return current + groups * self._per_group_s + ahead * self._per_row_s
 
     def backlog(self) -> int:
-        return self._queue.qsize()
+        return len(self._lanes[0]) + len(self._lanes[1])
 
-    def busy(self, *, durable: bool = True) -> bool:
+    def busy(self, *, durable: bool = True, bulk: bool = False) -> bool:
         """Whether a new write of this kind should be refused for now (and counted so)."""
         limit = self.shed_after_s if durable else self.shed_light_after_s
-        refused = self.waited_s() > limit or self.backlog() > MAX_BACKLOG
+        refused = self.expected_wait_s(bulk=bulk) > limit or self.backlog() > MAX_BACKLOG
         self.shed += refused
         return refused
 
+    def _take(self) -> list[_Queued] | None:
+        """The next group, live writes first; None once stopped with nothing left."""
+        with self._ready:
+            while not (self._lanes[0] or self._lanes[1] or self._stopped):
+                self._ready.wait()
+            group: list[_Queued] = []
+            weight = 0
+            for bulk, lane in enumerate(self._lanes):
+                while lane and len(group) < self.max_group and weight < MAX_GROUP_WEIGHT:
+                    item = lane.popleft()
+                    self._weights[bulk] -= item.weight
+                    group.append(item)
+                    weight += item.weight
+            if group:
+                self._group_started = time.monotonic()
+            return group or None
+
     def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                self._drop_connection()
-                return
-            group = [first]
-            weight = first.weight
-            ended = False
-            while len(group) < self.max_group and weight < MAX_GROUP_WEIGHT:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    ended = True
-                    break
-                group.append(more)
-                weight += more.weight
-            self._oldest = group[0].queued_at
+        while (group := self._take()) is not None:
             try:
                 self._commit(group)
             except BaseException:  # never lose the thread: every future is answered
@@ -161,10 +185,19 @@ class Writer:
                 for item in group:
                     if not item.future.done():
                         item.future.set_exception(RuntimeError("the store's writer failed"))
-            self._oldest = None
-            if ended:
-                self._drop_connection()
-                return
+            started = self._group_started
+            if started is not None:
+                self._learn(sum(item.weight for item in group), time.monotonic() - started)
+            self._group_started = None
+        self._drop_connection()
+
+    def _learn(self, rows: int, took_s: float) -> None:
+        """A small group tells what a commit costs; a big one, what a row costs."""
+        if rows <= 10:
+            self._per_group_s = 0.8 * self._per_group_s + 0.2 * took_s
+        elif rows >= 100:
+            per_row = max(0.0, took_s - self._per_group_s) / rows
+            self._per_row_s = 0.8 * self._per_row_s + 0.2 * per_row
 
     def _commit(self, group: list[_Queued]) -> None:
         while group:

@@ -1,7 +1,9 @@
 """The floor of Bandeau's own stack, for `bench_ingest`: uvicorn (httptools, as the store
 runs it) and one endpoint that parses a batch with orjson and inserts it with plain sqlite3
-in one transaction, committed durably (WAL, synchronous=FULL, as the store does) — no
-checks, no token, no SQLAlchemy. What the store could reach if it did nothing else.
+into the store's own `events` table (its columns and indexes, made by the store's
+migrations) in one transaction, committed durably (WAL, synchronous=FULL, as the store
+does) — no checks, no token, no SQLAlchemy, one commit per batch. What the store could
+reach if it did nothing else.
 
 Run: .venv/bin/python -m tests.bench.floor --db FILE [--port N]   (prints its address)
 """
@@ -13,28 +15,54 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
 from typing import Any
 
 import orjson
 import uvicorn
 
-COLUMNS = ("uuid", "device_id", "seq", "agent", "kind", "key", "occurred_at_ms")
+COLUMNS = (
+    "uuid",
+    "device_id",
+    "seq",
+    "person_id",
+    "plateau_id",
+    "kind",
+    "key",
+    "client_at",
+    "received_at",
+    "corrected_at",
+    "clock_offset_ms",
+    "tz_name",
+    "utc_offset_s",
+    "monotonic_ms",
+)
 
 
 def make_app(db: str) -> Any:
+    from tests.servers import seed
+
+    seed(f"sqlite:///{db}")  # the store's schema, and a person and a plateau to point at
     con = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS events (uuid TEXT PRIMARY KEY, device_id TEXT, seq INTEGER,"
-        " agent TEXT, kind TEXT, key TEXT, occurred_at_ms INTEGER)"
-    )
     lock = threading.Lock()
-    insert = f"INSERT OR IGNORE INTO events VALUES ({', '.join('?' * len(COLUMNS))})"
+    insert = (
+        f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        " ON CONFLICT DO NOTHING"
+    )
 
     def store(body: bytes) -> bytes:
         events = orjson.loads(body)["events"]
-        rows = [tuple(e.get(c) for c in COLUMNS) for e in events]
+        now = time.time_ns() // 1_000_000
+        rows = [
+            (
+                e["uuid"], e["device_id"], e["seq"], 1, 1, e["kind"], e["key"],
+                e["occurred_at_ms"], now, e["occurred_at_ms"], 0, e["tz"], e["utc_offset_s"],
+                e["monotonic_ms"],
+            )
+            for e in events
+        ]  # fmt: skip
         with lock:
             con.execute("BEGIN IMMEDIATE")
             con.executemany(insert, rows)

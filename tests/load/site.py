@@ -594,6 +594,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     await asyncio.sleep(args.calm_s)  # the online agents' ordinary rate, before the herd
     site.fig.phase = "herd"
     print(f"  the herd comes back ({len(herd)} agents within {args.herd_s:.0f} s)…", flush=True)
+    logged_from = len(served.stderr)
     started = time.monotonic()
     done_at: list[float] = []
 
@@ -605,6 +606,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
 
     await asyncio.gather(*(comes_back(a) for a in herd))
     all_acked = time.monotonic() - started
+    server_side = _server_ms(served.stderr[logged_from:], "/v1/heartbeat")
     site.fig.phase = "after"
     await asyncio.sleep(min(10.0, args.calm_s))
     site.stopping.set()
@@ -638,6 +640,11 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
             "p99 <= 100 ms" if phase == "herd" else "-",
             p99 <= TARGET_P99_MS if phase == "herd" else None,
         )
+    if server_side:
+        show(
+            "  the same heartbeats, in the store (its log) p50 / p99",
+            f"{pct(server_side, 0.5):.1f} / {pct(server_side, 0.99):.1f}",
+        )
     show("answers asking to come back later (503/429)", f"{site.fig.shed}")
     other = {k: v for k, v in site.fig.errors.items() if not k.endswith((" 503", " 429"))}
     show("other errors", f"{sum(other.values())}", "0", not other)
@@ -646,6 +653,22 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     exact = missing == 0 and doubled == 0 and stored == created
     show("count check: created / stored once", f"{created} / {stored}", "all, once", exact)
     return ok and exact and not other
+
+
+def _server_ms(lines: list[str], path: str) -> list[float]:
+    """The store's own time for each request to `path` (its request log: one JSON object a
+    line): what the client's measure adds beyond it is the network and the client itself,
+    which shares the cores."""
+    found = []
+    for text in lines:
+        start = text.find("{")
+        if start < 0 or path not in text:
+            continue
+        with suppress(ValueError):
+            entry = orjson.loads(text[start:])
+            if entry.get("path") == path:
+                found.append(float(entry["ms"]))
+    return found
 
 
 def run_on(label: str, url: str, workers: int, args: Any) -> bool:

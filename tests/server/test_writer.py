@@ -15,6 +15,7 @@ from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
 from app.server.writer import Writer
+from tests.processes import wait_until
 from tests.servers import DEVICE, StoreClock, auth, seed, wire_event
 
 
@@ -105,10 +106,30 @@ def test_a_busy_writer_says_so_and_a_stopped_one_takes_nothing(writer: Writer) -
     assert writer.busy() and writer.busy(durable=False)
     gate.set()
     held.result(30)
-    assert not writer.busy()
+    wait_until(lambda: not writer.busy(), 30)  # once it is done with that group
     writer.stop()
     with pytest.raises(RuntimeError, match="stopping"):
         writer.submit(_note(1)).result(30)
+
+
+def test_live_writes_go_before_a_backlog_and_are_shed_later(writer: Writer) -> None:
+    """A herd's backlogs (bulk) wait for the live writes (heartbeats, a click's batch), and
+    are refused first: a new live write is not counted as waiting for the backlog."""
+    order: list[str] = []
+
+    def job(name: str) -> Callable[[Connection], None]:
+        return lambda _conn: order.append(name)
+
+    gate, held = _hold(writer)
+    backlog = writer.submit(job("backlog"), weight=100_000, bulk=True)
+    live = writer.submit(job("click"))
+    writer.shed_after_s = 1.0
+    assert writer.busy(bulk=True)  # 100,000 rows ahead: more than a second's writing
+    assert not writer.busy()  # a live write goes before them
+    gate.set()
+    held.result(30)
+    backlog.result(30), live.result(30)
+    assert order == ["click", "backlog"]
 
 
 def test_a_busy_store_sheds_writes_with_503_and_retry_after(

@@ -23,7 +23,7 @@ from app.server.deps import (
 from app.server.errors import ApiError, bad_token, store_busy, wrong_device
 from app.server.routes.common import Day, Login, json_body, json_response, make_router
 from app.server.schemas import MAX_BATCH, MAX_INT, BatchAnswer, EventBatch, EventsPage
-from app.server.writer import retry_after
+from app.server.writer import LIVE_BATCH, retry_after
 
 router = make_router("events")
 
@@ -131,9 +131,10 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
             conn, owner.person, events, now_ms=clock(), offset_ms=offset, device_id=bound
         )
 
-    if writer.busy():
+    bulk = len(events) > LIVE_BATCH  # a backlog: the live writes go first
+    if writer.busy(bulk=bulk):
         raise store_busy(retry_after())
-    result = await writer.run(check_and_store, weight=len(events))
+    result = await writer.run(check_and_store, weight=len(events), bulk=bulk)
     if result is None:
         raise bad_token()
     if isinstance(result, (ApiError, HTTPException)):
