@@ -21,22 +21,7 @@ from typing import Any
 import orjson
 import uvicorn
 
-COLUMNS = (
-    "uuid",
-    "device_id",
-    "seq",
-    "person_id",
-    "plateau_id",
-    "kind",
-    "key",
-    "client_at",
-    "received_at",
-    "corrected_at",
-    "clock_offset_ms",
-    "tz_name",
-    "utc_offset_s",
-    "monotonic_ms",
-)
+from app.server.ingest import _COLUMNS as COLUMNS  # the store's own row, column for column
 
 
 def make_app(db: str) -> Any:
@@ -56,13 +41,22 @@ def make_app(db: str) -> Any:
         events = orjson.loads(body)["events"]
         now = time.time_ns() // 1_000_000
         rows = [
-            (
-                e["uuid"], e["device_id"], e["seq"], 1, 1, e["kind"], e["key"],
-                e["occurred_at_ms"], now, e["occurred_at_ms"], 0, e["tz"], e["utc_offset_s"],
-                e["monotonic_ms"],
+            tuple(
+                {
+                    **e,
+                    "person_id": 1,
+                    "plateau_id": 1,
+                    "activity_id": None,
+                    "client_at": e["occurred_at_ms"],
+                    "received_at": now,
+                    "corrected_at": e["occurred_at_ms"],
+                    "clock_offset_ms": 0,
+                    "tz_name": e["tz"],
+                }[c]
+                for c in COLUMNS
             )
             for e in events
-        ]  # fmt: skip
+        ]
         with lock:
             con.execute("BEGIN IMMEDIATE")
             con.executemany(insert, rows)

@@ -29,7 +29,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from app.server import models as m
 from app.server.db import make_engine
 from app.server.directory import NewPerson, add_activity, add_person, add_plateau
 from app.server.security import hash_password, new_token, token_hash
+from app.sim import SimAgent
 from tests.pg import remove_cluster, start_cluster
 from tests.servers import PASSWORD, Served, start_server, stop_server
 
@@ -68,38 +68,22 @@ def pct(values: list[float], q: float) -> float:
 
 
 @dataclass(slots=True)
-class Agent:
-    login: str
-    plateau: str
-    activity: str
-    device: str = field(default_factory=lambda: str(uuid.uuid4()))
-    token: str = ""
-    seq: int = 0
-    key: str = "production"
+class Agent(SimAgent):
+    """A simulated bar (the demo's agent, app.sim), with what the load generator keeps:
+    the events it still holds, every event it created, its failures in a row."""
+
+    plateau: str = ""
     pending: list[dict[str, Any]] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
     failures: int = 0
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def event(self, kind: str, at_ms: int, key: str | None = None) -> dict[str, Any]:
-        self.seq += 1
-        ident = str(uuid.uuid4())
-        self.created.add(ident)
-        return {
-            "uuid": ident,
-            "device_id": self.device,
-            "seq": self.seq,
-            "agent": self.login,
-            "kind": kind,
-            "key": key,
-            "activity": self.activity,
-            "occurred_at_ms": at_ms,
-            "tz": "Europe/Paris",
-            "utc_offset_s": 3600,
-            "monotonic_ms": self.seq,
-            "note": None,
-            "clock_jump_ms": None,
-        }
+    def event(
+        self, kind: str, at_ms: int, key: str | None = None, note: str | None = None
+    ) -> dict[str, Any]:
+        made: dict[str, Any] = SimAgent.event(self, kind, at_ms, key, note)
+        self.created.add(made["uuid"])
+        return made
 
 
 class Figures:
@@ -198,7 +182,7 @@ class Site:
                             "Content-Type": "application/json",
                         },
                         content=orjson.dumps(
-                            {"device_id": agent.device, "sent_at_ms": now_ms(), "events": batch}
+                            {"device_id": agent.device_id, "sent_at_ms": now_ms(), "events": batch}
                         ),
                     )
                 except httpx.HTTPError:
@@ -235,7 +219,7 @@ class Site:
                 },
                 content=orjson.dumps(
                     {
-                        "device_id": agent.device,
+                        "device_id": agent.device_id,
                         "sent_at_ms": now_ms(),
                         "state": {"open": True, "key": agent.key, "activity": agent.activity},
                         "pending": len(agent.pending),
@@ -253,7 +237,7 @@ class Site:
         """One agent's bar: signs in within the wave, then beats and clicks until the end."""
         await asyncio.sleep(start_s)
         if not agent.token:
-            agent.token = await self.sign_in(agent.login, agent.device)
+            agent.token = await self.sign_in(agent.login, agent.device_id)
         if not agent.token:
             return
         agent.pending.append(agent.event("shift_start", now_ms()))
@@ -377,7 +361,13 @@ def seed_site(url: str, agents: int, *, tokens: bool = False) -> tuple[list[Agen
                 NewPerson(login, login, "agent", (f"Plateau {p + 1:03d}",)),
                 password_hash=digest,
             )
-            agent = Agent(login, f"Plateau {p + 1:03d}", f"Assurance {p + 1:03d}")
+            agent = Agent(
+                login,
+                PASSWORD,
+                key="production",
+                activity=f"Assurance {p + 1:03d}",
+                plateau=f"Plateau {p + 1:03d}",
+            )
             made.append(agent)
             if tokens:
                 person_id = conn.execute(
@@ -388,7 +378,7 @@ def seed_site(url: str, agents: int, *, tokens: bool = False) -> tuple[list[Agen
                     m.tokens.insert().values(
                         person_id=person_id,
                         token_hash=token_hash(agent.token),
-                        device_id=agent.device,
+                        device_id=agent.device_id,
                         created_at=now_ms(),
                         last_used_at=now_ms(),
                     )
@@ -577,7 +567,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
 
     async def signed(agent: Agent) -> None:
         async with sem:
-            agent.token = await site.sign_in(agent.login, agent.device)
+            agent.token = await site.sign_in(agent.login, agent.device_id)
 
     await asyncio.gather(*(signed(a) for a in agents))
     hour_ago = now_ms() - 3600_000

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -228,6 +229,50 @@ def test_client_killed_between_send_and_ack(tmp_path: Path, store_url: str) -> N
         stop_server(server)
 
 
+class _BarBehindProxy:
+    """A store behind the tests' TCP proxy, and a bar (journal, recorder, sync worker) that
+    reaches it only through the proxy; its statuses are kept and waited on."""
+
+    def __init__(self, tmp_path: Path, url: str, **worker: Any) -> None:
+        from tests.netproxy import Proxy
+
+        self.server = start_server(url)
+        host, port = self.server.base_url.removeprefix("http://").split(":")
+        self.proxy = Proxy((host, int(port))).__enter__()
+        token = httpx.post(
+            f"{self.proxy.url}/v1/signin", json={"login": "marie", "password": PASSWORD}
+        ).json()["token"]
+        self.journal = Journal(tmp_path / "journal.sqlite3")
+        clock = SystemClock("Europe/Paris")
+        self.recorder = Recorder(self.journal, clock, agent="marie", activities=["Assurance Auto"])
+        self.recorder.start()
+        self.seen: list[SyncStatus] = []
+        self.changed = threading.Condition()
+        self.worker = SyncWorker(
+            self.journal,
+            SyncClient(self.proxy.url, token, clock, timeout_s=0.5),
+            clock,
+            agent="marie",
+            on_status=self._on_status,
+            **worker,
+        )
+
+    def _on_status(self, status: SyncStatus) -> None:
+        with self.changed:
+            self.seen.append(status)
+            self.changed.notify_all()
+
+    def wait_for(self, test: Callable[[], object], timeout: float = 60) -> None:
+        with self.changed:
+            assert self.changed.wait_for(test, timeout), self.seen[-3:]
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.journal.close()
+        self.proxy.__exit__(None, None, None)
+        stop_server(self.server)
+
+
 def test_network_cut_for_a_long_stretch_while_the_agent_clicks(
     tmp_path: Path, store_url: str
 ) -> None:
@@ -235,66 +280,34 @@ def test_network_cut_for_a_long_stretch_while_the_agent_clicks(
     time out: their fate is unknown), then refuses them, then lets them through again. The
     agent clicks throughout; the worker is never kicked once the network is back: it must
     find out by itself. Every event ends in the store exactly once."""
-    from tests.netproxy import Proxy
-
     seed(store_url)
-    server = start_server(store_url)
-    host, port = server.base_url.removeprefix("http://").split(":")
+    bar = _BarBehindProxy(
+        tmp_path, store_url, interval_s=60, backoff=Backoff(base_s=0.05, cap_s=0.4)
+    )
+    seen, proxy, recorder, worker = bar.seen, bar.proxy, bar.recorder, bar.worker
     try:
-        with Proxy((host, int(port))) as proxy:
-            token = httpx.post(
-                f"{proxy.url}/v1/signin", json={"login": "marie", "password": PASSWORD}
-            ).json()["token"]
-            journal = Journal(tmp_path / "journal.sqlite3")
-            clock = SystemClock("Europe/Paris")
-            recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
-            recorder.start()
-            seen: list[SyncStatus] = []
-            changed = threading.Condition()
-
-            def on_status(status: SyncStatus) -> None:
-                with changed:
-                    seen.append(status)
-                    changed.notify_all()
-
-            def wait_for(test: Callable[[], object], timeout: float = 60) -> None:
-                with changed:
-                    assert changed.wait_for(test, timeout), seen[-3:]
-
-            worker = SyncWorker(
-                journal,
-                SyncClient(proxy.url, token, clock, timeout_s=0.5),
-                clock,
-                agent="marie",
-                on_status=on_status,
-                interval_s=60,
-                backoff=Backoff(base_s=0.05, cap_s=0.4),
-            )
-            worker.start()
-            keys = [Key.PRODUCTION, Key.PAUSE, Key.OFF]
-            try:
-                wait_for(lambda: seen and seen[-1].state == "synced")
-                proxy.set_mode("blackhole")
-                for i in range(600):
-                    recorder.press(keys[i % 3])
-                    if i % 100 == 0:
-                        worker.kick()  # as the bar does after each click
-                wait_for(lambda: proxy.swallowed >= 4 and seen[-1].state == "offline")
-                proxy.set_mode("refuse")
-                for i in range(600):
-                    recorder.press(keys[i % 3])
-                wait_for(lambda: proxy.refused >= 6 and seen[-1].pending > 600)
-                assert seen[-1].state == "offline" and seen[-1].offline_since_ms is not None
-                proxy.set_mode("pass")  # the network is back; nobody tells the worker
-                wait_for(lambda: seen[-1].state == "synced")
-            finally:
-                worker.stop()
-            assert journal.counts()[SyncState.PENDING] == 0
-            assert journal.counts()[SyncState.ACKED] == 1_201
-            assert stored(store_url) == (1_201, 1_201)
-            journal.close()
+        worker.start()
+        keys = [Key.PRODUCTION, Key.PAUSE, Key.OFF]
+        bar.wait_for(lambda: seen and seen[-1].state == "synced")
+        proxy.set_mode("blackhole")
+        for i in range(600):
+            recorder.press(keys[i % 3])
+            if i % 100 == 0:
+                worker.kick()  # as the bar does after each click
+        bar.wait_for(lambda: proxy.swallowed >= 4 and seen[-1].state == "offline")
+        proxy.set_mode("refuse")
+        for i in range(600):
+            recorder.press(keys[i % 3])
+        bar.wait_for(lambda: proxy.refused >= 6 and seen[-1].pending > 600)
+        assert seen[-1].state == "offline" and seen[-1].offline_since_ms is not None
+        proxy.set_mode("pass")  # the network is back; nobody tells the worker
+        bar.wait_for(lambda: seen[-1].state == "synced")
+        worker.stop()
+        assert bar.journal.counts()[SyncState.PENDING] == 0
+        assert bar.journal.counts()[SyncState.ACKED] == 1_201
+        assert stored(store_url) == (1_201, 1_201)
     finally:
-        stop_server(server)
+        bar.close()
 
 
 def test_a_full_disk_is_said_by_health_not_only_by_the_writes(tmp_path: Path) -> None:
@@ -354,61 +367,28 @@ def test_a_bar_waiting_out_a_long_backoff_resumes_once_the_store_answers_health(
 ) -> None:
     """The store is unreachable, then back; the worker, ten minutes from its next try and
     never kicked, finds out by probing /health (cheap, no token) and sends what it holds —
-    long before its backoff ends. A store that refuses while it is busy (503 + Retry-After)
-    is not probed: its word is kept."""
-    from tests.netproxy import Proxy
-
+    long before its backoff ends. (A store that said Retry-After is not probed: see
+    tests/test_sync.py::test_a_busy_store_is_left_its_retry_after_and_not_probed.)"""
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     seed(url)
-    server = start_server(url)
-    host, port = server.base_url.removeprefix("http://").split(":")
+    bar = _BarBehindProxy(
+        tmp_path, url, interval_s=600, backoff=_Patient(), probe_every_s=(0.05, 0.2)
+    )
+    seen, proxy = bar.seen, bar.proxy
     try:
-        with Proxy((host, int(port))) as proxy:
-            token = httpx.post(
-                f"{proxy.url}/v1/signin", json={"login": "marie", "password": PASSWORD}
-            ).json()["token"]
-            journal = Journal(tmp_path / "journal.sqlite3")
-            clock = SystemClock("Europe/Paris")
-            recorder = Recorder(journal, clock, agent="marie", activities=["Assurance Auto"])
-            recorder.start()
-            seen: list[SyncStatus] = []
-            changed = threading.Condition()
-
-            def on_status(status: SyncStatus) -> None:
-                with changed:
-                    seen.append(status)
-                    changed.notify_all()
-
-            def wait_for(test: Callable[[], object], timeout: float = 60) -> None:
-                with changed:
-                    assert changed.wait_for(test, timeout), seen[-3:]
-
-            worker = SyncWorker(
-                journal,
-                SyncClient(proxy.url, token, clock, timeout_s=0.5),
-                clock,
-                agent="marie",
-                on_status=on_status,
-                interval_s=600,
-                backoff=_Patient(),
-                probe_every_s=(0.05, 0.2),
-            )
-            proxy.set_mode("refuse")
-            worker.start()
-            try:
-                recorder.press(Key.PAUSE)
-                worker.kick()
-                wait_for(lambda: seen and seen[-1].state == "offline" and proxy.refused >= 3)
-                assert seen[-1].pending == 2  # the shift's start and the pause wait
-                proxy.set_mode("pass")  # back; nobody tells the worker, its backoff is 600 s
-                wait_for(lambda: seen[-1].state == "synced")
-            finally:
-                worker.stop()
-            assert journal.counts()[SyncState.ACKED] == 2
-            assert stored(url) == (2, 2)
-            journal.close()
+        proxy.set_mode("refuse")
+        bar.worker.start()
+        bar.recorder.press(Key.PAUSE)
+        bar.worker.kick()
+        bar.wait_for(lambda: seen and seen[-1].state == "offline" and proxy.refused >= 3)
+        assert seen[-1].pending == 2  # the shift's start and the pause wait
+        proxy.set_mode("pass")  # back; nobody tells the worker, its backoff is 600 s
+        bar.wait_for(lambda: seen[-1].state == "synced")
+        bar.worker.stop()
+        assert bar.journal.counts()[SyncState.ACKED] == 2
+        assert stored(url) == (2, 2)
     finally:
-        stop_server(server)
+        bar.close()
 
 
 def test_waiting_with_probes_ends_when_the_store_answers_or_the_bar_is_woken() -> None:
