@@ -334,7 +334,9 @@ def bar_kill(rounds: int, seed_: int, **_other: Any) -> Result:
                 confirmed.add(line.split()[1])
             cut_short += proc.wait() == -signal.SIGKILL
             start_ms = journal_events(journal_file)[-1].occurred_at_ms + 60_000
-        last = child(0, start_ms, "close")
+        # The last bar makes up the 1,000 clicks (the kills fell where they fell), ends the
+        # shift and waits until the store has everything.
+        last = child(max(0, 1000 - len(confirmed)), start_ms, "close")
         out, _ = last.communicate(timeout=300)
         assert out.strip().endswith("drained"), out[-200:]
         confirmed.update(line.split()[1] for line in out.splitlines() if line.startswith("click"))
