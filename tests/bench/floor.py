@@ -40,23 +40,18 @@ def make_app(db: str) -> Any:
     def store(body: bytes) -> bytes:
         events = orjson.loads(body)["events"]
         now = time.time_ns() // 1_000_000
-        rows = [
-            tuple(
-                {
-                    **e,
-                    "person_id": 1,
-                    "plateau_id": 1,
-                    "activity_id": None,
-                    "client_at": e["occurred_at_ms"],
-                    "received_at": now,
-                    "corrected_at": e["occurred_at_ms"],
-                    "clock_offset_ms": 0,
-                    "tz_name": e["tz"],
-                }[c]
-                for c in COLUMNS
-            )
-            for e in events
-        ]
+        fixed = {
+            "person_id": 1,
+            "plateau_id": 1,
+            "activity_id": None,
+            "received_at": now,
+            "clock_offset_ms": 0,
+        }
+        rows = []
+        for e in events:
+            row = {**e, **fixed, "client_at": e["occurred_at_ms"], "tz_name": e["tz"]}
+            row["corrected_at"] = e["occurred_at_ms"]
+            rows.append(tuple(row[c] for c in COLUMNS))
         with lock:
             con.execute("BEGIN IMMEDIATE")
             con.executemany(insert, rows)
