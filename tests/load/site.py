@@ -119,6 +119,7 @@ class Site:
         self.rng = random.Random(args.seed)
         self.fig = Figures()
         self.stopping = asyncio.Event()
+        self.streams: list[asyncio.Task[None]] = []
         # No pool limit: each bar has its own connection, as real bars do — a request never
         # waits here for another bar's (that would be counted as the store's latency).
         limits = httpx.Limits(
@@ -243,7 +244,9 @@ class Site:
         agent.pending.append(agent.event("shift_start", now_ms()))
         agent.pending.append(agent.event("status", now_ms(), agent.key))
         if streams:
-            asyncio.get_running_loop().create_task(self.follow(agent.token, agent.login))
+            self.streams.append(
+                asyncio.get_running_loop().create_task(self.follow(agent.token, agent.login))
+            )
         next_beat = time.monotonic()
         next_click = time.monotonic() + self.rng.expovariate(1 / CLICK_S)
         retry_at: float | None = time.monotonic()
@@ -291,20 +294,10 @@ class Site:
             await asyncio.sleep(self.rng.uniform(1, 3))
 
     async def _read_stream(self, reply: httpx.Response) -> None:
+        """Read until the stream ends; the run's end cancels the task (no race per line:
+        that cost the generator more than the streams did)."""
         kind = ""
-        lines = reply.aiter_lines()
-        while True:
-            next_line = asyncio.ensure_future(lines.__anext__())
-            stop = asyncio.ensure_future(self.stopping.wait())
-            done, _ = await asyncio.wait({next_line, stop}, return_when=asyncio.FIRST_COMPLETED)
-            if stop in done:
-                next_line.cancel()
-                return
-            stop.cancel()
-            try:
-                line = next_line.result()
-            except StopAsyncIteration:
-                return
+        async for line in reply.aiter_lines():
             if line.startswith("event: "):
                 kind = line[7:]
             elif line.startswith("data: "):
@@ -468,13 +461,14 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
     ]
     for lead in leads[: args.lead_streams]:
         token = await site.sign_in(lead, None)
-        tasks.append(loop.create_task(site.follow(token, lead)))
+        site.streams.append(loop.create_task(site.follow(token, lead)))
     wave_started = time.monotonic()
     cpu0, self0 = usage.cpu_s(), _self_cpu()
     await asyncio.sleep(args.wave_s)
     wave_s = time.monotonic() - wave_started
     wave_cpu = (usage.cpu_s() - cpu0) / wave_s
     site.fig.phase = "steady"
+    logged_from = len(served.stderr)
     steady_started = time.monotonic()
     cpu0, self0 = usage.cpu_s(), _self_cpu()
     end = steady_started + args.minutes * 60
@@ -482,10 +476,14 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
         usage.sample_rss()
         await asyncio.sleep(min(5.0, max(0.0, end - time.monotonic())))
     steady_s = time.monotonic() - steady_started
+    logged = served.stderr[logged_from:]
+    in_store = {p: _server_ms(logged, p) for p in ("/v1/events", "/v1/heartbeat")}
     steady_cpu = (usage.cpu_s() - cpu0) / steady_s
     client_cpu = (_self_cpu() - self0) / steady_s
     site.stopping.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in site.streams:
+        task.cancel()
+    await asyncio.gather(*tasks, *site.streams, return_exceptions=True)
     site.stopping.clear()  # the last sends: every agent hands over what it still holds
     drain_started = time.monotonic()
     while any(a.pending for a in agents) and time.monotonic() - drain_started < 180:
@@ -514,6 +512,12 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
                 f"{pct(times, 0.5):.1f} / {p99:.1f}",
                 "p99 <= 100 ms" if target else "-",
                 held if target else None,
+            )
+    for path, times in in_store.items():
+        if times:
+            show(
+                f"  {path} in the store (its log), steady p50 / p99",
+                f"{pct(times, 0.5):.1f} / {pct(times, 0.99):.1f}",
             )
     errors = sum(fig.errors.values())
     ok &= errors == 0
@@ -600,7 +604,9 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     site.fig.phase = "after"
     await asyncio.sleep(min(10.0, args.calm_s))
     site.stopping.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in site.streams:
+        task.cancel()
+    await asyncio.gather(*tasks, *site.streams, return_exceptions=True)
     site.stopping.clear()
     while any(a.pending for a in agents):
         await asyncio.gather(*(site.sync(a) for a in agents if a.pending))
