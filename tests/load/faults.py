@@ -227,6 +227,17 @@ def in_process_bar(
     return recorder, sync, waiter
 
 
+def simulated_bar(
+    tmp: Path, base: str
+) -> tuple[Path, FakeClock, tuple[Recorder, SyncWorker, Waiter]]:
+    """A bar in this process on a fresh journal, signed in at `base`, its clicks on a
+    simulated clock that starts 20 hours ago."""
+    journal_file = tmp / "journal.sqlite3"
+    token = sign_in(base, device_of(journal_file))
+    clock = FakeClock(day_ago_ms(), "Europe/Paris", monotonic_ms=0)
+    return journal_file, clock, in_process_bar(journal_file, base, token, clock)
+
+
 def click(
     recorder: Recorder, clock: FakeClock, rng: random.Random, n: int, step_s: float = 60
 ) -> None:
@@ -362,10 +373,7 @@ def server_kill(rounds: int, seed_: int, **_other: Any) -> Result:
         seed(url)
         port = free_port()
         served = start_server(url, "--port", str(port), clock_start_ms=None)
-        journal_file = Path(tmp) / "journal.sqlite3"
-        token = sign_in(served.base_url, device_of(journal_file))
-        clock = FakeClock(day_ago_ms(), "Europe/Paris", monotonic_ms=0)
-        recorder, sync, waiter = in_process_bar(journal_file, served.base_url, token, clock)
+        journal_file, clock, (recorder, sync, waiter) = simulated_bar(Path(tmp), served.base_url)
         sync.start()
         try:
             step_s = SPAN_S / (600 * rounds)
@@ -396,10 +404,9 @@ def pg_restart(rounds: int, seed_: int, **_other: Any) -> Result:
         seed(url)
         served = start_server(url, "--workers", "2", clock_start_ms=None)
         with tempfile.TemporaryDirectory() as tmp:
-            journal_file = Path(tmp) / "journal.sqlite3"
-            token = sign_in(served.base_url, device_of(journal_file))
-            clock = FakeClock(day_ago_ms(), "Europe/Paris", monotonic_ms=0)
-            recorder, sync, waiter = in_process_bar(journal_file, served.base_url, token, clock)
+            journal_file, clock, (recorder, sync, waiter) = simulated_bar(
+                Path(tmp), served.base_url
+            )
             sync.start()
             try:
                 for _ in range(rounds):
@@ -545,10 +552,7 @@ def store_disk(rounds: int, seed_: int, **_other: Any) -> Result:
 
         port = free_port()
         served = start_server(url, "--port", str(port), clock_start_ms=None, preexec=limited)
-        journal_file = Path(tmp) / "journal.sqlite3"
-        token = sign_in(served.base_url, device_of(journal_file))
-        clock = FakeClock(day_ago_ms(), "Europe/Paris", monotonic_ms=0)
-        recorder, sync, waiter = in_process_bar(journal_file, served.base_url, token, clock)
+        journal_file, clock, (recorder, sync, waiter) = simulated_bar(Path(tmp), served.base_url)
         sync.start()
         try:
             health: dict[str, Any] = {}
