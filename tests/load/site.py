@@ -130,6 +130,12 @@ class Site:
             base_url=base, timeout=httpx.Timeout(30, read=None), limits=httpx.Limits()
         )
 
+    async def pause(self, seconds: float) -> None:
+        """Wait `seconds` (the simulation's pace), or less if the run ends meanwhile: a
+        wait on the run's stop event, not a sleep."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), max(0.0, seconds))
+
     async def close(self) -> None:
         await self.http.aclose()
         await self.streams_http.aclose()
@@ -157,11 +163,11 @@ class Site:
             try:
                 reply = await self._request("signin", "POST", "/v1/signin", json=body)
             except httpx.HTTPError:
-                await asyncio.sleep(self.rng.uniform(0.5, 3))
+                await self.pause(self.rng.uniform(0.5, 3))
                 continue
             if reply.status_code == 200:
                 return str(reply.json()["token"])
-            await asyncio.sleep(_retry_after(reply) or self.rng.uniform(0.5, 3))
+            await self.pause(_retry_after(reply) or self.rng.uniform(0.5, 3))
         return ""
 
     async def sync(self, agent: Agent) -> bool:
@@ -236,7 +242,7 @@ class Site:
 
     async def bar(self, agent: Agent, start_s: float, streams: bool) -> None:
         """One agent's bar: signs in within the wave, then beats and clicks until the end."""
-        await asyncio.sleep(start_s)
+        await self.pause(start_s)
         if not agent.token:
             agent.token = await self.sign_in(agent.login, agent.device_id)
         if not agent.token:
@@ -265,8 +271,7 @@ class Site:
                 retry_at = time.monotonic()  # the bar sends right after a click
             else:
                 due = min(t for t in (next_beat, next_click, retry_at) if t is not None)
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), max(0.0, due - now))
+                await self.pause(due - now)
 
     async def follow(self, token: str, who: str) -> None:
         """A stream, read until the end of the run; reconnects after it is cut."""
@@ -277,7 +282,7 @@ class Site:
                 ) as reply:
                     if reply.status_code != 200:
                         self.fig.failed(f"stream: {reply.status_code}")
-                        await asyncio.sleep(self.rng.uniform(1, 3))
+                        await self.pause(self.rng.uniform(1, 3))
                         continue
                     self.fig.streams_open += 1
                     try:
@@ -291,7 +296,7 @@ class Site:
             if self.stopping.is_set():
                 return
             self.fig.stream_drops += 1
-            await asyncio.sleep(self.rng.uniform(1, 3))
+            await self.pause(self.rng.uniform(1, 3))
 
     async def _read_stream(self, reply: httpx.Response) -> None:
         """Read until the stream ends; the run's end cancels the task (no race per line:
@@ -464,7 +469,7 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
         site.streams.append(loop.create_task(site.follow(token, lead)))
     wave_started = time.monotonic()
     cpu0, self0 = usage.cpu_s(), _self_cpu()
-    await asyncio.sleep(args.wave_s)
+    await site.pause(args.wave_s)
     wave_s = time.monotonic() - wave_started
     wave_cpu = (usage.cpu_s() - cpu0) / wave_s
     site.fig.phase = "steady"
@@ -474,7 +479,7 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
     end = steady_started + args.minutes * 60
     while time.monotonic() < end:
         usage.sample_rss()
-        await asyncio.sleep(min(5.0, max(0.0, end - time.monotonic())))
+        await site.pause(min(5.0, end - time.monotonic()))
     steady_s = time.monotonic() - steady_started
     logged = served.stderr[logged_from:]
     in_store = {p: _server_ms(logged, p) for p in ("/v1/events", "/v1/heartbeat")}
@@ -585,7 +590,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     tasks = [
         loop.create_task(site.bar(a, site.rng.uniform(0, 5), i < 50)) for i, a in enumerate(online)
     ]
-    await asyncio.sleep(args.calm_s)  # the online agents' ordinary rate, before the herd
+    await site.pause(args.calm_s)  # the online agents' ordinary rate, before the herd
     site.fig.phase = "herd"
     print(f"  the herd comes back ({len(herd)} agents within {args.herd_s:.0f} s)…", flush=True)
     logged_from = len(served.stderr)
@@ -593,16 +598,16 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     done_at: list[float] = []
 
     async def comes_back(agent: Agent) -> None:
-        await asyncio.sleep(site.rng.uniform(0, args.herd_s))
+        await site.pause(site.rng.uniform(0, args.herd_s))
         while not await site.sync(agent):
-            await asyncio.sleep(site.backoff(agent))
+            await site.pause(site.backoff(agent))
         done_at.append(time.monotonic() - started)
 
     await asyncio.gather(*(comes_back(a) for a in herd))
     all_acked = time.monotonic() - started
     server_side = _server_ms(served.stderr[logged_from:], "/v1/heartbeat")
     site.fig.phase = "after"
-    await asyncio.sleep(min(10.0, args.calm_s))
+    await site.pause(min(10.0, args.calm_s))
     site.stopping.set()
     for task in site.streams:
         task.cancel()
