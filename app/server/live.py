@@ -414,12 +414,6 @@ def count_coverage(
     return {"activities": counts, "at_ms": now_ms}
 
 
-def coverage(engine: Engine, plateau_ids: Iterable[int], *, now_ms: int) -> dict[str, Any]:
-    """`count_coverage` read from the database (a hub keeps it up to date in memory)."""
-    by_plateau, alive = read_latest(engine, now_ms=now_ms)
-    return count_coverage(by_plateau, alive, plateau_ids, now_ms=now_ms)
-
-
 def sse(kind: str, data: Any) -> bytes:
     """One Server-Sent Events message."""
     return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"

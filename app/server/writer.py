@@ -89,15 +89,13 @@ class Writer:
         self.max_group = max_group
         self.shed_after_s = shed_after_s
         self.shed_light_after_s = shed_light_after_s
-        self.shed = 0  # writes refused as busy (for the benchmarks)
         self._ready = threading.Condition()
         self._lanes: tuple[deque[_Queued], deque[_Queued]] = (deque(), deque())  # live, bulk
         self._weights = [0, 0]  # rows waiting in each lane, about
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._sqlite = engine.dialect.name == "sqlite"
-        self.groups = 0  # commits made (for the benchmarks)
-        self.jobs = 0
+        self.groups = 0  # commits made
         self._group_started: float | None = None  # the group being written, since when
         # What a group costs, learnt as groups go: a commit (an fsync), plus each row.
         self._per_group_s = 0.003
@@ -153,11 +151,9 @@ class Writer:
         return len(self._lanes[0]) + len(self._lanes[1])
 
     def busy(self, *, durable: bool = True, bulk: bool = False) -> bool:
-        """Whether a new write of this kind should be refused for now (and counted so)."""
+        """Whether a new write of this kind should be refused for now."""
         limit = self.shed_after_s if durable else self.shed_light_after_s
-        refused = self.expected_wait_s(bulk=bulk) > limit or self.backlog() > MAX_BACKLOG
-        self.shed += refused
-        return refused
+        return self.expected_wait_s(bulk=bulk) > limit or self.backlog() > MAX_BACKLOG
 
     def _take(self) -> list[_Queued] | None:
         """The next group, live writes first; None once stopped with nothing left."""
@@ -213,7 +209,6 @@ class Writer:
                 return
             if failed is None:
                 self.groups += 1
-                self.jobs += len(group)
                 for item, result in zip(group, results, strict=True):
                     item.future.set_result(result)
                 return
