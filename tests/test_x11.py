@@ -37,23 +37,44 @@ def two_screens() -> Iterator[str]:
 
 def two_monitors(display: str) -> None:
     env = {**os.environ, "DISPLAY": display}
+    seen: list[str] = []
 
     def xrandr(*args: str) -> str:
-        return subprocess.run(
-            ["xrandr", *args], env=env, capture_output=True, text=True, check=False
-        ).stdout
+        done = subprocess.run(
+            ["xrandr", *args], env=env, capture_output=True, text=True, timeout=30, check=False
+        )
+        if done.returncode:
+            seen.append(f"xrandr {' '.join(args)}: {done.returncode} {done.stderr.strip()}")
+        return done.stdout
 
     def made() -> bool:
         # Xvfb sometimes drops a request as the window manager starts: again, until both
         # monitors are there.
         for monitor in ("L", "R"):
-            xrandr("--delmonitor", monitor)
+            if monitor in monitors(xrandr("--listmonitors")):
+                xrandr("--delmonitor", monitor)
         for monitor, output, x in (("L", "screen", 0), ("R", "none", SCREEN[0])):
             xrandr("--setmonitor", monitor, f"{SCREEN[0]}/508x{SCREEN[1]}/286+{x}+0", output)
         listed = xrandr("--listmonitors")
-        return " L " in listed and " R " in listed
+        seen.append(listed.strip())
+        return {"L", "R"} <= monitors(listed)
 
-    wait_until(made, timeout=30)
+    try:
+        wait_until(made, timeout=60)
+    except AssertionError:
+        said = "\n".join(seen[-6:])
+        raise AssertionError(f"two RandR monitors not made; xrandr said:\n{said}") from None
+
+
+def monitors(listed: str) -> set[str]:
+    """The monitors' names in `xrandr --listmonitors` (" 0: +*L 1920/508x1080/286+0+0  screen":
+    + for an automatic one, * for the primary)."""
+    names = set()
+    for line in listed.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 2 and fields[0].endswith(":"):
+            names.add(fields[1].lstrip("+*"))
+    return names
 
 
 def x_server(size: tuple[int, int], setup: Callable[[str], None] | None = None) -> Iterator[str]:
