@@ -124,6 +124,7 @@ events = Table(
         name="events_kind",
     ),
     CheckConstraint("key IS NULL OR key IN ('production', 'pause', 'off')", name="events_key"),
+    sqlite_autoincrement=True,  # an id is never given twice, even once its row is purged
 )
 Index("events_person_time", events.c.person_id, events.c.corrected_at)
 Index("events_plateau_time", events.c.plateau_id, events.c.corrected_at)
@@ -147,6 +148,7 @@ corrections = Table(
     Column("made_at", BigInteger, nullable=False),
     CheckConstraint("end_at > start_at", name="corrections_range"),
     CheckConstraint("key IS NULL OR key IN ('production', 'pause', 'off')", name="corrections_key"),
+    sqlite_autoincrement=True,
 )
 Index("corrections_person_time", corrections.c.person_id, corrections.c.start_at)
 Index("corrections_made", corrections.c.made_at)  # what changed since a report's last look

@@ -70,6 +70,51 @@ def test_migrations_build_exactly_the_models(store: Engine) -> None:
     assert migrate.upgrade(store) == migrate.head()  # running again changes nothing
 
 
+def test_an_id_is_never_given_twice_even_after_its_row_is_purged(store_url: str) -> None:
+    """Events and corrections keep their ids through the migration that makes SQLite's
+    AUTOINCREMENT them (0008); after it, deleting the newest row does not free its id for
+    the next one (the live hub follows events by id)."""
+    from alembic import command
+
+    from app.server.directory import NewPerson, add_person, add_plateau
+
+    engine = make_engine(store_url)
+    config = migrate._config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0007")
+
+    def add_event(conn, seq: int) -> int:  # type: ignore[no-untyped-def]
+        row = dict(
+            uuid=f"00000000-0000-4000-8000-{seq:012d}", device_id="d", seq=seq, person_id=person,
+            plateau_id=plateau, kind="status", key="pause", client_at=seq, received_at=seq,
+            corrected_at=seq, clock_offset_ms=0, tz_name="Europe/Paris", utc_offset_s=3600,
+            monotonic_ms=seq,
+        )  # fmt: skip
+        return int(conn.execute(insert(m.events).values(**row)).inserted_primary_key[0])
+
+    with engine.begin() as conn:
+        plateau = add_plateau(conn, name="Nord")
+        person = add_person(
+            conn, NewPerson("marie", "Marie", "agent", ("Nord",)), password_hash=None
+        )
+        ids = [add_event(conn, seq) for seq in (1, 2, 3)]
+    assert migrate.upgrade(engine) == migrate.head()
+    with engine.begin() as conn:
+        kept = conn.execute(select(m.events.c.id, m.events.c.seq).order_by(m.events.c.id)).all()
+        assert [tuple(r) for r in kept] == list(zip(ids, (1, 2, 3), strict=True))
+        conn.execute(m.events.delete().where(m.events.c.id == ids[-1]))
+        assert add_event(conn, 4) > ids[-1]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            for table in ("events", "corrections"):
+                sql = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
+                ).scalar_one()
+                assert "AUTOINCREMENT" in sql, table
+    engine.dispose()
+
+
 def test_init_with_an_admin(run, store_url: str) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run(
         "init", "--admin", "Alice", "--password-stdin", stdin="correct horse battery\n"

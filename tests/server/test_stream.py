@@ -294,3 +294,34 @@ def test_stopping_the_store_lets_a_poll_in_flight_finish_before_the_engine_goes(
         state["hub"] = client.app.state.hub  # type: ignore[attr-defined]
         assert entered.wait(10)
     assert state["returned"]  # the read finished before the store stopped
+
+
+def test_an_event_stored_after_the_newest_one_was_purged_still_reaches_the_streams(
+    server: Served, store_url: str
+) -> None:
+    """On SQLite the hub follows events by id. Ids used to be SQLite's rowids, and a purge
+    that took the newest row (an event dated long ago that arrived last) gave its id to the
+    next event — which the hub, past that id already, never sent on (found in review)."""
+    from app.server import retention
+
+    url = server.base_url
+    lea, marie = token(url, "lea"), token(url, "marie")
+    lead = Listener(url, lea)
+    try:
+        lead.wait(lambda: lead.of("snapshot"))
+        send(url, "marie", marie, 1, key="production")
+        lead.wait(lambda: len(lead.event_agents()) == 1)
+        engine = make_engine(store_url)
+        try:
+            purged = retention.purge(
+                engine, days=1, zone=ZoneInfo("Europe/Paris"), now_ms=T0_MS + 3 * 86_400_000
+            )
+        finally:
+            engine.dispose()
+        assert purged.events == 1  # the newest event (and the only one) is gone
+        send(url, "marie", marie, 2, key="pause")
+        lead.wait(lambda: len(lead.event_agents()) == 2)
+        keys = [e["key"] for batch in lead.of("events") for e in batch["events"]]
+        assert keys == ["production", "pause"]
+    finally:
+        lead.client.stop()
