@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from app.domain.events import new_uuid
+
 log = logging.getLogger(__name__)
 
 MIN_MS = 60_000
@@ -49,7 +51,7 @@ class SimAgent:
     def event(self, kind: str, at_ms: int, key: str | None = None, note: str | None = None) -> Any:
         self.seq += 1
         return {
-            "uuid": str(uuid.uuid4()),
+            "uuid": new_uuid(),  # as the bar's journal makes them
             "device_id": self.device_id,
             "seq": self.seq,
             "agent": self.login,

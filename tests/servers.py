@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.events import new_uuid
 from app.server import migrate
 from app.server.db import make_engine
 from app.server.directory import NewPerson, add_activity, add_person, add_plateau
@@ -47,7 +48,7 @@ def wire_event(seq: int, **over: Any) -> dict[str, Any]:
     """One event as a bar sends it (/v1/events), by marie from DEVICE, at T0 plus `seq`
     seconds; `over` changes any field."""
     base: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
+        "uuid": new_uuid(),
         "device_id": DEVICE,
         "seq": seq,
         "agent": "marie",

@@ -279,3 +279,24 @@ def test_system_clock_counts_sleep_on_linux() -> None:
         assert MONOTONIC_SOURCE == "CLOCK_BOOTTIME"
         boottime = time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1_000_000
         assert abs(clock.monotonic_ms() - boottime) < 1_000
+
+
+def test_an_events_uuid_is_a_version_7_one_ordered_by_its_time() -> None:
+    """Time-ordered (the store's uuid index grows at its end), canonical, and unique."""
+    import uuid
+
+    from app.domain.events import new_uuid
+
+    at = 1_795_766_400_123_456_789  # ns
+    made = [new_uuid(at + n * 1_000_000) for n in range(200)]  # one per millisecond
+    assert made == sorted(made)
+    for text in made[:20]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text  # canonical: lower-case, hyphenated
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+    assert int(made[0].replace("-", "")[:12], 16) == at // 1_000_000
+    same_ms = {new_uuid(at) for _ in range(1_000)}
+    assert len(same_ms) == 1_000  # 74 random bits each
+    assert len({u[14:] for u in same_ms}) == 1_000
+    event = Event("d", "marie", Kind.STATUS, 0, "Europe/Paris", 3600, 0, key=Key.PAUSE)
+    assert uuid.UUID(event.uuid).version == 7  # what the bar's journal gives its events

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -71,10 +73,18 @@ def clean_note(note: str | None) -> str | None:
     return note
 
 
-def _new_uuid() -> str:
-    import uuid  # noqa: PLC0415 - 3 ms the bar need not pay before it is painted
-
-    return str(uuid.uuid4())
+def new_uuid(now_ns: int | None = None) -> str:
+    """A new event's uuid: a UUID version 7 (RFC 9562), the creation time's milliseconds
+    first, then 74 random bits. Time-ordered, so that the store's index of uuids grows at
+    its end rather than at a random page for every event: half the cost of a batch's insert
+    and commit on SQLite (tests/bench/bench_ingest.py). The time is the event's own, which
+    it carries anyway: a uuid says nothing more. (Formatted by hand: importing `uuid` costs
+    3 ms the bar need not pay before it is painted.)"""
+    ms = (time.time_ns() if now_ns is None else now_ns) // 1_000_000 & (1 << 48) - 1
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = ms << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62 | rand & (1 << 62) - 1
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,7 @@ class Event:
     key: Key | None = None
     note: str | None = None
     clock_jump_ms: int | None = None
-    uuid: str = field(default_factory=_new_uuid)
+    uuid: str = field(default_factory=new_uuid)
     seq: int | None = None
 
     def __post_init__(self) -> None:

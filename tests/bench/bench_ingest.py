@@ -4,7 +4,8 @@ Run: .venv/bin/python -m tests.bench.bench_ingest [--events 20000] [--aw-server 
 Each figure is measured on SQLite and on a throwaway PostgreSQL, through a real
 `bandeau-server serve` (uvicorn, one process) on loopback. Not a test: figures only.
 
-Side by side, on SQLite, with one client and with four (batches of 100, the same run):
+Side by side, on SQLite, with one client and with four (batches of 100, the same run; every
+server gets its requests encoded before the clock starts, so that the figure is the server's):
 - ActivityWatch's aw-server, the open-source peer that also stores desktop clients' events
   (WAL, synchronous=FULL, like Bandeau), from PyPI in a virtual environment of its own:
       python3 -m venv /tmp/awenv && /tmp/awenv/bin/pip install aw-server==0.12.0 'peewee<3.18'
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -67,29 +69,26 @@ def sign_in(base: str, device: str) -> str:
     return str(reply.json()["token"])
 
 
-def ingest_rate(base: str, total: int, clients: int) -> float:
-    per_client = total // clients
-    now = time.time_ns() // 1_000_000
-    batches: list[tuple[str, list[list[dict[str, Any]]]]] = []
-    for _ in range(clients):
-        device = str(uuid.uuid4())
-        events = [wire(device, i + 1, now) for i in range(per_client)]
-        split = [events[i : i + 100] for i in range(0, per_client, 100)]
-        batches.append((sign_in(base, device), split))
+# One client's requests: its headers, then each request's path and body, encoded before the
+# clock starts (every server measured gets the same: the figure is the server's, not the
+# encoder's), and how a reply is checked.
+Requests = tuple[dict[str, str], list[tuple[str, bytes]]]
+
+
+def rate(base: str, clients: list[Requests], check: Callable[[httpx.Response, int], str]) -> float:
+    """Events per second (batches of BATCH) when every client sends its requests in turn,
+    one in flight each, all clients at once. `check(reply, events)`: what is wrong, or ""."""
     errors: list[str] = []
 
-    def send(token: str, mine: list[list[dict[str, Any]]]) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
+    def send(headers: dict[str, str], requests: list[tuple[str, bytes]]) -> None:
+        headers = {**headers, "Content-Type": "application/json"}
         with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
-            for batch in mine:
-                reply = http.post(
-                    "/v1/events",
-                    json={"device_id": batch[0]["device_id"], "sent_at_ms": now, "events": batch},
-                )
-                if reply.status_code != 200 or len(reply.json()["accepted"]) != len(batch):
-                    errors.append(reply.text[:200])
+            for path, body in requests:
+                wrong = check(http.post(path, content=body), BATCH)
+                if wrong:
+                    errors.append(wrong)
 
-    threads = [threading.Thread(target=send, args=b) for b in batches]
+    threads = [threading.Thread(target=send, args=c) for c in clients]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -97,8 +96,48 @@ def ingest_rate(base: str, total: int, clients: int) -> float:
         t.join()
     elapsed = time.perf_counter() - start
     if errors:
-        print("  ingest errors:", errors[:3])
-    return per_client * clients / elapsed
+        print(f"  {len(errors)} errors:", errors[:3])
+    return sum(len(r) for _, r in clients) * BATCH / elapsed
+
+
+BATCH = 100
+
+
+def batches(total: int, clients: int) -> list[tuple[str, list[bytes]]]:
+    """Each client a PC of its own: its journal's device id and its batches, encoded."""
+    now = time.time_ns() // 1_000_000
+    made = []
+    for _ in range(clients):
+        device = str(uuid.uuid4())
+        events = [wire(device, i + 1, now) for i in range(total // clients)]
+        bodies = [
+            orjson.dumps({"device_id": device, "sent_at_ms": now, "events": events[i : i + BATCH]})
+            for i in range(0, len(events), BATCH)
+        ]
+        made.append((device, bodies))
+    return made
+
+
+def bandeau_requests(base: str, total: int, clients: int) -> list[Requests]:
+    """Each PC's token is bound to its device id, as a bar's is."""
+    return [
+        ({"Authorization": f"Bearer {sign_in(base, device)}"}, [("/v1/events", b) for b in bodies])
+        for device, bodies in batches(total, clients)
+    ]
+
+
+def all_accepted(reply: httpx.Response, events: int) -> str:
+    if reply.status_code != 200 or len(reply.json()["accepted"]) != events:
+        return reply.text[:200]
+    return ""
+
+
+def answered(reply: httpx.Response, _events: int) -> str:
+    return "" if reply.status_code == 200 else reply.text[:200]
+
+
+def ingest_rate(base: str, total: int, clients: int) -> float:
+    return rate(base, bandeau_requests(base, total, clients), all_accepted)
 
 
 def click_to_ack(base: str, n: int) -> list[float]:
@@ -215,27 +254,6 @@ def run_on(label: str, url: str, events: int) -> None:
         stop_server(served)
 
 
-def rate(
-    post: Callable[[httpx.Client, int, int], None], base: str, total: int, clients: int
-) -> float:
-    """Events per second when `clients` threads each send their share in batches of 100
-    (`post(http, client, batch)` sends one)."""
-    per_client = total // clients // 100
-
-    def send(client: int) -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            for batch in range(per_client):
-                post(http, client, batch)
-
-    threads = [threading.Thread(target=send, args=(c,)) for c in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return per_client * 100 * clients / (time.perf_counter() - start)
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -283,63 +301,74 @@ def start_aw_server(command: str, home: Path) -> tuple[subprocess.Popen[bytes], 
     raise TimeoutError("aw-server did not start")
 
 
+def aw_requests(total: int, clients: int) -> list[Requests]:
+    """The same number of events for aw-server, in its own shape (one bucket per client)."""
+    start = dt.datetime.now(dt.UTC)
+    made: list[Requests] = []
+    for c in range(clients):
+        bodies = []
+        for batch in range(total // clients // BATCH):
+            body = [
+                {
+                    "timestamp": (start + dt.timedelta(milliseconds=batch * BATCH + i)).isoformat(),
+                    "duration": 0,
+                    "data": {"key": ("production", "pause", "off")[i % 3]},
+                }
+                for i in range(BATCH)
+            ]
+            bodies.append((f"/api/0/buckets/bench-{clients}-{c}/events", orjson.dumps(body)))
+        made.append(({}, bodies))
+    return made
+
+
+ROUNDS = 3
+
+
 def side_by_side(events: int, aw_server: str | None) -> None:
-    """Bandeau, aw-server and the own-stack floor, on SQLite, in one run."""
-    print("Side by side on SQLite (batches of 100, events/s):")
-    figures: dict[tuple[str, int], float] = {}
-    now = time.time_ns() // 1_000_000
+    """Bandeau, aw-server and the own-stack floor, on SQLite, in one run: the three running
+    at once (an idle one costs nothing), measured in turn, ROUNDS times, each figure the
+    median of its rounds — a shared machine's slow minute falls on all three alike."""
+    print(f"Side by side on SQLite (batches of 100, events/s, median of {ROUNDS} rounds):")
+    runs: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'store.sqlite3'}"
         seed(url)
         served = start_server(url, clock_start_ms=None)
+        floor, floor_base = start_floor(Path(tmp) / "floor.sqlite3")
+        aw, aw_base = start_aw_server(aw_server, Path(tmp) / "aw") if aw_server else (None, "")
         try:
             for clients in (1, 4):
-                figures[("bandeau", clients)] = ingest_rate(served.base_url, events, clients)
+                for c in range(clients if aw else 0):
+                    httpx.post(
+                        f"{aw_base}/api/0/buckets/bench-{clients}-{c}",
+                        json={"client": "bench", "type": "status", "hostname": "bench"},
+                    ).raise_for_status()
+            measures: dict[str, Callable[[int, int], float]] = {
+                "bandeau": lambda total, n: ingest_rate(served.base_url, total, n),
+                # The same batches as Bandeau's (the floor reads only the events).
+                "floor": lambda total, n: rate(
+                    floor_base,
+                    [({}, [("/v1/events", b) for b in bodies]) for _d, bodies in batches(total, n)],
+                    all_accepted,
+                ),
+            }
+            if aw:
+                measures["aw-server"] = lambda total, n: rate(
+                    aw_base, aw_requests(total, n), answered
+                )
+            for measure in measures.values():
+                measure(2_000, 1)  # warmed up: first requests, caches
+            for _round in range(ROUNDS):
+                for clients in (1, 4):
+                    for name, measure in measures.items():
+                        runs.setdefault((name, clients), []).append(measure(events, clients))
         finally:
             stop_server(served)
-        floor, base = start_floor(Path(tmp) / "floor.sqlite3")
-        try:
-            for clients in (1, 4):
-
-                def floor_post(http: httpx.Client, client: int, batch: int) -> None:
-                    device = f"{client}"
-                    body = [wire(device, batch * 100 + i + 1, now) for i in range(100)]
-                    http.post("/v1/events", json={"events": body}).raise_for_status()
-
-                figures[("floor", clients)] = rate(floor_post, base, events, clients)
-        finally:
-            floor.terminate()
-            floor.wait(30)
-        if aw_server:
-            aw, base = start_aw_server(aw_server, Path(tmp) / "aw")
-            try:
-                for clients in (1, 4):
-                    for c in range(clients):
-                        httpx.post(
-                            f"{base}/api/0/buckets/bench-{clients}-{c}",
-                            json={"client": "bench", "type": "status", "hostname": "bench"},
-                        ).raise_for_status()
-
-                    def aw_post(
-                        http: httpx.Client, client: int, batch: int, n: int = clients
-                    ) -> None:
-                        start = dt.datetime.now(dt.UTC)
-                        body = [
-                            {
-                                "timestamp": (start + dt.timedelta(milliseconds=i)).isoformat(),
-                                "duration": 0,
-                                "data": {"key": ("production", "pause", "off")[i % 3]},
-                            }
-                            for i in range(100)
-                        ]
-                        http.post(
-                            f"/api/0/buckets/bench-{n}-{client}/events", json=body
-                        ).raise_for_status()
-
-                    figures[("aw-server", clients)] = rate(aw_post, base, events, clients)
-            finally:
-                aw.terminate()
-                aw.wait(30)
+            for proc in (floor, aw):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(30)
+    figures = {k: statistics.median(v) for k, v in runs.items()}
     for clients in (1, 4):
         ours = figures[("bandeau", clients)]
         floor_rate = figures[("floor", clients)]
@@ -360,6 +389,9 @@ def side_by_side(events: int, aw_server: str | None) -> None:
                 ">= 3x",
                 ours / theirs >= 3,
             )
+    for (name, clients), values in runs.items():
+        rounds = ", ".join(f"{v:,.0f}" for v in values)
+        print(f"  rounds: {name}, {clients} client(s): {rounds}")
     if not aw_server:
         print("  (aw-server left out: --aw-server PATH, see this script's docstring)")
 
