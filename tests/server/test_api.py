@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from app.domain.events import new_uuid
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
@@ -226,6 +227,8 @@ def test_one_poison_event_does_not_block_the_others(client: TestClient, store_ur
         event(8, occurred_at_ms=T0_MS + 3_600_000),
         {**event(9), "seq": "nine"},
         event(10, colour="red"),
+        # A newline after a uuid passed a check ending in "$" (found in review).
+        event(11, uuid=new_uuid() + "\n"),
         "not an object",
         event(1),  # a second event claiming (device, seq 1)
     ]
