@@ -20,22 +20,20 @@ TABLES = ("events", "corrections")
 
 
 def upgrade() -> None:
+    _rebuild(autoincrement=True)
+
+
+def downgrade() -> None:
+    _rebuild(autoincrement=False)
+
+
+def _rebuild(*, autoincrement: bool) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in TABLES:
         # Rebuilt (SQLite cannot add AUTOINCREMENT to a table): rows, keys, indexes and
         # constraints copied; the new table's sequence starts at the highest id copied.
         with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
-        ):
-            pass
-
-
-def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table in TABLES:
-        with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": False}
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
         ):
             pass
