@@ -50,9 +50,8 @@ def two_monitors(display: str) -> None:
     def made() -> bool:
         # Xvfb sometimes drops a request as the window manager starts: again, until both
         # monitors are there.
-        for monitor in ("L", "R"):
-            if monitor in monitors(xrandr("--listmonitors")):
-                xrandr("--delmonitor", monitor)
+        for monitor in monitors(xrandr("--listmonitors")) & {"L", "R"}:
+            xrandr("--delmonitor", monitor)
         for monitor, output, x in (("L", "screen", 0), ("R", "none", SCREEN[0])):
             xrandr("--setmonitor", monitor, f"{SCREEN[0]}/508x{SCREEN[1]}/286+{x}+0", output)
         listed = xrandr("--listmonitors")

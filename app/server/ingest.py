@@ -54,8 +54,7 @@ _MAYBE = tuple(_OPTIONAL.items())
 # store's one writer thread: each microsecond per event counts).
 _REQUIRED_NAMES = tuple(_FIELDS)
 _REQUIRED_TYPES = tuple(_FIELDS.values())
-_OPTIONAL_NAMES = ("activity", "key", "note", "clock_jump_ms")
-assert set(_OPTIONAL_NAMES) == set(_OPTIONAL)
+_OPTIONAL_NAMES = tuple(_OPTIONAL)  # activity, key, note, clock_jump_ms: unpacked so below
 
 
 Row = tuple[Any, ...]  # an event's values, in _COLUMNS' order (the uuid first)
