@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -88,12 +89,27 @@ async def _writes(request: Request) -> WriteHealth:
 _BEARER = HTTPBearer(auto_error=False, description="the token that /v1/signin gave")
 
 
+def _no_token() -> ApiError:
+    return ApiError(401, "a bearer token is needed", headers=BEARER, code="token_needed")
+
+
 async def _token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> str:
     if credentials is None:
-        raise ApiError(401, "a bearer token is needed", headers=BEARER, code="token_needed")
+        raise _no_token()
     return credentials.credentials
+
+
+def bearer_token(authorization: bytes | None) -> str:
+    """The token of an Authorization header, read as `_token` reads it (HTTPBearer's rule),
+    for the call served outside FastAPI's routing (app.server.api.FastEvents)."""
+    scheme, credentials = get_authorization_scheme_param(
+        None if authorization is None else authorization.decode("latin-1")
+    )
+    if not (scheme and credentials) or scheme.lower() != "bearer":
+        raise _no_token()
+    return credentials
 
 
 Store = Annotated[Engine, Depends(_engine)]

@@ -137,27 +137,47 @@ def _validation_answer(exc: RequestValidationError) -> JSONResponse:
     )
 
 
+def api_error_answer(exc: ApiError) -> JSONResponse:
+    return JSONResponse(
+        {"error": exc.error, "code": exc.code, "field": exc.field, "params": exc.params},
+        status_code=exc.status,
+        headers=exc.headers,
+    )
+
+
+def http_error_answer(exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own answers (an unknown path, a method the path does not take, a body it
+    could not parse) in the error shape, their headers (Allow) kept."""
+    return JSONResponse(
+        error_body(exc.status_code, str(exc.detail)),
+        status_code=exc.status_code,
+        headers=dict(exc.headers or {}),
+    )
+
+
+def store_failure_answer(
+    request: Request, exc: SQLAlchemyError, on_store_failure: Any
+) -> JSONResponse:
+    log.exception("store failure request_id=%s", request.scope.get("request_id"))
+    on_store_failure(request, exc)
+    return JSONResponse(
+        error_body(503, "the store is unavailable, retry later"),
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 def install(app: FastAPI, on_store_failure: Any) -> None:
     """The handlers that put every refusal in the error shape; `on_store_failure(request,
     exc)` is told of each store failure (the write-health watch)."""
 
     @app.exception_handler(SQLAlchemyError)
     async def store_failure(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        log.exception("store failure request_id=%s", request.scope.get("request_id"))
-        on_store_failure(request, exc)
-        return JSONResponse(
-            error_body(503, "the store is unavailable, retry later"),
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
+        return store_failure_answer(request, exc, on_store_failure)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            {"error": exc.error, "code": exc.code, "field": exc.field, "params": exc.params},
-            status_code=exc.status,
-            headers=exc.headers,
-        )
+        return api_error_answer(exc)
 
     @app.exception_handler(OutOfReach)
     async def out_of_reach(_request: Request, exc: OutOfReach) -> JSONResponse:
@@ -171,13 +191,7 @@ def install(app: FastAPI, on_store_failure: Any) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Starlette's own answers (an unknown path, a method the path does not take, a
-        body it could not parse) in the error shape, their headers (Allow) kept."""
-        return JSONResponse(
-            error_body(exc.status_code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=dict(exc.headers or {}),
-        )
+        return http_error_answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,6 +6,7 @@ PostgreSQL); tests/server/test_serve.py does the same through a real uvicorn.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -19,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from app.domain.events import new_uuid
 from app.server import models as m
-from app.server.api import ServerConfig, create_app
+from app.server.api import BandeauApp, ServerConfig, create_app
 from app.server.db import make_engine
 from tests.servers import DEVICE, PASSWORD, T0_MS, StoreClock, seed, wire_event
 
@@ -745,3 +746,78 @@ def test_password_checks_run_below_the_clicks_priority(
     base = os.getpriority(os.PRIO_PROCESS, 0)
     for name, niceness in seen:
         assert name.startswith("password") and niceness >= max(base, auth.PASSWORD_NICENESS)
+
+
+def test_the_fast_lane_for_events_answers_exactly_as_the_route(
+    client: TestClient, store_url: str
+) -> None:
+    """POST /v1/events is served outside FastAPI's routing (`api.FastEvents`, for speed):
+    every request here gets the same status, headers that matter and body through it as
+    through the route it stands in for; and the lane is really taken."""
+    app = client.app
+    assert isinstance(app, BandeauApp) and app.fast_events is not None
+    lane = app.fast_events
+    taken: list[str] = []
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        taken.append(scope["path"])
+        await lane(scope, receive, send)
+
+    token = sign_in(client)["Authorization"].split()[1]
+    good = batch([event(1, kind="shift_start", key=None), event(2)])
+    cases: list[tuple[str, list[tuple[str, str]], bytes]] = [
+        ("no header", [], json.dumps(good).encode()),
+        ("not bearer", [("Authorization", f"Basic {token}")], json.dumps(good).encode()),
+        ("bearer alone", [("Authorization", "Bearer")], json.dumps(good).encode()),
+        ("bearer, no space", [("Authorization", f"Bearer{token}")], json.dumps(good).encode()),
+        ("unknown token", [("Authorization", "Bearer nope")], json.dumps(good).encode()),
+        ("not JSON", [("Authorization", f"Bearer {token}")], b"{not json"),
+        ("not UTF-8", [("Authorization", f"Bearer {token}")], b'{"x": "\xff"}'),
+        ("no events", [("Authorization", f"Bearer {token}")], b'{"sent_at_ms": 1}'),
+        ("a list", [("Authorization", f"Bearer {token}")], b"[]"),
+        (
+            "too many",
+            [("Authorization", f"Bearer {token}")],
+            json.dumps({"events": [{}] * 501, "sent_at_ms": 1}).encode(),
+        ),
+        ("good", [("Authorization", f"Bearer {token}")], json.dumps(good).encode()),
+        ("lower-case scheme", [("Authorization", f"bearer {token}")], json.dumps(good).encode()),
+        # Two Authorization headers: the first is the one read, on both paths.
+        (
+            "two headers, bad first",
+            [("Authorization", "Bearer nope"), ("Authorization", f"Bearer {token}")],
+            json.dumps(good).encode(),
+        ),
+        (
+            "two headers, good first",
+            [("Authorization", f"Bearer {token}"), ("Authorization", "Bearer nope")],
+            json.dumps(good).encode(),
+        ),
+        (
+            "over the cap",
+            [("Authorization", f"Bearer {token}")],
+            b'{"events": [], "sent_at_ms": 1, "pad": "' + b"x" * 1_100_000 + b'"}',
+        ),
+    ]
+
+    def answer(headers: list[tuple[str, str]], body: bytes) -> tuple[Any, ...]:
+        reply = client.post(
+            "/v1/events", content=body, headers=[("Content-Type", "application/json"), *headers]
+        )
+        shown = reply.json()
+        if isinstance(shown, dict):
+            for moving in ("received_at_ms", "replied_at_ms"):
+                shown.pop(moving, None)
+        kept = {k: reply.headers.get(k) for k in ("content-type", "www-authenticate")}
+        return reply.status_code, kept, bool(reply.headers.get("x-request-id")), shown
+
+    for name, headers, body in cases:
+        app.fast_events = counted
+        fast = answer(headers, body)
+        app.fast_events = None
+        routed = answer(headers, body)
+        assert fast == routed, name
+    app.fast_events = lane
+    assert len(taken) == len(cases)
+    # Through the lane, the good batch was new; through the route, the same again.
+    assert stored_count(store_url) == 2

@@ -16,15 +16,18 @@ from pydantic import BeforeValidator
 from app.server.errors import ERROR_RESPONSES, ApiError
 
 
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        # Malformed, or nested past orjson's depth limit: never a RecursionError.
+        raise HTTPException(400, f"malformed JSON: {exc}") from None
+
+
 class JsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            raw = await self.body()
-            try:
-                self._json = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                # Malformed, or nested past orjson's depth limit: never a RecursionError.
-                raise HTTPException(400, f"malformed JSON: {exc}") from None
+            self._json = parse_json(await self.body())
         return self._json
 
 
@@ -85,8 +88,3 @@ def json_response(content: Any, status_code: int = 200) -> Response:
     """A JSON answer serialised by orjson, for the hot paths and the big lists (their model
     is documented by the route; tests check the answers against it)."""
     return Response(orjson.dumps(content), status_code, media_type="application/json")
-
-
-async def json_body(request: Request) -> Any:
-    """The body parsed, for a route that checks it by hand."""
-    return await request.json()

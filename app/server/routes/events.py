@@ -6,24 +6,16 @@ from typing import Annotated, Any, TypeGuard
 
 from fastapi import HTTPException, Query, Request, Response
 from sqlalchemy.engine import Connection
+from starlette.datastructures import State
 
 from app.server import auth, export, ingest
 from app.server.access import person_in_reach, reach_of
-from app.server.deps import (
-    Clock,
-    Config,
-    CurrentPerson,
-    Hub,
-    Reader,
-    StoreWriter,
-    Token,
-    Writes,
-    check_may_act,
-)
+from app.server.clock import NowMs
+from app.server.deps import Config, CurrentPerson, Reader, Token, check_may_act
 from app.server.errors import ApiError, bad_token, store_busy, wrong_device
-from app.server.routes.common import Day, Login, json_body, json_response, make_router
+from app.server.routes.common import Day, Login, json_response, make_router, parse_json
 from app.server.schemas import MAX_BATCH, MAX_INT, BatchAnswer, EventBatch, EventsPage
-from app.server.writer import LIVE_BATCH, retry_after
+from app.server.writer import LIVE_BATCH, Writer, retry_after
 
 router = make_router("events")
 
@@ -90,23 +82,24 @@ def envelope(body: Any, received: int) -> tuple[list[Any], int, str | None]:
         }
     },
 )
-async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
-    request: Request,
-    clock: Clock,
-    hub: Hub,
-    writes: Writes,
-    writer: StoreWriter,
-    token: Token,
-) -> Response:
+async def post_events(request: Request, token: Token) -> Response:
     """A batch of a bar's events (`EventBatch`), stored once each. The token and the batch
     are checked in one transaction; a bad envelope is told only once the token is known
-    good (strangers learn nothing)."""
+    good (strangers learn nothing). Served by `app.server.api.FastEvents` (the same
+    `take_batch`, without FastAPI's routing) when asked at this path."""
+    return await take_batch(request.app.state, token, await request.body())
+
+
+async def take_batch(state: State, token: str, body: bytes) -> Response:
+    """POST /v1/events once the bearer token is read: its answer, or ApiError."""
+    clock: NowMs = state.config.clock
+    writer: Writer = state.writer
     received = clock()
     problem: ApiError | HTTPException | None = None
     events: list[Any] = []
     offset, device_id = 0, None
     try:
-        events, offset, device_id = envelope(await json_body(request), received)
+        events, offset, device_id = envelope(parse_json(body), received)
     except (ApiError, HTTPException) as exc:
         problem = exc  # told once the token is known good
 
@@ -140,8 +133,8 @@ async def post_events(  # noqa: PLR0917 - FastAPI passes each dependency by name
     if isinstance(result, (ApiError, HTTPException)):
         raise result
     if result.new:
-        writes.succeeded()  # a durable commit went through
-        hub.wake()
+        state.writes.succeeded()  # a durable commit went through
+        state.hub.wake()
     return json_response(
         {
             "accepted": result.accepted,
