@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from app.server import models as m
 from app.server.access import Person
 from app.server.clock import system_now_ms
+from app.server.db import DriverQuery
 from app.server.security import (
     WeakPassword,
     check_password_rules,
@@ -201,7 +202,7 @@ def _count_failure(
 
 
 # Built once: constructing the statement costs more than running it.
-_TOKEN_QUERY = (
+_TOKEN_QUERY = DriverQuery(
     select(
         m.tokens.c.id,
         m.tokens.c.last_used_at,
@@ -265,7 +266,7 @@ def token_on(
     otherwise `touch_due` says so). Checked on every request, never cached: a revocation
     holds at once, on every server process."""
     now = system_now_ms() if now_ms is None else now_ms
-    rows = conn.execute(_TOKEN_QUERY, {"digest": token_hash(token)}).all()
+    rows = _TOKEN_QUERY.rows(conn, {"digest": token_hash(token)})
     if not rows:
         return None
     token_id, last_used, device_id, person_id, login, name, role, must_change, _p = rows[0]

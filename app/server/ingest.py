@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from app.server import models as m
 from app.server.access import Person
+from app.server.db import DriverQuery, driver_rows
 from app.server.purged import purged_before_cached
 from app.server.schemas import MAX_INT, NOTE_MAX
 
@@ -188,16 +189,22 @@ def check_event(
     )
 
 
-_ACTIVITIES_QUERY = (
-    select(m.activities.c.name, m.activities.c.id, m.activities.c.plateau_id)
-    .where(m.activities.c.plateau_id.in_(bindparam("plateaux", expanding=True)))
-    .order_by(m.activities.c.plateau_id)
-)
+@functools.cache
+def _activities_query(plateaux: int) -> DriverQuery:
+    """The activities of `plateaux` plateaux (their ids as p0, p1…), first plateau first."""
+    return DriverQuery(
+        select(m.activities.c.name, m.activities.c.id, m.activities.c.plateau_id)
+        .where(m.activities.c.plateau_id.in_([bindparam(f"p{i}") for i in range(plateaux)]))
+        .order_by(m.activities.c.plateau_id)
+    )
 
 
 def activities_of(conn: Connection, person: Person) -> dict[str, tuple[int, int]]:
     """Activity name → (activity id, plateau id), over the person's plateaux."""
-    rows = conn.execute(_ACTIVITIES_QUERY, {"plateaux": list(person.plateau_ids)}).all()
+    if not person.plateau_ids:
+        return {}
+    query = _activities_query(len(person.plateau_ids))
+    rows = query.rows(conn, {f"p{i}": p for i, p in enumerate(person.plateau_ids)})
     found: dict[str, tuple[int, int]] = {}
     for name, activity_id, plateau_id in rows:
         found.setdefault(str(name), (int(activity_id), int(plateau_id)))
@@ -228,12 +235,13 @@ _COLUMNS = (
 def _insert_new(conn: Connection, rows: list[Row]) -> set[str]:
     """Insert the rows that are new, in one statement; return their uuids.
 
-    Written as SQL with the driver's own placeholders: building the same statement through
-    SQLAlchemy's compiler costs more than the database's work for a batch of 100.
+    Written as SQL with the driver's own placeholders and run on its cursor: building the
+    same statement through SQLAlchemy's compiler costs more than the database's work for a
+    batch of 100.
     """
     sql = _insert_sql(len(rows), "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?")
     params = tuple(chain.from_iterable(rows))
-    return {str(u) for u in conn.exec_driver_sql(sql, params).scalars()}
+    return {str(u) for (u,) in driver_rows(conn, sql, params)}
 
 
 @functools.lru_cache(maxsize=256)
