@@ -48,8 +48,10 @@ def test_a_small_site_day_stores_every_event_once() -> None:
 def test_a_small_herd_is_taken_whole() -> None:
     out = run(
         "tests.load.site", "--store", "sqlite", "--herd", "--agents", "30", "--online", "10",
-        "--herd-s", "2", "--calm-s", "2",
+        "--herd-s", "2", "--calm-s", "2", "--herd-hours", "2",
     )  # fmt: skip
+    # 2 hours queued each: the shift's start and a click every 2 minutes.
+    assert "30 agents with 2 h queued (1830 events)" in out, out
     assert line(out, "count check").endswith("ok"), out
     assert line(out, "other errors").split()[2] == "0", out
 

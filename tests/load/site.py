@@ -4,6 +4,7 @@ Run (each prints every figure next to its target):
   .venv/bin/python -m tests.load.site                       # 2,000 agents, 10 min, both set-ups
   .venv/bin/python -m tests.load.site --store sqlite --minutes 3
   .venv/bin/python -m tests.load.site --herd                # 2,000 backlogs of an hour at once
+  .venv/bin/python -m tests.load.site --herd --herd-hours 8 # …of a whole day: the store sheds
   .venv/bin/python -m tests.load.site --ceiling             # raise the agents until a target breaks
 
 The store is a real `bandeau-server serve` on loopback: SQLite with one process, or a
@@ -76,6 +77,7 @@ class Agent(SimAgent):
     pending: list[dict[str, Any]] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
     failures: int = 0
+    later: float | None = None  # the store's last Retry-After, for the next wait only
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def event(
@@ -197,7 +199,7 @@ class Site:
                     return False
                 if reply.status_code != 200:
                     agent.failures += 1
-                    self._later = _retry_after(reply)
+                    agent.later = _retry_after(reply)
                     return False
                 answer = reply.json()
                 if answer["rejected"]:
@@ -207,11 +209,12 @@ class Site:
                 agent.failures = 0
             return True
 
-    _later: float | None = None
-
     def backoff(self, agent: Agent) -> float:
+        """The wait before the agent's next try, as app.sync.timing.Backoff draws it: full
+        jitter, and at least the Retry-After of the store's last refusal, if it gave one."""
+        later, agent.later = agent.later, None
         ceiling = min(BACKOFF_CAP_S, 0.5 * 2 ** min(agent.failures, 10))
-        return max(self.rng.uniform(0, ceiling), self._later or 0)
+        return max(self.rng.uniform(0, ceiling), later or 0.0)
 
     async def beat(self, agent: Agent) -> None:
         self.fig.beat_at[agent.login] = time.monotonic()
@@ -579,12 +582,14 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
             agent.token = await site.sign_in(agent.login, agent.device_id)
 
     await asyncio.gather(*(signed(a) for a in agents))
-    hour_ago = now_ms() - 3600_000
-    for agent in herd:  # an hour of a shift, queued: offline since it began
-        agent.pending.append(agent.event("shift_start", hour_ago))
-        for minute in range(1, 60, 2):
+    minutes = round(args.herd_hours * 60)
+    began = now_ms() - minutes * 60_000
+    for agent in herd:  # `--herd-hours` of a shift, queued: offline since it began
+        agent.pending.append(agent.event("shift_start", began))
+        for minute in range(1, minutes, 2):
             agent.key = "pause" if agent.key == "production" else "production"
-            agent.pending.append(agent.event("status", hour_ago + minute * 60_000, agent.key))
+            agent.pending.append(agent.event("status", began + minute * 60_000, agent.key))
+    queued = sum(len(a.pending) for a in herd)
     site.fig = Figures()
     site.fig.phase = "before"
     tasks = [
@@ -594,6 +599,8 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     site.fig.phase = "herd"
     print(f"  the herd comes back ({len(herd)} agents within {args.herd_s:.0f} s)…", flush=True)
     logged_from = len(served.stderr)
+    usage = ServerUsage(served.proc.pid)
+    cpu0, self0 = usage.cpu_s(), _self_cpu()
     started = time.monotonic()
     done_at: list[float] = []
 
@@ -605,6 +612,8 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
 
     await asyncio.gather(*(comes_back(a) for a in herd))
     all_acked = time.monotonic() - started
+    store_cpu = (usage.cpu_s() - cpu0) / all_acked
+    client_cpu = (_self_cpu() - self0) / all_acked
     server_side = _server_ms(served.stderr[logged_from:], "/v1/heartbeat")
     site.fig.phase = "after"
     await site.pause(min(10.0, args.calm_s))
@@ -616,10 +625,9 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
     while any(a.pending for a in agents):
         await asyncio.gather(*(site.sync(a) for a in agents if a.pending))
     await site.close()
-    queued = sum(31 for _ in herd)
     created, stored, missing, doubled = count_check(url, agents)
     print(
-        f"  {len(herd)} agents with an hour queued ({queued} events) back within "
+        f"  {len(herd)} agents with {args.herd_hours:g} h queued ({queued} events) back within "
         f"{args.herd_s:.0f} s; {len(online)} others online meanwhile"
     )
     show("every backlog acknowledged after", f"{all_acked:.1f} s", "-")
@@ -646,6 +654,7 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
             "  the same heartbeats, in the store (its log) p50 / p99",
             f"{pct(server_side, 0.5):.1f} / {pct(server_side, 0.99):.1f}",
         )
+    show("store CPU / generator CPU during the herd (cores)", f"{store_cpu:.2f} / {client_cpu:.2f}")
     show("answers asking to come back later (503/429)", f"{site.fig.shed}")
     other = {k: v for k, v in site.fig.errors.items() if not k.endswith((" 503", " 429"))}
     show("other errors", f"{sum(other.values())}", "0", not other)
@@ -714,6 +723,9 @@ def main() -> int:
     parser.add_argument("--herd-s", type=float, default=10.0, help="the herd comes back over")
     parser.add_argument("--calm-s", type=float, default=30.0, help="the others alone, before")
     parser.add_argument("--online", type=int, default=200, help="others, not in the herd")
+    parser.add_argument(
+        "--herd-hours", type=float, default=1.0, help="the shift each of the herd has queued"
+    )
     parser.add_argument(
         "--ceiling",
         action="store_true",
