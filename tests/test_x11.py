@@ -48,8 +48,7 @@ def two_monitors(display: str) -> None:
         return done.stdout
 
     def made() -> bool:
-        # Xvfb sometimes drops a request as the window manager starts: again, until both
-        # monitors are there.
+        # Again until both monitors are there (a request lost in a busy server).
         for monitor in monitors(xrandr("--listmonitors")) & {"L", "R"}:
             xrandr("--delmonitor", monitor)
         for monitor, output, x in (("L", "screen", 0), ("R", "none", SCREEN[0])):
@@ -87,8 +86,11 @@ def x_server(size: tuple[int, int], setup: Callable[[str], None] | None = None) 
             pytest.fail(message)  # CI installs them: never skipped there
         pytest.skip(message)
     read, write = os.pipe()
+    # -noreset: by default the server resets when its last client leaves, which takes
+    # xrandr's monitors with it, and a window manager connecting meanwhile fails and quits
+    # (both seen in CI, under load, as flaky failures of the tests below).
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size[0]}x{size[1]}x24"],
+        ["Xvfb", "-displayfd", str(write), "-noreset", "-screen", "0", f"{size[0]}x{size[1]}x24"],
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -105,6 +107,7 @@ def x_server(size: tuple[int, int], setup: Callable[[str], None] | None = None) 
         stderr=subprocess.DEVNULL,
     )
     try:
+        wait_until(lambda: wm_running(name, wm), timeout=60)
         if setup is not None:
             setup(name)
         yield name
@@ -112,6 +115,19 @@ def x_server(size: tuple[int, int], setup: Callable[[str], None] | None = None) 
         for proc in (wm, xvfb):
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def wm_running(display: str, wm: subprocess.Popen[bytes]) -> bool:
+    """Whether the window manager has taken the display (EWMH's check window is set)."""
+    assert wm.poll() is None, f"the window manager quit ({wm.returncode})"
+    said = subprocess.run(
+        ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return "window id" in said
 
 
 def bar_geometry(display: str) -> tuple[int, int, int, int] | None:
