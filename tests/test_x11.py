@@ -120,14 +120,18 @@ def x_server(size: tuple[int, int], setup: Callable[[str], None] | None = None) 
 def wm_running(display: str, wm: subprocess.Popen[bytes]) -> bool:
     """Whether the window manager has taken the display (EWMH's check window is set)."""
     assert wm.poll() is None, f"the window manager quit ({wm.returncode})"
-    said = subprocess.run(
-        ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"],
+    return "window id" in root_property(display, "_NET_SUPPORTING_WM_CHECK")
+
+
+def root_property(display: str, name: str) -> str:
+    """What `xprop -root NAME` says."""
+    return subprocess.run(
+        ["xprop", "-root", name],
         env={**os.environ, "DISPLAY": display},
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    return "window id" in said
 
 
 def bar_geometry(display: str) -> tuple[int, int, int, int] | None:
@@ -183,13 +187,7 @@ def test_a_bar_whose_screen_is_gone_lands_in_the_corner_and_stays_there(
 
 def workarea(display: str) -> list[int]:
     """The root window's _NET_WORKAREA (x, y, width, height of the first desktop)."""
-    out = subprocess.run(
-        ["xprop", "-root", "_NET_WORKAREA"],
-        env={**os.environ, "DISPLAY": display},
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    out = root_property(display, "_NET_WORKAREA")
     return [int(v) for v in out.split("=", 1)[1].split(",")[:4]] if "=" in out else []
 
 
