@@ -109,7 +109,7 @@ class RequestIdAndLimits:
 class FastEvents:
     """POST /v1/events, the store's hot path, answered without FastAPI's routing and
     middleware (most of a batch's cost on the event loop, measured by bench_ingest): the
-    same `take_batch` as the route, the same token rule (`deps._token`), the same answers
+    same `take_batch` as the route, the same token rule (`deps.bearer_token`), the same answers
     in the error shape. Sits under RequestIdAndLimits like every other call."""
 
     def __init__(self, app: FastAPI, on_store_failure: Any) -> None:

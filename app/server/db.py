@@ -92,7 +92,10 @@ def _sqlite_durability(engine: Engine, *, reads_only: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
+        # Through SQLAlchemy, not the driver's cursor: this event runs outside the error
+        # handling of Connection.begin, and a BEGIN IMMEDIATE that times out must come out
+        # as SQLAlchemy's error (the store's 503), not the driver's (a 500).
+        conn.exec_driver_sql(begin)
 
 
 def is_sqlite(engine: Engine) -> bool:

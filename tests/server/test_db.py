@@ -4,6 +4,7 @@ on the DB-API cursor (SQLite and a real PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
@@ -69,6 +70,21 @@ def test_a_driver_error_is_sqlalchemys_and_rolls_back_nothing_else(store_url: st
     with engine.connect() as conn:
         name = conn.execute(text("SELECT name FROM people WHERE login = 'marie'")).scalar()
     assert name == "Marie B."
+    engine.dispose()
+
+
+def test_a_write_lock_not_had_in_time_is_sqlalchemys_error(tmp_path: Path) -> None:
+    """SQLite's BEGIN IMMEDIATE, begun by the engine's listener, timing out behind another
+    writer: SQLAlchemy's OperationalError (the store's 503 store-failure answer), never the
+    driver's own (which the API would answer with a 500)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    with engine.begin() as holder:
+        holder.execute(text("CREATE TABLE t (x INTEGER)"))
+    with engine.connect() as holder, engine.connect() as waiter:
+        holder.begin()  # the write lock, held
+        waiter.connection.dbapi_connection.execute("PRAGMA busy_timeout=50")  # type: ignore[union-attr]
+        with pytest.raises(OperationalError, match="locked"):
+            waiter.begin()
     engine.dispose()
 
 
