@@ -37,9 +37,11 @@ def line(out: str, start: str) -> str:
 
 def test_a_small_site_day_stores_every_event_once() -> None:
     out = run(
-        "tests.load.site", "--store", "sqlite", "--agents", "40", "--bar-streams", "10",
-        "--lead-streams", "2", "--wave-s", "3", "--minutes", "0.15",
+        "tests.load.site", "--store", "sqlite", "--agents", "80", "--bar-streams", "10",
+        "--lead-streams", "2", "--wave-s", "3", "--minutes", "0.15", "--procs", "2",
     )  # fmt: skip
+    # Two plateaux, one generator process each: the count is over both.
+    assert "80 agents, 10 bar streams, 2 lead streams, 2 generator process(es)" in out, out
     assert line(out, "count check").endswith("ok"), out
     assert line(out, "errors").split()[1] == "0", out
     assert "stream lag, events" in out, out  # the streams did carry the clicks
@@ -47,11 +49,12 @@ def test_a_small_site_day_stores_every_event_once() -> None:
 
 def test_a_small_herd_is_taken_whole() -> None:
     out = run(
-        "tests.load.site", "--store", "sqlite", "--herd", "--agents", "30", "--online", "10",
-        "--herd-s", "2", "--calm-s", "2", "--herd-hours", "2",
+        "tests.load.site", "--store", "sqlite", "--herd", "--agents", "30", "--online", "50",
+        "--herd-s", "2", "--calm-s", "2", "--herd-hours", "2", "--procs", "2",
     )  # fmt: skip
     # 2 hours queued each: the shift's start and a click every 2 minutes.
     assert "30 agents with 2 h queued (1830 events)" in out, out
+    assert "50 others online meanwhile; 2 generator process(es)" in out, out
     assert line(out, "count check").endswith("ok"), out
     assert line(out, "other errors").split()[2] == "0", out
 

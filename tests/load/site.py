@@ -13,8 +13,10 @@ sync worker does (app/sync/worker.py): sign in, a heartbeat every ~30 s, a click
 minutes sent at once in a batch with whatever is still queued, one request in flight per bar,
 retries after an error with full-jitter backoff and the store's Retry-After. A quarter of the
 bars follow their stream (their own events and their plateaux' coverage), and one lead per
-plateau follows theirs. Everything runs on one asyncio loop in this process, on the same
-cores as the store: the figures include that contention.
+plateau follows theirs. The bars run in `--procs` generator processes (one a core by
+default), each an asyncio loop driving its share of the plateaux, on the same cores as the
+store: the figures include that contention, and each run prints how late the generators'
+own loops woke up, so that a figure that is the generator's is told from the store's.
 
 At the end every simulated agent sends what it still holds, and the store's events are
 counted against what the agents created: every event exactly once.
@@ -24,15 +26,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -89,36 +93,51 @@ class Agent(SimAgent):
 
 
 class Figures:
-    """What the run saw: latencies per endpoint and phase, errors, stream lags."""
+    """What one generator process saw, each figure with the moment it was taken (monotonic:
+    one clock for every process of the machine), so that the parent cuts the run into its
+    phases: latencies per endpoint, errors, stream lags, its loop's late wake-ups."""
 
     def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.phase = "wave"
-        self.latency: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.latency: list[tuple[str, float, float]] = []  # (endpoint, sent at, ms)
         self.errors: dict[str, int] = defaultdict(int)
-        self.lag: dict[str, list[float]] = defaultdict(list)
+        self.lag: list[tuple[str, float, float]] = []  # (kind, arrived at, s)
         self.sent_at: dict[str, float] = {}  # event uuid → when its bar sent it (monotonic)
         self.beat_at: dict[str, float] = {}  # login → when its last heartbeat left
         self.stream_drops = 0
-        self.streams_open = 0
         self.shed = 0  # 503/429 answers that asked the bar to come back later
+        self.loop_lag: list[tuple[float, float]] = []  # (at, ms late)
+        self.done_at: list[float] = []  # the herd: when each backlog was acknowledged
 
-    def took(self, endpoint: str, seconds: float) -> None:
-        self.latency[(endpoint, self.phase)].append(seconds * 1000)
+    def took(self, endpoint: str, sent: float, seconds: float) -> None:
+        self.latency.append((endpoint, sent, seconds * 1000))
 
     def failed(self, what: str) -> None:
         self.errors[what] += 1
+
+    def report(self) -> dict[str, Any]:
+        """What goes back to the parent (the lookup tables stay here)."""
+        return {
+            "latency": self.latency,
+            "errors": dict(self.errors),
+            "lag": self.lag,
+            "stream_drops": self.stream_drops,
+            "shed": self.shed,
+            "loop_lag": self.loop_lag,
+            "done_at": self.done_at,
+        }
 
 
 class Site:
     """The simulated agents and leads, driving one store."""
 
-    def __init__(self, base: str, agents: list[Agent], leads: list[str], args: Any) -> None:
+    def __init__(
+        self, base: str, agents: list[Agent], leads: list[str], args: Any, *, seed: int
+    ) -> None:
         self.base = base
         self.agents = agents
         self.leads = leads
         self.args = args
-        self.rng = random.Random(args.seed)
+        self.rng = random.Random(seed)
         self.fig = Figures()
         self.stopping = asyncio.Event()
         self.streams: list[asyncio.Task[None]] = []
@@ -128,8 +147,12 @@ class Site:
             max_connections=args.connections or None, max_keepalive_connections=None
         )
         self.http = httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
+        # Nor for the streams: httpx's default pool (100) left hundreds of streams waiting
+        # for a slot, their lag counted as the store's.
         self.streams_http = httpx.AsyncClient(
-            base_url=base, timeout=httpx.Timeout(30, read=None), limits=httpx.Limits()
+            base_url=base,
+            timeout=httpx.Timeout(30, read=None),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
         )
 
     async def pause(self, seconds: float) -> None:
@@ -137,6 +160,16 @@ class Site:
         wait on the run's stop event, not a sleep."""
         with suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), max(0.0, seconds))
+
+    async def watch_loop(self) -> None:
+        """How late this generator's own event loop wakes up: when it is late, so are the
+        bars' requests and the streams' reads, and the figures measure the generator."""
+        tick = 0.1
+        while not self.stopping.is_set():
+            t0 = time.monotonic()
+            await self.pause(tick)
+            if not self.stopping.is_set():
+                self.fig.loop_lag.append((t0, (time.monotonic() - t0 - tick) * 1000))
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -150,7 +183,7 @@ class Site:
         except httpx.HTTPError as exc:
             self.fig.failed(f"{endpoint}: {type(exc).__name__}")
             raise
-        self.fig.took(endpoint, time.monotonic() - t0)
+        self.fig.took(endpoint, t0, time.monotonic() - t0)
         if reply.status_code != 200:
             if reply.status_code in (429, 503):
                 self.fig.shed += 1
@@ -287,11 +320,7 @@ class Site:
                         self.fig.failed(f"stream: {reply.status_code}")
                         await self.pause(self.rng.uniform(1, 3))
                         continue
-                    self.fig.streams_open += 1
-                    try:
-                        await self._read_stream(reply)
-                    finally:
-                        self.fig.streams_open -= 1
+                    await self._read_stream(reply)
             except httpx.HTTPError as exc:
                 if self.stopping.is_set():
                     return
@@ -317,12 +346,12 @@ class Site:
             for event in orjson.loads(data)["events"]:
                 sent = self.fig.sent_at.get(event["uuid"])
                 if sent is not None:
-                    self.fig.lag["events"].append(arrived - sent)
+                    self.fig.lag.append(("events", arrived, arrived - sent))
         elif kind == "presence":
             for beat in orjson.loads(data)["presence"]:
                 sent = self.fig.beat_at.get(beat["agent"])
                 if sent is not None:
-                    self.fig.lag["presence"].append(arrived - sent)
+                    self.fig.lag.append(("presence", arrived, arrived - sent))
         elif kind in ("resync", "bye"):
             self.fig.failed(f"stream: {kind}")
 
@@ -388,7 +417,7 @@ def seed_site(url: str, agents: int, *, tokens: bool = False) -> tuple[list[Agen
     return made, leads
 
 
-def count_check(url: str, agents: list[Agent]) -> tuple[int, int, int, int]:
+def count_check(url: str, created: set[str]) -> tuple[int, int, int, int]:
     """(created, stored, missing, stored more than once) over the run's events."""
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -403,7 +432,6 @@ def count_check(url: str, agents: list[Agent]) -> tuple[int, int, int, int]:
             )
         ).scalar_one()
     engine.dispose()
-    created: set[str] = set().union(*(a.created for a in agents))
     missing = len(created - stored)
     return len(created), len(stored & created), missing, total - len(stored) + per_seq
 
@@ -455,60 +483,238 @@ def show(name: str, value: str, target: str = "-", ok: bool | None = None) -> No
     print(f"  {name:<46} {value:>18}   {target:<16} {verdict}", flush=True)
 
 
-async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
-    """The site's day: the log-in wave, then the steady rate; figures printed, True if
-    every target held."""
-    agents, leads = args.site
-    site = Site(base, agents, leads, args)
-    usage = ServerUsage(served.proc.pid)
+# Each generator process drives a share of the plateaux (a plateau's bars and its lead
+# together, so that a stream's lag is measured by the process that sent the event), on its
+# own asyncio loop; the parent starts the store, sets the phases and reads the figures.
+
+
+@dataclass(slots=True)
+class Share:
+    """One generator process's part of the site."""
+
+    bars: list[tuple[Agent, bool]]  # each bar, and whether it follows its stream
+    leads: list[str]  # the leads that follow their plateau's stream
+    online: int = 0  # the herd: how many of `bars` (the first) are online all along
+    seed: int = 1
+
+
+def split(agents: list[Agent], leads: list[str], args: Any) -> list[Share]:
+    """The site cut into `--procs` shares by plateau; the same bars stream, the same agents
+    are online in a herd, whatever the number of processes."""
+    procs = max(1, min(args.procs, len(leads)))
+    shares = [Share([], [], seed=args.seed * 1000 + k) for k in range(procs)]
+    later: list[list[tuple[Agent, bool]]] = [[] for _ in shares]
+    for i, agent in enumerate(agents):
+        k = (i % len(leads)) % procs  # seed_site: agent i is on plateau i % plateaux
+        if not args.herd:
+            shares[k].bars.append((agent, i < args.bar_streams))
+        elif i < args.online:  # online all along: each share's first bars
+            shares[k].bars.append((agent, i < min(50, args.online)))
+            shares[k].online += 1
+        else:
+            later[k].append((agent, False))
+    for share, herd in zip(shares, later, strict=True):
+        share.bars += herd
+    if not args.herd:
+        for p, lead in enumerate(leads[: args.lead_streams]):
+            shares[p % procs].leads.append(lead)
+    return shares
+
+
+def generator(conn: Connection, share: Share, args: Any) -> None:
+    """A generator process (forked before the store starts): waits for the store's address,
+    then for the start, and reports its figures when told to stop."""
+    base = conn.recv()
+    asyncio.run(_drive(conn, base, share, args))
+
+
+async def _drive(conn: Connection, base: str, share: Share, args: Any) -> None:
     loop = asyncio.get_running_loop()
-    bar_streams = set(range(min(args.bar_streams, len(agents))))
-    tasks = [
-        loop.create_task(site.bar(a, site.rng.uniform(0, args.wave_s), i in bar_streams))
-        for i, a in enumerate(agents)
-    ]
-    for lead in leads[: args.lead_streams]:
-        token = await site.sign_in(lead, None)
-        site.streams.append(loop.create_task(site.follow(token, lead)))
-    wave_started = time.monotonic()
-    cpu0, self0 = usage.cpu_s(), _self_cpu()
-    await site.pause(args.wave_s)
-    wave_s = time.monotonic() - wave_started
-    wave_cpu = (usage.cpu_s() - cpu0) / wave_s
-    site.fig.phase = "steady"
-    logged_from = len(served.stderr)
-    steady_started = time.monotonic()
-    cpu0, self0 = usage.cpu_s(), _self_cpu()
-    end = steady_started + args.minutes * 60
-    while time.monotonic() < end:
-        usage.sample_rss()
-        await site.pause(min(5.0, end - time.monotonic()))
-    steady_s = time.monotonic() - steady_started
-    logged = served.stderr[logged_from:]
-    in_store = {p: _server_ms(logged, p) for p in ("/v1/events", "/v1/heartbeat")}
-    steady_cpu = (usage.cpu_s() - cpu0) / steady_s
-    client_cpu = (_self_cpu() - self0) / steady_s
+    orders: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    loop.add_reader(conn.fileno(), lambda: orders.put_nowait(conn.recv()))
+    agents = [agent for agent, _ in share.bars]
+    site = Site(base, agents, share.leads, args, seed=share.seed)
+    queued = await _prepare_herd(site, share, args) if args.herd else 0
+    conn.send({"ready": queued})
+    go = (await orders.get())["go"]
+    await site.pause(go - time.monotonic())
+    tasks = [loop.create_task(site.watch_loop())]
+    if args.herd:
+        tasks += [
+            loop.create_task(site.bar(a, site.rng.uniform(0, 5), streams))
+            for a, streams in share.bars[: share.online]
+        ]
+        await site.pause(args.calm_s)  # the online agents' ordinary rate, before the herd
+        herd = agents[share.online :]
+        await asyncio.gather(*(_comes_back(site, a, args) for a in herd))
+        conn.send({"herd_done": time.monotonic()})
+    else:
+        tasks += [
+            loop.create_task(site.bar(a, site.rng.uniform(0, args.wave_s), streams))
+            for a, streams in share.bars
+        ]
+        tasks += [loop.create_task(_lead(site, lead)) for lead in share.leads]
+    await orders.get()  # stop
     site.stopping.set()
     for task in site.streams:
         task.cancel()
     await asyncio.gather(*tasks, *site.streams, return_exceptions=True)
     site.stopping.clear()  # the last sends: every agent hands over what it still holds
     drain_started = time.monotonic()
-    while any(a.pending for a in agents) and time.monotonic() - drain_started < 180:
+    while any(a.pending for a in agents) and time.monotonic() - drain_started < 300:
         await asyncio.gather(*(site.sync(a) for a in agents if a.pending))
     await site.close()
-    fig = site.fig
-    created, stored, missing, doubled = count_check(url, agents)
+    created = [uuid for a in agents for uuid in a.created]
+    conn.send({"figures": site.fig.report(), "created": created})
+
+
+async def _lead(site: Site, lead: str) -> None:
+    token = await site.sign_in(lead, None)
+    if token:
+        site.streams.append(asyncio.get_running_loop().create_task(site.follow(token, lead)))
+
+
+async def _prepare_herd(site: Site, share: Share, args: Any) -> int:
+    """Every agent signed in (not measured); the herd's backlogs queued: `--herd-hours` of
+    a shift, offline since it began. How many events are queued."""
+    sem = asyncio.Semaphore(8)
+
+    async def signed(agent: Agent) -> None:
+        async with sem:
+            agent.token = await site.sign_in(agent.login, agent.device_id)
+
+    await asyncio.gather(*(signed(a) for a, _ in share.bars))
+    minutes = round(args.herd_hours * 60)
+    began = now_ms() - minutes * 60_000
+    herd = [a for a, _ in share.bars[share.online :]]
+    for agent in herd:
+        agent.pending.append(agent.event("shift_start", began))
+        for minute in range(1, minutes, 2):
+            agent.key = "pause" if agent.key == "production" else "production"
+            agent.pending.append(agent.event("status", began + minute * 60_000, agent.key))
+    return sum(len(a.pending) for a in herd)
+
+
+async def _comes_back(site: Site, agent: Agent, args: Any) -> None:
+    await site.pause(site.rng.uniform(0, args.herd_s))
+    while not await site.sync(agent):
+        await site.pause(site.backoff(agent))
+    site.fig.done_at.append(time.monotonic())
+
+
+class Generators:
+    """The generator processes, seen from the parent."""
+
+    def __init__(self, shares: list[Share], args: Any) -> None:
+        context = multiprocessing.get_context("fork")  # before the store and its threads
+        self.procs: list[tuple[BaseProcess, Connection]] = []
+        for share in shares:
+            ours, theirs = context.Pipe()
+            proc = context.Process(target=generator, args=(theirs, share, args), daemon=True)
+            proc.start()
+            theirs.close()
+            self.procs.append((proc, ours))
+        self.usage = [ServerUsage(proc.pid or 0) for proc, _ in self.procs]
+
+    def send(self, message: Any) -> None:
+        for _, conn in self.procs:
+            conn.send(message)
+
+    def receive(self, timeout_s: float = 900) -> list[dict[str, Any]]:
+        """One message from each process; a process that died or hung is an error."""
+        got = []
+        for proc, conn in self.procs:
+            if not conn.poll(timeout_s):
+                raise RuntimeError(f"a generator process gave nothing for {timeout_s:.0f} s")
+            try:
+                got.append(conn.recv())
+            except EOFError:
+                raise RuntimeError(f"a generator process died (exit {proc.exitcode})") from None
+        return got
+
+    def cpu_s(self) -> float:
+        return sum(u.cpu_s() for u in self.usage)
+
+    def close(self) -> None:
+        for proc, conn in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            conn.close()
+
+
+class Seen:
+    """Every generator's figures together, cut by the moment each was taken."""
+
+    def __init__(self, reports: list[dict[str, Any]]) -> None:
+        figures = [r["figures"] for r in reports]
+        self.latency = [x for f in figures for x in f["latency"]]
+        self.lag = [x for f in figures for x in f["lag"]]
+        self.loop_lag = [x for f in figures for x in f["loop_lag"]]
+        self.done_at = [x for f in figures for x in f["done_at"]]
+        self.errors: dict[str, int] = defaultdict(int)
+        for f in figures:
+            for what, n in f["errors"].items():
+                self.errors[what] += n
+        self.stream_drops: int = sum(f["stream_drops"] for f in figures)
+        self.shed: int = sum(f["shed"] for f in figures)
+        self.created: set[str] = {uuid for r in reports for uuid in r["created"]}
+
+    def times(self, endpoints: tuple[str, ...], window: tuple[float, float]) -> list[float]:
+        lo, hi = window
+        return [ms for ep, at, ms in self.latency if ep in endpoints and lo <= at < hi]
+
+    def late(self, window: tuple[float, float]) -> list[float]:
+        lo, hi = window
+        return [ms for at, ms in self.loop_lag if lo <= at < hi]
+
+
+def _wait_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))  # the parent only keeps time
+
+
+def run_load(url: str, served: Served, gens: Generators, args: Any) -> bool:
+    """The site's day: the log-in wave, then the steady rate; figures printed, True if
+    every target held."""
+    usage = ServerUsage(served.proc.pid)
+    gens.receive()  # ready
+    go = time.monotonic() + 0.5
+    gens.send({"go": go})
+    _wait_until(go)
+    cpu0 = usage.cpu_s()
+    steady_at = go + args.wave_s
+    _wait_until(steady_at)
+    wave_cpu = (usage.cpu_s() - cpu0) / args.wave_s
+    logged_from = len(served.stderr)
+    cpu0, gen0, tcp0 = usage.cpu_s(), gens.cpu_s(), tcp_counters()
+    end = steady_at + args.minutes * 60
+    while time.monotonic() < end:
+        usage.sample_rss()
+        time.sleep(max(0.0, min(5.0, end - time.monotonic())))
+    steady_s = time.monotonic() - steady_at
+    logged = served.stderr[logged_from:]
+    in_store = {p: _server_ms(logged, p) for p in ("/v1/events", "/v1/heartbeat")}
+    steady_cpu = (usage.cpu_s() - cpu0) / steady_s
+    client_cpu = (gens.cpu_s() - gen0) / steady_s
+    tcp = {k: v - tcp0.get(k, 0) for k, v in tcp_counters().items()}
+    gens.send({"stop": True})
+    seen = Seen(gens.receive())
+    created, stored, missing, doubled = count_check(url, seen.created)
+    agents = sum(len(s.bars) for s in args.shares)
+    bar_streams = sum(streams for s in args.shares for _, streams in s.bars)
+    lead_streams = sum(len(s.leads) for s in args.shares)
     print(
-        f"  {len(agents)} agents, {len(bar_streams)} bar streams, "
-        f"{min(args.lead_streams, len(leads))} lead streams; "
+        f"  {agents} agents, {bar_streams} bar streams, {lead_streams} lead streams, "
+        f"{len(args.shares)} generator process(es); "
         f"{'bars starting (tokens made in the store)' if args.ceiling else 'log-in wave'} "
         f"over {args.wave_s:.0f} s, then {steady_s / 60:.1f} min steady"
     )
+    phases = {"wave": (go, steady_at), "steady": (steady_at, end)}
     ok = True
     for endpoint in ("events", "heartbeat", "signin"):
-        for phase in ("wave", "steady"):
-            times = fig.latency.get((endpoint, phase), [])
+        for phase, window in phases.items():
+            times = seen.times((endpoint,), window)
             if not times:
                 continue
             p99 = pct(times, 0.99)
@@ -527,13 +733,13 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
                 f"  {path} in the store (its log), steady p50 / p99",
                 f"{pct(times, 0.5):.1f} / {pct(times, 0.99):.1f}",
             )
-    errors = sum(fig.errors.values())
+    errors = sum(seen.errors.values())
     ok &= errors == 0
     show("errors", f"{errors}", "0", errors == 0)
-    for what, n in sorted(fig.errors.items(), key=lambda kv: -kv[1])[:6]:
+    for what, n in sorted(seen.errors.items(), key=lambda kv: -kv[1])[:6]:
         print(f"      {n:>6}  {what}")
     for kind in ("events", "presence"):
-        lags = fig.lag.get(kind, [])
+        lags = [s for k, _, s in seen.lag if k == kind]
         if lags:
             worst = pct(lags, 0.99)
             ok &= worst <= TARGET_LAG_S
@@ -543,103 +749,88 @@ async def run_load(base: str, url: str, served: Served, args: Any) -> bool:
                 "p99 <= 2 s",
                 worst <= TARGET_LAG_S,
             )
-    show("stream drops (reconnected)", f"{fig.stream_drops}", "0", fig.stream_drops == 0)
-    ok &= fig.stream_drops == 0
+    show("stream drops (reconnected)", f"{seen.stream_drops}", "0", seen.stream_drops == 0)
+    ok &= seen.stream_drops == 0
+    show_generator(seen.late(phases["steady"]), "steady", tcp)
     show("server CPU during the wave (cores)", f"{wave_cpu:.2f}")
     show("server CPU steady (cores)", f"{steady_cpu:.2f}")
     show("load generator CPU steady (cores)", f"{client_cpu:.2f}")
     show("server RSS, peak (MB)", f"{usage.peak_rss_mb:.0f}")
     exact = missing == 0 and doubled == 0 and stored == created
     ok &= exact
-    show(
-        "count check: created / stored once",
-        f"{created} / {stored}",
-        "all, once",
-        exact,
-    )
+    show("count check: created / stored once", f"{created} / {stored}", "all, once", exact)
     if missing or doubled:
         print(f"      missing {missing}, more than once {doubled}")
     return ok
 
 
-def _self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def tcp_counters() -> dict[str, int]:
+    """This machine's TCP counters that tell a client's connection was kept waiting before
+    the store saw it: a full accept queue (dropped SYNs, retransmitted 1 s, 3 s, 7 s… later)."""
+    wanted = ("ListenOverflows", "ListenDrops", "TCPSynRetrans", "TCPTimeouts")
+    found: dict[str, int] = {}
+    with suppress(OSError):
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+        for names, values in zip(lines[::2], lines[1::2], strict=False):
+            if names.startswith("TcpExt:"):
+                pairs = zip(names.split()[1:], values.split()[1:], strict=False)
+                found.update({k: int(v) for k, v in pairs if k in wanted})
+    return found
 
 
-async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
-    """Every agent back at once with an hour queued, while `--online` others go on working:
-    how long until every backlog is acknowledged, and the p99 of those who stayed online."""
-    agents, leads = args.site
-    online, herd = agents[: args.online], agents[args.online :]  # --agents in the herd
-    site = Site(base, agents, leads, args)
-    loop = asyncio.get_running_loop()
-    print(f"  signing in {len(agents)} agents (not measured)…", flush=True)
-    sem = asyncio.Semaphore(8)
+def show_generator(late: list[float], phase: str, tcp: dict[str, int]) -> None:
+    """What tells whether a figure is the store's or the generator's own: its loops' late
+    wake-ups, and the machine's TCP counters over the phase (all processes on it)."""
+    if late:
+        show(
+            f"  generator loops late ({phase}) p50 / p99 / max ms",
+            f"{pct(late, 0.5):.0f} / {pct(late, 0.99):.0f} / {max(late):.0f}",
+        )
+    if tcp:
+        show(
+            f"  TCP ({phase}): listen overflows / SYN retransmits",
+            f"{tcp.get('ListenOverflows', 0)} / {tcp.get('TCPSynRetrans', 0)}",
+        )
 
-    async def signed(agent: Agent) -> None:
-        async with sem:
-            agent.token = await site.sign_in(agent.login, agent.device_id)
 
-    await asyncio.gather(*(signed(a) for a in agents))
-    minutes = round(args.herd_hours * 60)
-    began = now_ms() - minutes * 60_000
-    for agent in herd:  # `--herd-hours` of a shift, queued: offline since it began
-        agent.pending.append(agent.event("shift_start", began))
-        for minute in range(1, minutes, 2):
-            agent.key = "pause" if agent.key == "production" else "production"
-            agent.pending.append(agent.event("status", began + minute * 60_000, agent.key))
-    queued = sum(len(a.pending) for a in herd)
-    site.fig = Figures()
-    site.fig.phase = "before"
-    tasks = [
-        loop.create_task(site.bar(a, site.rng.uniform(0, 5), i < 50)) for i, a in enumerate(online)
-    ]
-    await site.pause(args.calm_s)  # the online agents' ordinary rate, before the herd
-    site.fig.phase = "herd"
-    print(f"  the herd comes back ({len(herd)} agents within {args.herd_s:.0f} s)…", flush=True)
+def run_herd(url: str, served: Served, gens: Generators, args: Any) -> bool:
+    """Every agent back at once with `--herd-hours` queued, while `--online` others go on
+    working: how long until every backlog is acknowledged, and the p99 of those who stayed
+    online."""
+    agents = sum(len(s.bars) for s in args.shares)
+    print(f"  signing in {agents} agents (not measured)…", flush=True)
+    queued = sum(r["ready"] for r in gens.receive())
+    go = time.monotonic() + 0.5
+    gens.send({"go": go})
+    herd_at = go + args.calm_s
+    _wait_until(herd_at)
+    herd = agents - args.online
+    print(f"  the herd comes back ({herd} agents within {args.herd_s:.0f} s)…", flush=True)
     logged_from = len(served.stderr)
     usage = ServerUsage(served.proc.pid)
-    cpu0, self0 = usage.cpu_s(), _self_cpu()
-    started = time.monotonic()
-    done_at: list[float] = []
-
-    async def comes_back(agent: Agent) -> None:
-        await site.pause(site.rng.uniform(0, args.herd_s))
-        while not await site.sync(agent):
-            await site.pause(site.backoff(agent))
-        done_at.append(time.monotonic() - started)
-
-    await asyncio.gather(*(comes_back(a) for a in herd))
-    all_acked = time.monotonic() - started
-    store_cpu = (usage.cpu_s() - cpu0) / all_acked
-    client_cpu = (_self_cpu() - self0) / all_acked
+    cpu0, gen0, tcp0 = usage.cpu_s(), gens.cpu_s(), tcp_counters()
+    gens.receive()  # every share's herd acknowledged
+    done = time.monotonic()
+    store_cpu = (usage.cpu_s() - cpu0) / (done - herd_at)
+    client_cpu = (gens.cpu_s() - gen0) / (done - herd_at)
+    tcp = {k: v - tcp0.get(k, 0) for k, v in tcp_counters().items()}
     server_side = _server_ms(served.stderr[logged_from:], "/v1/heartbeat")
-    site.fig.phase = "after"
-    await site.pause(min(10.0, args.calm_s))
-    site.stopping.set()
-    for task in site.streams:
-        task.cancel()
-    await asyncio.gather(*tasks, *site.streams, return_exceptions=True)
-    site.stopping.clear()
-    while any(a.pending for a in agents):
-        await asyncio.gather(*(site.sync(a) for a in agents if a.pending))
-    await site.close()
-    created, stored, missing, doubled = count_check(url, agents)
+    time.sleep(min(10.0, args.calm_s))  # a moment after, as before
+    gens.send({"stop": True})
+    seen = Seen(gens.receive())
+    created, stored, missing, doubled = count_check(url, seen.created)
+    acked = [t - herd_at for t in seen.done_at]
     print(
-        f"  {len(herd)} agents with {args.herd_hours:g} h queued ({queued} events) back within "
-        f"{args.herd_s:.0f} s; {len(online)} others online meanwhile"
+        f"  {herd} agents with {args.herd_hours:g} h queued ({queued} events) back within "
+        f"{args.herd_s:.0f} s; {args.online} others online meanwhile; "
+        f"{len(args.shares)} generator process(es)"
     )
-    show("every backlog acknowledged after", f"{all_acked:.1f} s", "-")
-    show("half of the backlogs acknowledged after", f"{pct(done_at, 0.5):.1f} s", "-")
+    show("every backlog acknowledged after", f"{max(acked):.1f} s", "-")
+    show("half of the backlogs acknowledged after", f"{pct(acked, 0.5):.1f} s", "-")
     ok = True
-    for phase in ("before", "herd"):
-        times = [
-            t
-            for (ep, ph), ts in site.fig.latency.items()
-            if ph == phase and ep != "signin"
-            for t in ts
-        ]
+    herd_window = (herd_at, herd_at + max(acked))
+    for phase, window in (("before", (go, herd_at)), ("herd", herd_window)):
+        times = seen.times(("events", "heartbeat"), window)
         p99 = pct(times, 0.99)
         if phase == "herd":
             ok &= p99 <= TARGET_P99_MS
@@ -654,9 +845,10 @@ async def run_herd(base: str, url: str, served: Served, args: Any) -> bool:
             "  the same heartbeats, in the store (its log) p50 / p99",
             f"{pct(server_side, 0.5):.1f} / {pct(server_side, 0.99):.1f}",
         )
+    show_generator(seen.late(herd_window), "herd", tcp)
     show("store CPU / generator CPU during the herd (cores)", f"{store_cpu:.2f} / {client_cpu:.2f}")
-    show("answers asking to come back later (503/429)", f"{site.fig.shed}")
-    other = {k: v for k, v in site.fig.errors.items() if not k.endswith((" 503", " 429"))}
+    show("answers asking to come back later (503/429)", f"{seen.shed}")
+    other = {k: v for k, v in seen.errors.items() if not k.endswith((" 503", " 429"))}
     show("other errors", f"{sum(other.values())}", "0", not other)
     for what, n in sorted(other.items(), key=lambda kv: -kv[1])[:6]:
         print(f"      {n:>6}  {what}")
@@ -683,14 +875,22 @@ def _server_ms(lines: list[str], path: str) -> list[float]:
 
 def run_on(label: str, url: str, workers: int, args: Any) -> bool:
     print(f"{label} — `serve --workers {workers}`:", flush=True)
-    args.site = seed_site(url, args.agents + (args.online if args.herd else 0), tokens=args.ceiling)
+    agents, leads = seed_site(
+        url, args.agents + (args.online if args.herd else 0), tokens=args.ceiling
+    )
+    args.shares = split(agents, leads, args)
+    gens = Generators(args.shares, args)
     extra = ("--workers", str(workers)) if workers > 1 else ()
-    served = start_server(url, *extra, clock_start_ms=None)  # real time: the agents' clocks
     try:
-        runner = run_herd if args.herd else run_load
-        return asyncio.run(runner(served.base_url, url, served, args))
+        served = start_server(url, *extra, clock_start_ms=None)  # real time: the agents' clocks
+        try:
+            gens.send(served.base_url)
+            runner = run_herd if args.herd else run_load
+            return runner(url, served, gens, args)
+        finally:
+            stop_server(served)
     finally:
-        stop_server(served)
+        gens.close()
 
 
 def on_sqlite(args: Any) -> bool:
@@ -730,6 +930,12 @@ def main() -> int:
         "--ceiling",
         action="store_true",
         help="raise the agents by half until a target breaks (tokens made in the store)",
+    )
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="generator processes, each with its share of the plateaux (default: one a core)",
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
