@@ -29,6 +29,7 @@ import asyncio
 import multiprocessing
 import os
 import random
+import ssl
 import sys
 import tempfile
 import time
@@ -141,19 +142,34 @@ class Site:
         self.fig = Figures()
         self.stopping = asyncio.Event()
         self.streams: list[asyncio.Task[None]] = []
-        # No pool limit: each bar has its own connection, as real bars do — a request never
-        # waits here for another bar's (that would be counted as the store's latency).
-        limits = httpx.Limits(
-            max_connections=args.connections or None, max_keepalive_connections=None
+        # A client of its own for each bar and each stream, as on a site: a request never
+        # waits for another bar's connection (httpx's default pool of 100 left hundreds of
+        # streams waiting for a slot), and never pays for theirs — httpcore walks its whole
+        # pool at every request, which with one pool for thousands of connections took more
+        # of the generator's core than the requests did. `--connections N`: one pool of N
+        # for all the bars instead.
+        self._tls = ssl.create_default_context()  # one for all (plain http: never used)
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._shared = (
+            None
+            if not args.connections
+            else httpx.AsyncClient(
+                base_url=base,
+                timeout=30,
+                limits=httpx.Limits(max_connections=args.connections),
+            )
         )
-        self.http = httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
-        # Nor for the streams: httpx's default pool (100) left hundreds of streams waiting
-        # for a slot, their lag counted as the store's.
-        self.streams_http = httpx.AsyncClient(
-            base_url=base,
-            timeout=httpx.Timeout(30, read=None),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
-        )
+
+    def http(self, who: str) -> httpx.AsyncClient:
+        """`who`'s own client (a login; a stream's is its own too)."""
+        if self._shared is not None and not who.startswith("stream:"):
+            return self._shared
+        client = self._clients.get(who)
+        if client is None:
+            client = self._clients[who] = httpx.AsyncClient(
+                base_url=self.base, timeout=30, verify=self._tls
+            )
+        return client
 
     async def pause(self, seconds: float) -> None:
         """Wait `seconds` (the simulation's pace), or less if the run ends meanwhile: a
@@ -172,14 +188,17 @@ class Site:
                 self.fig.loop_lag.append((t0, (time.monotonic() - t0 - tick) * 1000))
 
     async def close(self) -> None:
-        await self.http.aclose()
-        await self.streams_http.aclose()
+        clients = [*self._clients.values(), *([self._shared] if self._shared else [])]
+        await asyncio.gather(*(c.aclose() for c in clients))
+        self._clients.clear()
 
     # One request, timed and classified.
-    async def _request(self, endpoint: str, method: str, path: str, **kw: Any) -> httpx.Response:
+    async def _request(
+        self, who: str, endpoint: str, method: str, path: str, **kw: Any
+    ) -> httpx.Response:
         t0 = time.monotonic()
         try:
-            reply = await self.http.request(method, path, **kw)
+            reply = await self.http(who).request(method, path, **kw)
         except httpx.HTTPError as exc:
             self.fig.failed(f"{endpoint}: {type(exc).__name__}")
             raise
@@ -196,7 +215,7 @@ class Site:
             if device is not None:
                 body["device_id"] = device
             try:
-                reply = await self._request("signin", "POST", "/v1/signin", json=body)
+                reply = await self._request(login, "signin", "POST", "/v1/signin", json=body)
             except httpx.HTTPError:
                 await self.pause(self.rng.uniform(0.5, 3))
                 continue
@@ -216,6 +235,7 @@ class Site:
                     self.fig.sent_at.setdefault(event["uuid"], sent)
                 try:
                     reply = await self._request(
+                        agent.login,
                         "events",
                         "POST",
                         "/v1/events",
@@ -253,6 +273,7 @@ class Site:
         self.fig.beat_at[agent.login] = time.monotonic()
         try:
             await self._request(
+                agent.login,
                 "heartbeat",
                 "POST",
                 "/v1/heartbeat",
@@ -313,8 +334,11 @@ class Site:
         """A stream, read until the end of the run; reconnects after it is cut."""
         while not self.stopping.is_set():
             try:
-                async with self.streams_http.stream(
-                    "GET", "/v1/stream", headers={"Authorization": f"Bearer {token}"}
+                async with self.http(f"stream:{who}").stream(
+                    "GET",
+                    "/v1/stream",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=httpx.Timeout(30, read=None),
                 ) as reply:
                     if reply.status_code != 200:
                         self.fig.failed(f"stream: {reply.status_code}")
