@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.server import errors, live, migrate, reports, retention, schemas, writer
+from app.server import auth, errors, live, migrate, reports, retention, schemas, writer
 from app.server.db import is_sqlite, make_engine
 from app.server.deps import ServerConfig, bearer_token
 from app.server.errors import error_body
@@ -42,6 +43,7 @@ MAX_BODY_BYTES = 1_000_000
 # objects; at Python's first threshold a site's rate ran a full collection every ~20 s, each
 # 150–300 ms of every request in flight on this 2-core machine.
 GC_THRESHOLDS = (10_000, 10, 10)
+SIGN_INS_PER_THREAD = 4
 
 
 class RequestIdAndLimits:
@@ -213,6 +215,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         )
         store_writer.start()
         app.state.writes = WriteHealth()
+        # Sign-ins in a wave wait here (a few on threads per password thread: more would
+        # only hold threads while waiting for the password pool, app.server.auth).
+        app.state.sign_ins = anyio.CapacityLimiter(auth.PASSWORD_THREADS * SIGN_INS_PER_THREAD)
         hub = live.LiveHub(reader, poll_s=config.live_poll_s, clock=config.clock)
         hub.start()
         app.state.hub = hub

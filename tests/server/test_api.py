@@ -480,6 +480,68 @@ def test_a_sign_in_does_not_hold_up_the_other_requests(
     assert answers["signin"].status_code == 200
 
 
+def test_a_log_in_wave_leaves_the_token_checks_their_threads(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the site's day on PostgreSQL (tests/load/site.py): sign-ins waiting for the
+    password thread each held one of the request threads (40), which every heartbeat's and
+    stream's token check needs — heartbeats took 17 s and sign-ins timed out. A wave now
+    waits on a limiter of its own (app.state.sign_ins), its threads elsewhere free."""
+    from app.server import auth, security
+    from app.server.routes import signin as signin_routes
+    from app.server.routes.common import client_address
+
+    headers = sign_in(client)  # a bar already signed in, before the wave
+    entered, release = threading.Event(), threading.Event()
+    real = security.verify_password
+
+    def slow(password: str, stored: str | None) -> bool:
+        entered.set()
+        release.wait(30)
+        return real(password, stored)
+
+    monkeypatch.setattr(auth, "verify_password", slow)
+    arrived = threading.Condition()
+    count = [0]
+
+    def counted(request: Any) -> str:  # each sign-in of the wave, once in the store
+        with arrived:
+            count[0] += 1
+            arrived.notify_all()
+        return client_address(request)
+
+    monkeypatch.setattr(signin_routes, "client_address", counted)
+    answers: list[int] = []
+    body = {"login": "marie", "password": PASSWORD}
+    wave = [
+        threading.Thread(
+            target=lambda: answers.append(client.post("/v1/signin", json=body).status_code)
+        )
+        for _ in range(50)  # more than the request threads
+    ]
+    for thread in wave:
+        thread.start()
+    me: dict[str, Any] = {}
+    checking = threading.Thread(
+        target=lambda: me.update(reply=client.get("/v1/me", headers=headers))
+    )
+    try:
+        assert entered.wait(20)
+        with arrived:  # the whole wave is in, holding or awaiting its threads
+            assert arrived.wait_for(lambda: count[0] == len(wave), timeout=20)
+        checking.start()
+        checking.join(15)
+        assert "reply" in me, "a token check waited for the sign-ins' wave"
+        assert me["reply"].status_code == 200 and not answers
+    finally:
+        release.set()
+        for thread in wave:
+            thread.join(60)
+        if checking.ident is not None:
+            checking.join(60)
+    assert answers == [200] * 50
+
+
 def test_a_query_parameter_a_call_does_not_take_is_refused_by_name(client: TestClient) -> None:
     """`?agnet=paul` (a typo) used to answer for everyone, quietly."""
     headers = sign_in(client, "lea")

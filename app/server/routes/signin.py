@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
+import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
@@ -25,8 +26,10 @@ async def signin(body: SignInRequest, request: Request, engine: Store, clock: Cl
     login and a wrong password; failures lock that login from that address only."""
     try:
         # Off the event loop: the password check takes tens of milliseconds, and every
-        # other request (a click's batch) would wait behind it.
-        signed = await run_in_threadpool(
+        # other request (a click's batch) would wait behind it. And on threads of their
+        # own count (app.state.sign_ins): a log-in wave waits there, not on the threads
+        # that the heartbeats' and batches' token checks need.
+        signed = await anyio.to_thread.run_sync(
             functools.partial(
                 auth.sign_in,
                 engine,
@@ -35,7 +38,8 @@ async def signin(body: SignInRequest, request: Request, engine: Store, clock: Cl
                 device_id=body.device_id.lower() if body.device_id else None,
                 now_ms=clock(),
                 address=client_address(request),
-            )
+            ),
+            limiter=request.app.state.sign_ins,
         )
     except auth.SignInRefused as exc:
         log.info("sign-in refused for %r: %s", body.login[:64], exc)
