@@ -439,13 +439,10 @@ def test_a_declared_clock_offset_is_held_within_what_the_exchange_shows(
     assert client.post("/v1/events", json=honest, headers=headers).json()["rejected"] == []
 
 
-def test_a_sign_in_does_not_hold_up_the_other_requests(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The password check ran on the event loop (while holding a row lock): during sign-ins
-    every click's batch waited. It runs on a worker thread now, with no transaction open."""
-    import threading
-
+def slow_password_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[threading.Event, threading.Event]:
+    """Password checks that wait for `release` (set by the test), `entered` once one began."""
     from app.server import auth, security
 
     entered, release = threading.Event(), threading.Event()
@@ -453,10 +450,19 @@ def test_a_sign_in_does_not_hold_up_the_other_requests(
 
     def slow(password: str, stored: str | None) -> bool:
         entered.set()
-        release.wait(20)
+        release.wait(30)
         return real(password, stored)
 
     monkeypatch.setattr(auth, "verify_password", slow)
+    return entered, release
+
+
+def test_a_sign_in_does_not_hold_up_the_other_requests(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password check ran on the event loop (while holding a row lock): during sign-ins
+    every click's batch waited. It runs on a worker thread now, with no transaction open."""
+    entered, release = slow_password_checks(monkeypatch)
     answers: dict[str, Any] = {}
 
     def call(name: str, method: str, path: str, **kwargs: Any) -> threading.Thread:
@@ -487,20 +493,11 @@ def test_a_log_in_wave_leaves_the_token_checks_their_threads(
     password thread each held one of the request threads (40), which every heartbeat's and
     stream's token check needs — heartbeats took 17 s and sign-ins timed out. A wave now
     waits on a limiter of its own (app.state.sign_ins), its threads elsewhere free."""
-    from app.server import auth, security
     from app.server.routes import signin as signin_routes
     from app.server.routes.common import client_address
 
     headers = sign_in(client)  # a bar already signed in, before the wave
-    entered, release = threading.Event(), threading.Event()
-    real = security.verify_password
-
-    def slow(password: str, stored: str | None) -> bool:
-        entered.set()
-        release.wait(30)
-        return real(password, stored)
-
-    monkeypatch.setattr(auth, "verify_password", slow)
+    entered, release = slow_password_checks(monkeypatch)
     arrived = threading.Condition()
     count = [0]
 
