@@ -36,7 +36,7 @@ import time
 from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -659,6 +659,13 @@ class Generators:
     def cpu_s(self) -> float:
         return sum(u.cpu_s() for u in self.usage)
 
+    def wait_until(self, moment: float) -> None:
+        """Keep time until `moment`, woken at once if a generator process ends early (an
+        error: it would otherwise be found only at the end of the run)."""
+        ended = wait([proc.sentinel for proc, _ in self.procs], max(0.0, moment - time.monotonic()))
+        if ended:
+            raise RuntimeError("a generator process ended before the run did")
+
     def close(self) -> None:
         for proc, conn in self.procs:
             proc.join(timeout=10)
@@ -694,10 +701,6 @@ class Seen:
         return [ms for at, ms in self.loop_lag if lo <= at < hi]
 
 
-def _wait_until(moment: float) -> None:
-    time.sleep(max(0.0, moment - time.monotonic()))  # the parent only keeps time
-
-
 def run_load(url: str, served: Served, gens: Generators, args: Any) -> bool:
     """The site's day: the log-in wave, then the steady rate; figures printed, True if
     every target held."""
@@ -705,17 +708,17 @@ def run_load(url: str, served: Served, gens: Generators, args: Any) -> bool:
     gens.receive()  # ready
     go = time.monotonic() + 0.5
     gens.send({"go": go})
-    _wait_until(go)
+    gens.wait_until(go)
     cpu0 = usage.cpu_s()
     steady_at = go + args.wave_s
-    _wait_until(steady_at)
+    gens.wait_until(steady_at)
     wave_cpu = (usage.cpu_s() - cpu0) / args.wave_s
     logged_from = len(served.stderr)
     cpu0, gen0, tcp0 = usage.cpu_s(), gens.cpu_s(), tcp_counters()
     end = steady_at + args.minutes * 60
     while time.monotonic() < end:
         usage.sample_rss()
-        time.sleep(max(0.0, min(5.0, end - time.monotonic())))
+        gens.wait_until(min(time.monotonic() + 5.0, end))
     steady_s = time.monotonic() - steady_at
     logged = served.stderr[logged_from:]
     in_store = {p: _server_ms(logged, p) for p in ("/v1/events", "/v1/heartbeat")}
@@ -827,7 +830,7 @@ def run_herd(url: str, served: Served, gens: Generators, args: Any) -> bool:
     go = time.monotonic() + 0.5
     gens.send({"go": go})
     herd_at = go + args.calm_s
-    _wait_until(herd_at)
+    gens.wait_until(herd_at)
     herd = agents - args.online
     print(f"  the herd comes back ({herd} agents within {args.herd_s:.0f} s)…", flush=True)
     logged_from = len(served.stderr)
@@ -839,7 +842,7 @@ def run_herd(url: str, served: Served, gens: Generators, args: Any) -> bool:
     client_cpu = (gens.cpu_s() - gen0) / (done - herd_at)
     tcp = {k: v - tcp0.get(k, 0) for k, v in tcp_counters().items()}
     server_side = _server_ms(served.stderr[logged_from:], "/v1/heartbeat")
-    time.sleep(min(10.0, args.calm_s))  # a moment after, as before
+    gens.wait_until(time.monotonic() + min(10.0, args.calm_s))  # a moment after, as before
     gens.send({"stop": True})
     seen = Seen(gens.receive())
     created, stored, missing, doubled = count_check(url, seen.created)
