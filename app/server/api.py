@@ -38,7 +38,6 @@ __all__ = ["ServerConfig", "create_app", "end_streams"]
 log = logging.getLogger("bandeau.server")
 
 MAX_BODY_BYTES = 1_000_000
-SIGN_INS_PER_THREAD = 4
 
 
 class RequestIdAndLimits:
@@ -210,9 +209,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         )
         store_writer.start()
         app.state.writes = WriteHealth()
-        # Sign-ins in a wave wait here (a few on threads per password thread: more would
-        # only hold threads while waiting for the password pool, app.server.auth).
-        app.state.sign_ins = anyio.CapacityLimiter(auth.PASSWORD_THREADS * SIGN_INS_PER_THREAD)
+        app.state.sign_ins = anyio.CapacityLimiter(auth.SIGN_IN_THREADS)  # a wave waits here
         hub = live.LiveHub(reader, poll_s=config.live_poll_s, clock=config.clock)
         hub.start()
         app.state.hub = hub

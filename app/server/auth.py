@@ -34,6 +34,9 @@ from app.server.security import (
 # waits a little longer under load; a click does not.
 PASSWORD_THREADS = max(1, (os.cpu_count() or 2) - 1)
 PASSWORD_NICENESS = 10
+# Sign-ins on request threads at once (the route's limiter): a few per password thread; more
+# would only hold threads, which every token check needs, while waiting for the pool.
+SIGN_IN_THREADS = PASSWORD_THREADS * 4
 
 
 def _lower_priority() -> None:
