@@ -291,3 +291,40 @@ def test_a_stream_message_the_bar_cannot_read_changes_nothing(desk: Desk) -> Non
         {"activities": {"Général": {"production": 2, "present": 5}, "Autre": {"x": 1}}},
     )
     assert desk.coverage == {"Général": {"production": 2, "present": 5}}
+
+
+def test_a_snapshot_read_before_a_kept_correction_landed_does_not_uncount_it(
+    desk: Desk, journal: Journal, clock: FakeClock
+) -> None:
+    """When the store comes back, the stream's snapshot may be read a moment before the
+    sync's POST of a correction kept offline lands; by the time the bar reads it, the
+    journal no longer holds the correction either. It still counts until the stream shows
+    it (the store keeps every correction it took), and a refused one is uncounted, and
+    told, all the same."""
+    now = clock.now_ms()
+    kept = {
+        "agent": "poste-12",
+        "key": "pause",
+        "off_shift": False,
+        "from_ms": now - 600_000,
+        "to_ms": now - 300_000,
+        "reason": "pause oubliée",
+    }
+    took = "00000000-0000-4000-8000-0000000000a1"
+    refused = "00000000-0000-4000-8000-0000000000a2"
+    desk.ledger.keep({**kept, "uuid": took}, now)
+    desk.ledger.keep({**kept, "uuid": refused}, now)
+    journal.settle_correction(took)  # the sync: the store took it...
+    journal.settle_correction(refused, "too old")  # ...and refused the other
+    theirs = {**kept, "uuid": "00000000-0000-4000-8000-0000000000a3", "author": "lea"}
+    desk.take_message("snapshot", {"agents": [{"login": "poste-12", "corrections": [theirs]}]})
+    assert set(desk.ledger.fixes) == {took, refused, theirs["uuid"]}
+    told = desk.ledger.settle()
+    assert [body["uuid"] for body in told] == [refused]
+    assert set(desk.ledger.fixes) == {took, theirs["uuid"]}
+    # Once the stream has shown it, the store's word is the whole list again.
+    shown = {**kept, "uuid": took, "author": "poste-12"}
+    desk.take_message("snapshot", {"agents": [{"login": "poste-12", "corrections": [shown]}]})
+    assert set(desk.ledger.fixes) == {took}
+    desk.take_message("snapshot", {"agents": [{"login": "poste-12", "corrections": []}]})
+    assert desk.ledger.fixes == {}

@@ -529,7 +529,7 @@ class Desk:
                 done(None, error)
                 return
             else:
-                self.ledger.add([row])
+                self.ledger.add([row], mine=True)
             self._changed("fixes", "shift")
             done(row, None)
 

@@ -46,6 +46,9 @@ class Ledger:
         self._agent = agent
         self.fixes: dict[str, Correction] = {}
         self._awaiting: set[str] = set()  # kept in the journal, not yet sent
+        # Made on this PC (taken by the store or kept to send) and not yet in the stream: a
+        # snapshot read a moment before the store took one does not uncount it.
+        self._unconfirmed: set[str] = set()
         self._unchecked = False  # refusals told before a restart may still wait
 
     @property
@@ -56,10 +59,12 @@ class Ledger:
         """Whoever signs in next counts their own corrections only."""
         self.fixes = {}
         self._awaiting = set()
+        self._unconfirmed = set()
         self._unchecked = True
 
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        """Corrections as the store describes them (its stream, its answers)."""
+    def add(self, rows: list[dict[str, Any]], *, mine: bool = False) -> None:
+        """Corrections as the store describes them: its stream's, or (`mine`) made on this
+        PC — its answer to the POST, or kept to send later."""
         for data in rows:
             if not isinstance(data, dict) or data.get("agent") not in (None, self.agent):
                 continue
@@ -69,11 +74,22 @@ class Ledger:
                 log.warning("a correction that cannot be read is left out: %r", exc)
                 continue
             self.fixes[fix.uuid] = fix
+            if mine:
+                self._unconfirmed.add(fix.uuid)
+            else:
+                self._unconfirmed.discard(fix.uuid)
 
     def replace(self, rows: list[dict[str, Any]], made_at_ms: int) -> None:
-        """The store's whole list (a stream's snapshot), and those still kept here."""
+        """The store's whole list (a stream's snapshot), those still kept here, and those
+        made here that the stream has not shown yet: a snapshot read a moment before the
+        store took one (the sync sending one kept offline, or the agent's POST) lacks it,
+        while the journal no longer holds it either; the stream's next message brings it."""
+        made_here = {u: self.fixes[u] for u in self._unconfirmed if u in self.fixes}
         self.fixes = {}
         self.add(rows)
+        for uuid, fix in made_here.items():
+            if uuid in self._unconfirmed:  # not in the snapshot
+                self.fixes[uuid] = fix
         self.load_kept(made_at_ms)
 
     def keep(self, body: dict[str, Any], made_at_ms: int) -> dict[str, Any]:
@@ -82,7 +98,7 @@ class Ledger:
         self.journal.queue_correction(body)
         self._awaiting.add(str(body["uuid"]))
         row = self._row(body, made_at_ms)
-        self.add([row])
+        self.add([row], mine=True)
         return row
 
     def load_kept(self, made_at_ms: int) -> None:
@@ -93,8 +109,9 @@ class Ledger:
             log.warning("queued corrections: %s", exc)
             return
         mine = [body for body in queued if body.get("agent") == self.agent]
-        self._awaiting = {str(body.get("uuid")) for body in mine}
-        self.add([self._row(body, made_at_ms) for body in mine])
+        # Added to, not replaced: one sent and refused since is still to be told (`settle`).
+        self._awaiting |= {str(body.get("uuid")) for body in mine}
+        self.add([self._row(body, made_at_ms) for body in mine], mine=True)
 
     def settle(self) -> list[dict[str, Any]]:
         """The agent's corrections kept offline that the store has since refused: uncounted,
@@ -122,6 +139,7 @@ class Ledger:
                 log.warning("refused correction %s kept: %s", uuid, exc)
                 continue
             self.fixes.pop(uuid, None)
+            self._unconfirmed.discard(uuid)
             told.append(body)
         return told
 
