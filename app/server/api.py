@@ -240,13 +240,15 @@ def create_app(config: ServerConfig) -> FastAPI:
             )
             purger.start()
         app.state.purger = purger
-        # What exists now (modules, the app, its routes and models, the engines) lives as
-        # long as the process: out of the collector's reach, so that a full collection walks
-        # only what came since. Without it each full collection took 100–300 ms at a site's
-        # rate, stalling every request in flight (tests/load/site.py).
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        if config.own_process:
+            # What exists now (modules, the app, its routes and models, the engines) lives
+            # as long as the process: out of the collector's reach, so that a full
+            # collection walks only what came since. Without it each full collection took
+            # 100–300 ms at a site's rate, stalling every request in flight
+            # (tests/load/site.py).
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
         yield
         await hub.stop()
         if keeper is not None:

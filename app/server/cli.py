@@ -521,6 +521,7 @@ def _serve(args: argparse.Namespace, engine: Any) -> int:
                 # The background jobs (kept days' figures, retention) run in one worker.
                 background_jobs=slot == 0,
                 worker=slot if args.workers > 1 else None,
+                own_process=True,
             )
         )
         return StoreServer(uvicorn_config(app), app)

@@ -46,6 +46,10 @@ class ServerConfig:
     # Load shedding (app.server.writer): a write that would wait longer is refused (503).
     shed_after_s: float = writer.SHED_AFTER_S
     shed_light_after_s: float = writer.SHED_LIGHT_AFTER_S
+    # The store has its process to itself (`serve`): the garbage collector is tuned for it
+    # once started (app.server.api.GC_THRESHOLDS). Not in a process it shares (the demo's,
+    # a test's), whose other objects are not the store's to freeze.
+    own_process: bool = False
 
 
 # `async def` for the cheap ones: FastAPI runs a plain `def` dependency on a worker thread.

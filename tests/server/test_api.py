@@ -6,6 +6,7 @@ PostgreSQL); tests/server/test_serve.py does the same through a real uvicorn.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from app.domain.events import new_uuid
 from app.server import models as m
-from app.server.api import BandeauApp, ServerConfig, create_app
+from app.server.api import GC_THRESHOLDS, BandeauApp, ServerConfig, create_app
 from app.server.db import make_engine
 from tests.servers import DEVICE, PASSWORD, T0_MS, StoreClock, seed, wire_event
 
@@ -880,3 +881,21 @@ def test_the_fast_lane_for_events_answers_exactly_as_the_route(
     assert len(taken) == len(cases)
     # Through the lane, the good batch was new; through the route, the same again.
     assert stored_count(store_url) == 2
+
+
+def test_the_collector_is_tuned_only_in_a_process_the_store_has_to_itself(
+    store_url: str, store_clock: StoreClock
+) -> None:
+    """`serve` freezes what exists at start-up and raises the first threshold (a full
+    collection took 150–300 ms of every request in flight at a site's rate); a store
+    embedded in another process (the demo's, a test's) leaves that process's collector be."""
+    before = gc.get_threshold()
+    with TestClient(create_app(ServerConfig(store_url, clock=store_clock))):
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    try:
+        config = ServerConfig(store_url, clock=store_clock, own_process=True)
+        with TestClient(create_app(config)):
+            assert gc.get_threshold() == GC_THRESHOLDS and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
