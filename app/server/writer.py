@@ -39,6 +39,12 @@ MAX_GROUP = 200  # jobs in one transaction at most
 # And rows, about: a group of a herd's backlogs (hundreds of events each) is cut here, so
 # that a heartbeat or a click queued behind it waits for a short commit, not a long one.
 MAX_GROUP_WEIGHT = 1_000
+# While live writes flow (one waits, or came within LIVE_RECENT_S), a group takes no more
+# backlog rows than this (a batch at least): a heartbeat that arrives just after a group
+# began waits for a short commit (~10 ms of rows), at the cost of an fsync every few
+# backlogs for the herd.
+BULK_ROOM_WHILE_LIVE = 200
+LIVE_RECENT_S = 1.0
 # Load shedding: a write whose expected wait would pass these is refused at once with 503
 # and a Retry-After (app.server.errors.store_busy), rather than queued until its client
 # gives up.
@@ -74,8 +80,9 @@ class Writer:
     `stop()` finishes the jobs already queued.
 
     Two lanes: live writes (heartbeats, a click's batch) go before bulk ones (a backlog sent
-    after an outage), which fill each group's remaining room — the agents who stayed online
-    keep their latency while a herd of backlogs drains."""
+    after an outage), which fill each group's remaining room — a small room while live
+    writes flow — so that the agents who stayed online keep their latency while a herd of
+    backlogs drains."""
 
     def __init__(
         self,
@@ -92,6 +99,7 @@ class Writer:
         self._ready = threading.Condition()
         self._lanes: tuple[deque[_Queued], deque[_Queued]] = (deque(), deque())  # live, bulk
         self._weights = [0, 0]  # rows waiting in each lane, about
+        self._live_at = -LIVE_RECENT_S  # when a live write last came (monotonic)
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._sqlite = engine.dialect.name == "sqlite"
@@ -126,6 +134,8 @@ class Writer:
                 future.set_exception(WriterStopped("the store is stopping"))
                 return future
             self._lanes[bulk].append(_Queued(job, durable, future, max(1, weight)))
+            if not bulk:
+                self._live_at = time.monotonic()
             self._weights[bulk] += max(1, weight)
             self._ready.notify()
         return future
@@ -142,10 +152,14 @@ class Writer:
         """About how long a write queued now would wait for its commit: what the group being
         written has left, then the rows ahead of it (a bulk write waits for both lanes)."""
         started = self._group_started
-        ahead = self._weights[0] + (self._weights[1] if bulk else 0)
+        live, backlog = self._weights[0], self._weights[1] if bulk else 0
         current = 0.0 if started is None else time.monotonic() - started
-        groups = -(-ahead // MAX_GROUP_WEIGHT)
-        return current + groups * self._per_group_s + ahead * self._per_row_s
+        room = BULK_ROOM_WHILE_LIVE if self._live_flowing() else MAX_GROUP_WEIGHT
+        groups = -(-live // MAX_GROUP_WEIGHT) + -(-backlog // room)
+        return current + groups * self._per_group_s + (live + backlog) * self._per_row_s
+
+    def _live_flowing(self) -> bool:
+        return bool(self._lanes[0]) or time.monotonic() - self._live_at < LIVE_RECENT_S
 
     def backlog(self) -> int:
         return len(self._lanes[0]) + len(self._lanes[1])
@@ -162,8 +176,12 @@ class Writer:
                 self._ready.wait()
             group: list[_Queued] = []
             weight = 0
+            live = self._live_flowing()
             for bulk, lane in enumerate(self._lanes):
-                while lane and len(group) < self.max_group and weight < MAX_GROUP_WEIGHT:
+                room = MAX_GROUP_WEIGHT
+                if bulk and live:
+                    room = min(room, weight + BULK_ROOM_WHILE_LIVE)
+                while lane and len(group) < self.max_group and weight < room:
                     item = lane.popleft()
                     self._weights[bulk] -= item.weight
                     group.append(item)

@@ -42,15 +42,16 @@ def _notes(store: Engine) -> list[int]:
         return [int(n) for n in conn.execute(text("SELECT n FROM notes ORDER BY n")).scalars()]
 
 
-def _hold(writer: Writer) -> tuple[threading.Event, Future[None]]:
-    """A job that keeps the writer busy until the returned event is set."""
+def _hold(writer: Writer, *, bulk: bool = False) -> tuple[threading.Event, Future[None]]:
+    """A job (a live write, or `bulk`) that keeps the writer busy until the returned event
+    is set."""
     started, gate = threading.Event(), threading.Event()
 
     def job(_conn: Connection) -> None:
         started.set()
         gate.wait(30)
 
-    held = writer.submit(job)
+    held = writer.submit(job, bulk=bulk)
     assert started.wait(30)
     return gate, held
 
@@ -130,6 +131,39 @@ def test_live_writes_go_before_a_backlog_and_are_shed_later(writer: Writer) -> N
     held.result(30)
     backlog.result(30), live.result(30)
     assert order == ["click", "backlog"]
+
+
+def test_a_backlog_fills_groups_but_leaves_little_room_while_live_writes_flow(
+    writer: Writer,
+) -> None:
+    """A herd's backlogs drain in big groups (one fsync for many); while heartbeats and
+    clicks flow, a group takes only a few, so that a live write waits for a short commit."""
+    groups: dict[str, int] = {}
+
+    def job(name: str) -> Callable[[Connection], None]:
+        def run(_conn: Connection) -> None:
+            groups[name] = writer.groups  # the same for every job of one group
+
+        return run
+
+    gate, held = _hold(writer, bulk=True)  # no live write yet
+    quiet = [writer.submit(job(f"quiet{n}"), weight=50, bulk=True) for n in range(10)]
+    gate.set()
+    held.result(30)
+    for future in quiet:
+        future.result(30)
+    assert len({groups[f"quiet{n}"] for n in range(10)}) == 1  # 500 rows: one group
+
+    gate, held = _hold(writer)  # a live write: the hold itself
+    busy = [writer.submit(job(f"busy{n}"), weight=50, bulk=True) for n in range(10)]
+    click = writer.submit(job("click"))
+    gate.set()
+    held.result(30)
+    for future in [*busy, click]:
+        future.result(30)
+    first = [n for n in range(10) if groups[f"busy{n}"] == groups["click"]]
+    assert first == [0, 1, 2, 3]  # the click, then 200 rows of backlog
+    assert len({groups[f"busy{n}"] for n in range(10)}) >= 3
 
 
 def test_a_busy_store_sheds_writes_with_503_and_retry_after(
