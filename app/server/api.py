@@ -177,7 +177,7 @@ def _documented(app: FastAPI) -> dict[str, Any]:
 
         document = get_openapi(title=app.title, version=app.version, routes=app.routes)
         found = document.setdefault("components", {}).setdefault("schemas", {})
-        for model in (schemas.EventBatch, schemas.EventIn):
+        for model in (schemas.EventBatch, schemas.EventIn, schemas.Heartbeat):
             shown = model.model_json_schema(ref_template="#/components/schemas/{model}")
             found.update(shown.pop("$defs", {}))
             found[model.__name__] = shown

@@ -348,6 +348,28 @@ def test_a_heartbeat_out_of_range_is_refused_not_cut(client: TestClient) -> None
     assert reply.status_code == 200
 
 
+def test_a_bad_heartbeat_is_told_only_to_its_tokens_owner(client: TestClient) -> None:
+    """The token is checked first (in the heartbeat's write), so a stranger learns nothing
+    of the body's rules; the owner is told what is wrong in the error shape, as before."""
+    forged = {"Authorization": "Bearer forged"}
+    bodies: list[bytes] = [b"", b"{not json", b"[]", b'{"device_id": "x"}', b'{"pending": -1}']
+    for raw in bodies:
+        reply = client.post("/v1/heartbeat", content=raw, headers=forged)
+        assert reply.status_code == 401, (raw, reply.text)
+    headers = sign_in(client)
+    told = {
+        raw: client.post("/v1/heartbeat", content=raw, headers=headers).json() for raw in bodies
+    }
+    assert told[b""]["error"] == "Field required"
+    assert told[b"{not json"]["error"].startswith("malformed JSON")
+    assert told[b'{"device_id": "x"}']["field"] == "device_id"
+    assert told[b'{"pending": -1}']["field"] == "device_id"  # the first problem named
+    for answer in told.values():
+        assert set(answer) == {"error", "code", "field", "params"}
+    beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": {"key": "pause"}, "pending": 0}
+    assert client.post("/v1/heartbeat", json=beat, headers=headers).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [("OPTIONS", "/v1/events", "POST"), ("PUT", "/v1/events", "POST"), ("DELETE", "/v1/me", "GET")],
