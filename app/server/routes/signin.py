@@ -10,7 +10,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from app.server import auth
-from app.server.deps import Clock, CurrentPerson, Store, Token
+from app.server.deps import Clock, CurrentPerson, Reader, Store, StoreWriter, Token
 from app.server.errors import ApiError, locked
 from app.server.routes.common import client_address, make_router
 from app.server.routes.people import describe
@@ -21,14 +21,22 @@ router = make_router("sign-in")
 
 
 @router.post("/v1/signin")
-async def signin(body: SignInRequest, request: Request, engine: Store, clock: Clock) -> SignedIn:
+async def signin(  # noqa: PLR0917 - FastAPI passes each dependency by name
+    body: SignInRequest,
+    request: Request,
+    engine: Store,
+    reader: Reader,
+    writer: StoreWriter,
+    clock: Clock,
+) -> SignedIn:
     """A token for a login and password. The same answer, in the same time, for an unknown
     login and a wrong password; failures lock that login from that address only."""
     try:
         # Off the event loop: the password check takes tens of milliseconds, and every
         # other request (a click's batch) would wait behind it. And on threads of their
         # own count (app.state.sign_ins): a log-in wave waits there, not on the threads
-        # that the heartbeats' and batches' token checks need.
+        # that the heartbeats' and batches' token checks need. It reads on the reader and
+        # writes with the store's writer, in the clicks' commits (auth.sign_in).
         signed = await anyio.to_thread.run_sync(
             functools.partial(
                 auth.sign_in,
@@ -38,6 +46,8 @@ async def signin(body: SignInRequest, request: Request, engine: Store, clock: Cl
                 device_id=body.device_id.lower() if body.device_id else None,
                 now_ms=clock(),
                 address=client_address(request),
+                reader=reader,
+                writer=writer,
             ),
             limiter=request.app.state.sign_ins,
         )
@@ -46,7 +56,7 @@ async def signin(body: SignInRequest, request: Request, engine: Store, clock: Cl
         if exc.locked_for_s:
             raise locked(exc.locked_for_s) from None
         raise ApiError(401, "wrong login or password", code="wrong_credentials") from None
-    me = await run_in_threadpool(describe, engine, signed.person)
+    me = await run_in_threadpool(describe, reader, signed.person)
     return SignedIn(token=signed.token, **me)
 
 
