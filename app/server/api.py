@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import sys
 import time
 import uuid as uuidlib
 from collections.abc import AsyncIterator
@@ -43,6 +44,13 @@ MAX_BODY_BYTES = 1_000_000
 # objects; at Python's first threshold a site's rate ran a full collection every ~20 s, each
 # 150–300 ms of every request in flight on this 2-core machine.
 GC_THRESHOLDS = (10_000, 10, 10)
+# How long a thread may hold the GIL while another waits for it (Python's: 5 ms). The event
+# loop gives the GIL up at each socket write and log line, and must take it back from the
+# writer's thread (a group's rows) or the live hub's (a feed read): at Python's interval a
+# heartbeat during a herd waited up to 5 ms at each of those. At 1 ms the store's own p99
+# for the online bars' heartbeats during the herd fell from 75–84 ms to 56 ms (two runs
+# each, tests/load/site.py --herd).
+SWITCH_INTERVAL_S = 0.001
 
 
 class RequestIdAndLimits:
@@ -249,6 +257,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             gc.collect()
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         yield
         await hub.stop()
         if keeper is not None:

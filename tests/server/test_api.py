@@ -22,7 +22,13 @@ from sqlalchemy import func, select, update
 
 from app.domain.events import new_uuid
 from app.server import models as m
-from app.server.api import GC_THRESHOLDS, BandeauApp, ServerConfig, create_app
+from app.server.api import (
+    GC_THRESHOLDS,
+    SWITCH_INTERVAL_S,
+    BandeauApp,
+    ServerConfig,
+    create_app,
+)
 from app.server.db import make_engine
 from tests.servers import DEVICE, PASSWORD, T0_MS, StoreClock, seed, wire_event
 
@@ -955,15 +961,19 @@ def test_the_collector_is_tuned_only_in_a_process_the_store_has_to_itself(
     store_url: str, store_clock: StoreClock
 ) -> None:
     """`serve` freezes what exists at start-up and raises the first threshold (a full
-    collection took 150–300 ms of every request in flight at a site's rate); a store
-    embedded in another process (the demo's, a test's) leaves that process's collector be."""
-    before = gc.get_threshold()
+    collection took 150–300 ms of every request in flight at a site's rate), and shortens
+    the GIL's switch interval; a store embedded in another process (the demo's, a test's)
+    leaves that process's collector and interpreter be."""
+    before, interval = gc.get_threshold(), sys.getswitchinterval()
     with TestClient(create_app(ServerConfig(store_url, clock=store_clock))):
         assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        assert sys.getswitchinterval() == interval
     try:
         config = ServerConfig(store_url, clock=store_clock, own_process=True)
         with TestClient(create_app(config)):
             assert gc.get_threshold() == GC_THRESHOLDS and gc.get_freeze_count() > 0
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+        sys.setswitchinterval(interval)
