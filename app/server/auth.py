@@ -103,29 +103,27 @@ def sign_in(
     device_id: str | None,
     now_ms: int | None = None,
     address: str = "",
-    reader: Engine | None = None,
     writer: Writer | None = None,
 ) -> SignedIn:
     """A token for this login and password. Refusals are counted per login as typed and per
     `address` (the client's): MAX_FAILURES from one address lock that login there for
     LOCKOUT_MS, and nowhere else; an unknown login is counted and locked the same way, so
     that neither the answer nor its time tells whether a login exists (one password check
-    on every path). Served by the store (app.server.api), it reads on `reader` and writes
-    what came of it with `writer`, in the clicks' commits: on SQLite a log-in wave then
-    never takes the write lock between the writer's groups (each sign-in took it four
-    times, and a group's `BEGIN IMMEDIATE` slept in the busy handler meanwhile). Without
-    them, it reads and writes on `engine`, in transactions of its own."""
+    on every path). It reads on `engine`; what came of it is written by `writer` when given
+    (the store's, with `engine` its reader: on SQLite a log-in wave then never takes the
+    write lock between the writer's groups — each sign-in took it four times, and a group's
+    `BEGIN IMMEDIATE` slept in the busy handler meanwhile), else on `engine`, in a
+    transaction of its own."""
     now = system_now_ms() if now_ms is None else now_ms
     login = login.strip().lower()[:64]
     address = address[:64]
     # Read, then check the password with no transaction open (the hash takes a while: no row
     # stays locked meanwhile), then write what came of it.
-    reads = engine if reader is None else reader
-    failure = _failure(reads, login, address)
+    failure = _failure(engine, login, address)
     if failure is not None and (failure["locked_until"] or 0) > now:
         _check(password, None)  # the same time as a real check
         raise SignInRefused("locked", locked_for_s=(failure["locked_until"] - now) // 1000 + 1)
-    with reads.connect() as conn:
+    with engine.connect() as conn:
         row = conn.execute(select(m.people).where(m.people.c.login == login)).mappings().first()
     if row is None:
         _check(password, None)  # the same time as a real check
@@ -139,12 +137,13 @@ def sign_in(
         if good and row and needs_rehash(row["password_hash"])
         else None
     )
+    token = new_token()
 
-    def record(conn: Connection) -> Person | None:
+    def record(conn: Connection) -> None:
         if not good:
             # Read again under the write lock: concurrent failures are all counted.
             _count_failure(conn, login, address, now, _failure(conn, login, address))
-            return None
+            return
         assert row is not None
         conn.execute(
             delete(m.signin_failures)
@@ -169,18 +168,17 @@ def sign_in(
                 last_used_at=now,
             )
         )
-        return _person(conn, row)
 
-    token = new_token()
     if writer is None:
         with engine.begin() as conn:
-            person = record(conn)
+            record(conn)
     else:
-        person = writer.submit(record).result()  # once committed
-    if person is None:
+        writer.submit(record).result()  # once committed
+    if not good or row is None:
         reason = "unknown login" if row is None else "disabled" if row["disabled"] else ""
         raise SignInRefused(reason or "wrong password")
-    return SignedIn(token, person)
+    with engine.connect() as conn:  # read after the check: its time tells nothing more
+        return SignedIn(token, _person(conn, row))
 
 
 def _check(password: str, stored: str | None) -> bool:

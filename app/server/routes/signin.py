@@ -21,13 +21,8 @@ router = make_router("sign-in")
 
 
 @router.post("/v1/signin")
-async def signin(  # noqa: PLR0917 - FastAPI passes each dependency by name
-    body: SignInRequest,
-    request: Request,
-    engine: Store,
-    reader: Reader,
-    writer: StoreWriter,
-    clock: Clock,
+async def signin(
+    body: SignInRequest, request: Request, reader: Reader, writer: StoreWriter, clock: Clock
 ) -> SignedIn:
     """A token for a login and password. The same answer, in the same time, for an unknown
     login and a wrong password; failures lock that login from that address only."""
@@ -40,13 +35,12 @@ async def signin(  # noqa: PLR0917 - FastAPI passes each dependency by name
         signed = await anyio.to_thread.run_sync(
             functools.partial(
                 auth.sign_in,
-                engine,
+                reader,
                 login=body.login,
                 password=body.password,
                 device_id=body.device_id.lower() if body.device_id else None,
                 now_ms=clock(),
                 address=client_address(request),
-                reader=reader,
                 writer=writer,
             ),
             limiter=request.app.state.sign_ins,
