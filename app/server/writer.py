@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ class _Queued:
     future: Future[Any]
     weight: int = 1
     queued_at: float = field(default_factory=time.monotonic)
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether `exc` is the connection's loss (SQLAlchemy invalidated it), not the job's."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def retry_after(rng: random.Random = _JITTER) -> int:
@@ -214,6 +220,7 @@ class Writer:
             self._per_row_s = 0.8 * self._per_row_s + 0.2 * per_row
 
     def _commit(self, group: list[_Queued]) -> None:
+        reconnected = False
         while group:
             try:
                 results, failed = self._transaction(group)
@@ -232,6 +239,13 @@ class Writer:
                 return
             # One job raised: it is answered with its exception, the rest go again.
             index, raised = failed
+            if _lost(raised) and not reconnected:
+                # The writer's kept connection was gone (the database restarted since the
+                # last group) before anything was committed: the whole group once more on a
+                # new one, rather than a refusal for a write that never reached the store.
+                reconnected = True
+                self._drop_connection()
+                continue
             group[index].future.set_exception(raised)
             group = group[:index] + group[index + 1 :]
 

@@ -203,3 +203,22 @@ def test_a_busy_store_sheds_writes_with_503_and_retry_after(
     with check.connect() as conn:
         assert conn.execute(select(func.count()).select_from(m.events)).scalar_one() == 1
     check.dispose()
+
+
+def test_a_write_after_the_database_dropped_the_writers_connection_is_not_refused(
+    writer: Writer, store: Engine
+) -> None:
+    """Found by the fault matrix (tests/load/faults.py, pg-restart): after PostgreSQL
+    restarted, the first write of each worker failed on the writer's kept connection — a
+    503 for a sign-in that never reached the store. Nothing was committed on a lost
+    connection: the group goes again, once, on a new one."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("SQLite's connection is a file: nothing drops it")
+    pid = writer.submit(lambda conn: conn.execute(text("SELECT pg_backend_pid()")).scalar()).result(
+        30
+    )
+    with store.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.commit()
+    assert writer.submit(_note(1)).result(30) == 1
+    assert _notes(store) == [1]
