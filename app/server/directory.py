@@ -48,7 +48,18 @@ def _clean_name(value: str, what: str, limit: int) -> str:
         raise DirectoryError(f"{what} name is empty")
     if len(value) > limit:
         raise DirectoryError(f"{what} name is longer than {limit} characters")
+    _printable(value, f"{what} name")
     return value
+
+
+# C0 controls and DEL: a NUL (U+0000) is refused by PostgreSQL's text (a failed insert, not
+# a line number); a line break or a tab breaks every list and CSV the name is shown in.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str, what: str) -> None:
+    if _CONTROL.search(value):
+        raise DirectoryError(f"{what} {value!r} holds a control character")
 
 
 def add_plateau(
@@ -192,6 +203,8 @@ def check_person(person: NewPerson) -> NewPerson:
     if person.role not in m.ROLES:
         raise DirectoryError(f"role {person.role!r} is not one of {', '.join(m.ROLES)}")
     plateaux = tuple(p.strip() for p in person.plateaux if p.strip())
+    for plateau in plateaux:
+        _printable(plateau, "plateau name")
     if person.role != "admin" and not plateaux:
         raise DirectoryError(f"{login}: an agent or a lead belongs to at least one plateau")
     name = _clean_name(person.name, "person", MAX_PERSON_NAME)

@@ -24,7 +24,7 @@ from app.server import models as m
 from app.server.access import Person
 from app.server.db import DriverQuery, driver_rows
 from app.server.purged import purged_before_cached
-from app.server.schemas import MAX_INT, NOTE_MAX
+from app.server.schemas import MAX_INT, NOTE_MAX, NUL
 
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
 # The oldest an event may be when it reaches the store: a PC offline for a year still
@@ -138,6 +138,8 @@ def check_event(
         raise ValueError("key: a status event needs a key")
     if note is not None and len(note) > NOTE_MAX:
         raise ValueError(f"note: longer than {NOTE_MAX} characters")
+    if note is not None and NUL in note:
+        raise ValueError("note: holds a NUL character (U+0000), which the store cannot keep")
     if not 1 <= raw["seq"] <= MAX_INT:
         raise ValueError("seq: must be from 1 to 2^53 - 1")
     if not 0 <= raw["monotonic_ms"] <= MAX_INT:
@@ -150,6 +152,8 @@ def check_event(
         raise ValueError("utc_offset_s: out of range")
     if len(raw["tz"]) > 64:
         raise ValueError("tz: too long")
+    if NUL in raw["tz"]:
+        raise ValueError("tz: holds a NUL character (U+0000), which the store cannot keep")
     corrected = raw["occurred_at_ms"] + offset_ms
     if corrected > now_ms + FUTURE_TOLERANCE_MS:
         raise ValueError(

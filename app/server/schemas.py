@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_INT = 2**53 - 1  # the largest whole number every JSON reader holds exactly
 MAX_BATCH = 500
@@ -26,6 +26,19 @@ Kind = Literal["shift_start", "status", "activity", "shift_end", "correction", "
 Role = Literal["agent", "lead", "admin"]
 Millis = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT, description="UTC milliseconds")]
 Uuid = Annotated[str, Field(pattern=UUID_PATTERN, max_length=36)]
+NUL = "\x00"
+
+
+def kept_text(text: str | None) -> str | None:
+    """A string the store can keep: PostgreSQL's text holds no NUL character (U+0000), and a
+    statement carrying one fails as the store's failure — the request's 503 for a bad body,
+    one poison value holding up the rest."""
+    if text is not None and NUL in text:
+        raise ValueError("holds a NUL character (U+0000), which the store cannot keep")
+    return text
+
+
+Kept = AfterValidator(kept_text)  # on every request string the store stores or looks up
 
 
 class Request(BaseModel):
@@ -52,7 +65,7 @@ class ErrorBody(Answer):
 
 
 class SignInRequest(Request):
-    login: Annotated[str, Field(min_length=1, max_length=200)]
+    login: Annotated[str, Field(min_length=1, max_length=200), Kept]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
     device_id: Uuid | None = Field(
         None, description="the journal's device id: the token's events must carry it"
@@ -128,12 +141,12 @@ class EventIn(Request):
         description="by the PC's clock; more than 5 minutes ahead of the store's, or more "
         "than 400 days behind it (after the clock correction), is refused"
     )
-    tz: Annotated[str, Field(max_length=64)]
+    tz: Annotated[str, Field(max_length=64), Kept]
     utc_offset_s: Annotated[int, Field(ge=-18 * 3600, le=18 * 3600)]
     monotonic_ms: Annotated[int, Field(ge=0, le=MAX_INT)]
     activity: str | None = None
     key: Key | None = Field(None, description="needed by a status event")
-    note: Annotated[str | None, Field(max_length=NOTE_MAX)] = None
+    note: Annotated[str | None, Field(max_length=NOTE_MAX), Kept] = None
     clock_jump_ms: Millis | None = None
 
 
@@ -234,13 +247,13 @@ class Report(Answer):
 
 class CorrectionIn(Request):
     uuid: Uuid
-    agent: Annotated[str, Field(min_length=1, max_length=200)]
+    agent: Annotated[str, Field(min_length=1, max_length=200), Kept]
     from_ms: Millis
     to_ms: Millis
     key: Key | None = None
-    activity: Annotated[str | None, Field(max_length=100)] = None
+    activity: Annotated[str | None, Field(max_length=100), Kept] = None
     off_shift: bool = False
-    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX), Kept]
 
 
 class StoredCorrection(Answer):

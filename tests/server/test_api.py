@@ -263,6 +263,53 @@ def test_one_poison_event_does_not_block_the_others(client: TestClient, store_ur
     assert stored_count(store_url) == 2
 
 
+def test_a_nul_character_is_refused_by_name_never_a_store_failure(
+    client: TestClient, store_url: str
+) -> None:
+    """PostgreSQL's text holds no U+0000: a note carrying one made the whole batch a 503
+    (the store's failure, counted against /health), its good events with it, again at every
+    retry; a login carrying one made the sign-in a 503. Each is now refused as bad input,
+    by name, on both stores — the event alone, the rest stored."""
+    marie, lea = sign_in(client), sign_in(client, "lea")
+    good = [event(1), event(4)]
+    poisoned = [event(2, note="rendez-vous\x00"), event(3, tz="Europe/Paris\x00")]
+    reply = client.post("/v1/events", json=batch([good[0], *poisoned, good[1]]), headers=marie)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["accepted"] == [e["uuid"] for e in good]
+    reasons = sorted(r["reason"] for r in reply.json()["rejected"])
+    assert [r.split(":")[0] for r in reasons] == ["note", "tz"]
+    assert all("NUL" in r for r in reasons)
+    assert stored_count(store_url) == 2
+    fix = {
+        "uuid": str(uuidlib.uuid4()),
+        "agent": "marie",
+        "from_ms": T0_MS - 3_600_000,
+        "to_ms": T0_MS - 3_000_000,
+        "key": "off",
+        "reason": "formation",
+    }
+    refused = [
+        client.post("/v1/signin", json={"login": "marie\x00", "password": PASSWORD}),
+        client.post("/v1/corrections", json={**fix, "agent": "ma\x00rie"}, headers=lea),
+        client.post("/v1/corrections", json={**fix, "reason": "\x00"}, headers=lea),
+        client.post("/v1/corrections", json={**fix, "activity": "Banque\x00"}, headers=lea),
+        client.get("/v1/events", params={"agent": "marie\x00"}, headers=lea),
+        client.get("/v1/corrections", params={"agent": "marie\x00"}, headers=lea),
+        client.get(
+            "/v1/report",
+            params={"from": "2026-11-01", "to": "2026-11-02", "plateau": "Nord\x00"},
+            headers=lea,
+        ),
+    ]
+    for answer, field in zip(
+        refused, ["login", "agent", "reason", "activity", "agent", "agent", "plateau"], strict=True
+    ):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"].split(".")[-1] == field, answer.text
+        assert "NUL" in answer.json()["error"]
+    assert client.get("/health").json() == {"status": "ok"}  # no store failure counted
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [

@@ -476,6 +476,27 @@ def test_an_import_lists_existing_logins_and_unknown_plateaux_with_their_lines( 
     assert [row.split("\t")[0] for row in run("user", "list")[1].splitlines()] == ["paul"]
 
 
+def test_an_import_refuses_control_characters_by_line_and_imports_nothing(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    """A NUL (U+0000) in a name made PostgreSQL's insert fail mid-import ("the store failed",
+    no line to fix); a tab or a line break in a name breaks every list and CSV it is in."""
+    run("init")
+    run("plateau", "add", "Nord")
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "login;name;role;plateaux\nann;Ann;agent;Nord\nbob;Bo\x00b;agent;Nord\n"
+        "cy;Cy\trus;agent;Nord\ndan;Dan;agent;No\x00rd\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("user", "import", str(csv_file))
+    assert (code, out) == (1, "")
+    problems = err.splitlines()[1:]
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5"], err
+    assert all("control character" in p for p in problems), err
+    assert run("user", "list")[1] == ""
+
+
 def test_a_person_is_changed_re_enabled_and_plateaux_renamed(  # type: ignore[no-untyped-def]
     run, store_url: str
 ) -> None:

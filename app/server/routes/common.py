@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
 from app.server.errors import ERROR_RESPONSES, ApiError
+from app.server.schemas import Kept
 
 
 def parse_json(raw: bytes) -> Any:
@@ -72,7 +73,7 @@ def _day(text: object) -> date:
 # else (pydantic's own date would take "0" as 1970-01-01); from 1970 to 2999, beyond which
 # no report or export has anything to say.
 Day = Annotated[date, Query(description="a day like 2026-11-27"), BeforeValidator(_day)]
-Login = Annotated[str, Query(min_length=1, max_length=200)]
+Login = Annotated[str, Query(min_length=1, max_length=200), Kept]
 
 
 def client_address(request: Request) -> str:

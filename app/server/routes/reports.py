@@ -12,7 +12,7 @@ from app.server.deps import Clock, Config, CurrentPerson, Reader, Store
 from app.server.directory import DirectoryError
 from app.server.errors import ApiError
 from app.server.routes.common import Day, Login, json_response, make_router
-from app.server.schemas import Report
+from app.server.schemas import Kept, Report
 
 router = make_router("reports")
 
@@ -31,7 +31,7 @@ def report(  # noqa: PLR0917 - FastAPI passes each query parameter by name
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
     by: Literal["agent", "activity", "day", "detail"] = "agent",
-    plateau: Annotated[str | None, Query(max_length=100)] = None,
+    plateau: Annotated[str | None, Query(max_length=100), Kept] = None,
     agent: Login | None = None,
     format: Literal["json", "csv"] = "json",
     separator: Literal[",", ";"] = ",",
