@@ -263,6 +263,43 @@ def test_one_poison_event_does_not_block_the_others(client: TestClient, store_ur
     assert stored_count(store_url) == 2
 
 
+# What an array literal, a VALUES list or a driver could take for something else.
+AWKWARD_NOTES = ["NULL", "", "{a,b}", '"quoted"', "back\\slash", "a, b", "(1)", "é 🎧 ü", " "]
+
+
+def test_every_value_of_a_batch_is_stored_exactly_as_sent(
+    client: TestClient, store_url: str
+) -> None:
+    """Whatever the statement a batch is inserted with (PostgreSQL: one array a column),
+    a note, a null and a number come back as they went: "NULL" is not a null, nor "" one."""
+    headers = sign_in(client)
+    sent = [
+        event(seq, note=note, clock_jump_ms=None if seq % 2 else -seq * 1000)
+        for seq, note in enumerate([*AWKWARD_NOTES, None], start=1)
+    ]
+    sent.append(event(len(sent) + 1, kind="shift_start", key=None, activity=None))
+    plain = [event(seq) for seq in range(20, 220)]  # notes and jumps all null: a batch of 200
+    for events in (sent, plain):
+        reply = client.post("/v1/events", json=batch(events), headers=headers)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["accepted"] == [e["uuid"] for e in events]
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        rows = {r.uuid: r for r in conn.execute(select(m.events))}
+    engine.dispose()
+    assert len(rows) == len(sent) + len(plain)
+    for e in [*sent, *plain]:
+        row = rows[e["uuid"]]
+        assert (row.note, row.clock_jump_ms, row.key, row.seq, row.tz_name) == (
+            e["note"],
+            e["clock_jump_ms"],
+            e["key"],
+            e["seq"],
+            e["tz"],
+        )
+        assert (row.activity_id is None) == (e["activity"] is None)
+
+
 def test_a_nul_character_is_refused_by_name_never_a_store_failure(
     client: TestClient, store_url: str
 ) -> None:
