@@ -219,6 +219,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             engine,
             shed_after_s=config.shed_after_s,
             shed_light_after_s=config.shed_light_after_s,
+            prelude=auth.prefetch_tokens,
         )
         store_writer.start()
         app.state.writes = WriteHealth()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, any_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -217,8 +218,8 @@ def _count_failure(
     )
 
 
-# Built once: constructing the statement costs more than running it.
-_TOKEN_QUERY = DriverQuery(
+# A live token's row, one per plateau of its person (the token's digest left to the query).
+_LIVE_TOKENS = (
     select(
         m.tokens.c.id,
         m.tokens.c.last_used_at,
@@ -232,13 +233,55 @@ _TOKEN_QUERY = DriverQuery(
     )
     .join(m.people, m.people.c.id == m.tokens.c.person_id)
     .outerjoin(m.memberships, m.memberships.c.person_id == m.people.c.id)
-    .where(
-        m.tokens.c.token_hash == bindparam("digest"),
-        m.tokens.c.revoked_at.is_(None),
-        m.people.c.disabled.is_(False),
-    )
-    .order_by(m.memberships.c.plateau_id)
+    .where(m.tokens.c.revoked_at.is_(None), m.people.c.disabled.is_(False))
 )
+# Built once: constructing the statement costs more than running it.
+_TOKEN_QUERY = DriverQuery(
+    _LIVE_TOKENS.where(m.tokens.c.token_hash == bindparam("digest")).order_by(
+        m.memberships.c.plateau_id
+    )
+)
+
+
+@functools.cache
+def _tokens_query(dialect: str, count: int) -> DriverQuery:
+    """`_TOKEN_QUERY` for several tokens at once (their digests as one array on PostgreSQL,
+    as d0, d1… elsewhere), each row ending with its token's digest."""
+    digest = m.tokens.c.token_hash
+    if dialect == "postgresql":
+        wanted = digest == any_(bindparam("digests"))
+    else:
+        wanted = digest.in_([bindparam(f"d{i}") for i in range(count)])
+    return DriverQuery(
+        _LIVE_TOKENS.add_columns(digest).where(wanted).order_by(digest, m.memberships.c.plateau_id)
+    )
+
+
+_PREFETCHED = "bandeau.tokens"  # in the connection's info: (its transaction, rows by digest)
+
+
+def prefetch_tokens(conn: Connection, tokens: list[str]) -> None:
+    """The owners of `tokens` read in one query, for `token_on` in the same transaction (a
+    store writer's group: app.server.writer's prelude); as checked as ever — read in the
+    very transaction the jobs write in, never kept past it."""
+    digests = sorted({token_hash(token) for token in tokens})
+    if conn.dialect.name == "postgresql":
+        rows = _tokens_query("postgresql", 0).rows(conn, {"digests": digests})
+    else:
+        params = {f"d{i}": d for i, d in enumerate(digests)}
+        rows = _tokens_query(conn.dialect.name, len(digests)).rows(conn, params)
+    found: dict[str, list[Any]] = {digest: [] for digest in digests}
+    for row in rows:
+        found[str(row[-1])].append(tuple(row[:-1]))
+    conn.info[_PREFETCHED] = (conn.get_transaction(), found)
+
+
+def _prefetched(conn: Connection, digest: str) -> list[Any] | None:
+    entry = conn.info.get(_PREFETCHED)
+    if entry is None or entry[0] is None or entry[0] is not conn.get_transaction():
+        return None  # none, or another transaction's
+    rows: list[Any] | None = entry[1].get(digest)
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,11 +321,15 @@ def token_on(
     conn: Connection, token: str, *, now_ms: int | None = None, touch: bool = True
 ) -> TokenOwner | None:
     """The live token's owner inside the caller's transaction: one query (the token, its
-    person and their plateaux), and `last_used_at` refreshed when it is due (with `touch`;
-    otherwise `touch_due` says so). Checked on every request, never cached: a revocation
-    holds at once, on every server process."""
+    person and their plateaux) unless `prefetch_tokens` read it in this transaction, and
+    `last_used_at` refreshed when it is due (with `touch`; otherwise `touch_due` says so).
+    Checked on every request, never cached: a revocation holds at once, on every server
+    process."""
     now = system_now_ms() if now_ms is None else now_ms
-    rows = _TOKEN_QUERY.rows(conn, {"digest": token_hash(token)})
+    digest = token_hash(token)
+    rows = _prefetched(conn, digest)
+    if rows is None:
+        rows = _TOKEN_QUERY.rows(conn, {"digest": digest})
     if not rows:
         return None
     token_id, last_used, device_id, person_id, login, name, role, must_change, _p = rows[0]

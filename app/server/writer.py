@@ -63,6 +63,7 @@ class _Queued:
     durable: bool
     future: Future[Any]
     weight: int = 1
+    token: str | None = None
     queued_at: float = field(default_factory=time.monotonic)
 
 
@@ -97,8 +98,13 @@ class Writer:
         max_group: int = MAX_GROUP,
         shed_after_s: float = SHED_AFTER_S,
         shed_light_after_s: float = SHED_LIGHT_AFTER_S,
+        prelude: Callable[[Connection, list[str]], None] | None = None,
     ) -> None:
+        """`prelude(conn, tokens)`: run first in each group's transaction with the tokens its
+        jobs were submitted with (the store reads their owners there in one query, where
+        each job read its own: a round trip a job, the writer's main cost on PostgreSQL)."""
         self.engine = engine
+        self.prelude = prelude
         self.max_group = max_group
         self.shed_after_s = shed_after_s
         self.shed_light_after_s = shed_light_after_s
@@ -130,16 +136,22 @@ class Writer:
             self._thread.join(timeout_s)
 
     def submit(
-        self, job: Job[T], *, durable: bool = True, weight: int = 1, bulk: bool = False
+        self,
+        job: Job[T],
+        *,
+        durable: bool = True,
+        weight: int = 1,
+        bulk: bool = False,
+        token: str | None = None,
     ) -> Future[T]:
         """Queue `job` (`weight`: about how many rows it writes; `bulk`: it can wait for the
-        live writes)."""
+        live writes; `token`: the one it checks, for the prelude)."""
         future: Future[T] = Future()
         with self._ready:
             if self._stopped:
                 future.set_exception(WriterStopped("the store is stopping"))
                 return future
-            self._lanes[bulk].append(_Queued(job, durable, future, max(1, weight)))
+            self._lanes[bulk].append(_Queued(job, durable, future, max(1, weight), token))
             if not bulk:
                 self._live_at = time.monotonic()
             self._weights[bulk] += max(1, weight)
@@ -147,11 +159,17 @@ class Writer:
         return future
 
     async def run(
-        self, job: Job[T], *, durable: bool = True, weight: int = 1, bulk: bool = False
+        self,
+        job: Job[T],
+        *,
+        durable: bool = True,
+        weight: int = 1,
+        bulk: bool = False,
+        token: str | None = None,
     ) -> T:
         """`job`'s result once its group has committed."""
         return await asyncio.wrap_future(
-            self.submit(job, durable=durable, weight=weight, bulk=bulk)
+            self.submit(job, durable=durable, weight=weight, bulk=bulk, token=token)
         )
 
     def expected_wait_s(self, *, bulk: bool = False) -> float:
@@ -265,6 +283,15 @@ class Writer:
             with conn.begin() as tx:
                 if not durable and not self._sqlite:
                     conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                tokens = [item.token for item in group if item.token is not None]
+                if tokens and self.prelude is not None:
+                    try:
+                        self.prelude(conn, tokens)
+                    except Exception as exc:
+                        if not _lost(exc):
+                            raise  # a store failure: the group's, each job alone next
+                        tx.rollback()
+                        return [], (0, exc)  # the connection's loss: see _commit
                 for index, item in enumerate(group):
                     try:
                         results.append(item.job(conn))

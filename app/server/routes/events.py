@@ -127,7 +127,7 @@ async def take_batch(state: State, token: str, body: bytes) -> Response:
     bulk = len(events) > LIVE_BATCH  # a backlog: the live writes go first
     if writer.busy(bulk=bulk):
         raise store_busy(retry_after())
-    result = await writer.run(check_and_store, weight=len(events), bulk=bulk)
+    result = await writer.run(check_and_store, weight=len(events), bulk=bulk, token=token)
     if result is None:
         raise bad_token()
     if isinstance(result, (ApiError, HTTPException)):

@@ -102,7 +102,7 @@ async def heartbeat(  # noqa: PLR0917 - FastAPI passes each dependency by name
 
     if writer.busy(durable=False):
         raise store_busy(retry_after())
-    refused = await writer.run(check_and_record, durable=False)
+    refused = await writer.run(check_and_record, durable=False, token=token)
     if refused is not None:
         raise refused
     writes.succeeded()
