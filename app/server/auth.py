@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from app.server import models as m
 from app.server.access import Person
 from app.server.clock import system_now_ms
-from app.server.db import DriverQuery
+from app.server.db import DriverQuery, transaction_memo
 from app.server.security import (
     WeakPassword,
     check_password_rules,
@@ -257,7 +257,7 @@ def _tokens_query(dialect: str, count: int) -> DriverQuery:
     )
 
 
-_PREFETCHED = "bandeau.tokens"  # in the connection's info: (its transaction, rows by digest)
+_PREFETCHED = "bandeau.tokens"  # a transaction memo: a token's rows by its digest
 
 
 def prefetch_tokens(conn: Connection, tokens: list[str]) -> None:
@@ -273,15 +273,7 @@ def prefetch_tokens(conn: Connection, tokens: list[str]) -> None:
     found: dict[str, list[Any]] = {digest: [] for digest in digests}
     for row in rows:
         found[str(row[-1])].append(tuple(row[:-1]))
-    conn.info[_PREFETCHED] = (conn.get_transaction(), found)
-
-
-def _prefetched(conn: Connection, digest: str) -> list[Any] | None:
-    entry = conn.info.get(_PREFETCHED)
-    if entry is None or entry[0] is None or entry[0] is not conn.get_transaction():
-        return None  # none, or another transaction's
-    rows: list[Any] | None = entry[1].get(digest)
-    return rows
+    transaction_memo(conn, _PREFETCHED).update(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +319,7 @@ def token_on(
     process."""
     now = system_now_ms() if now_ms is None else now_ms
     digest = token_hash(token)
-    rows = _prefetched(conn, digest)
+    rows = transaction_memo(conn, _PREFETCHED).get(digest)
     if rows is None:
         rows = _TOKEN_QUERY.rows(conn, {"digest": digest})
     if not rows:

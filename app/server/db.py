@@ -98,6 +98,21 @@ def _sqlite_durability(engine: Engine, *, reads_only: bool) -> None:
         conn.exec_driver_sql(begin)
 
 
+def transaction_memo(conn: Connection, name: str) -> dict[Any, Any]:
+    """A dict kept on `conn` for the transaction under way only — what a writer's group
+    reads once for all its jobs: the next transaction finds it empty (nothing read is
+    trusted past the transaction it was read in)."""
+    transaction = conn.get_transaction()
+    if transaction is None:
+        return {}
+    entry = conn.info.get(name)
+    if entry is None or entry[0] is not transaction:
+        entry = (transaction, {})
+        conn.info[name] = entry
+    memo: dict[Any, Any] = entry[1]
+    return memo
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

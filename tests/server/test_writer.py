@@ -13,9 +13,11 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection
 
 from app.server import auth as tokens_module
+from app.server import ingest
 from app.server import models as m
 from app.server.api import ServerConfig, create_app
 from app.server.db import make_engine
+from app.server.directory import add_activity
 from app.server.security import token_hash
 from app.server.writer import Writer
 from tests.processes import wait_until
@@ -295,3 +297,41 @@ def test_a_groups_tokens_are_read_in_one_query_in_its_own_transaction(
         one_by_one.clear()
         assert writer.submit(check(tokens["marie"])).result(30) is None
         assert one_by_one == [token_hash(tokens["marie"])]
+
+
+def test_a_groups_batches_read_their_plateaus_activities_once(
+    store_url: str, store_clock: StoreClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two plateau-mates' batches in one group share one read of their activities; the
+    next group reads again (an activity added meanwhile is known at once)."""
+    seed(store_url)
+    with TestClient(create_app(ServerConfig(store_url, clock=store_clock))) as client:
+        writer: Writer = client.app.state.writer  # type: ignore[attr-defined]
+        reads: list[tuple[int, ...]] = []
+        read = ingest._read_activities
+
+        def counted(conn: Connection, plateau_ids: tuple[int, ...]) -> dict[str, Any]:
+            reads.append(plateau_ids)
+            return read(conn, plateau_ids)
+
+        monkeypatch.setattr(ingest, "_read_activities", counted)
+        tokens = [auth(client, login)["Authorization"].split()[1] for login in ("marie", "paul")]
+
+        def known(token: str) -> Callable[[Connection], list[str]]:
+            def job(conn: Connection) -> list[str]:
+                owner = tokens_module.token_on(conn, token, now_ms=store_clock())
+                assert owner is not None
+                return sorted(ingest.activities_of(conn, owner.person))
+
+            return job
+
+        gate, held = _hold(writer)
+        futures = [writer.submit(known(t), token=t) for t in tokens]
+        gate.set()
+        held.result(30)
+        assert [f.result(30) for f in futures] == [["Assurance Auto", "Banque Pro"]] * 2
+        assert len(reads) == 1
+        with writer.engine.begin() as conn:
+            add_activity(conn, name="Crédit", plateau="Nord")
+        assert "Crédit" in writer.submit(known(tokens[0]), token=tokens[0]).result(30)
+        assert len(reads) == 2
