@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Insert, Select
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class DriverQuery:
     Values go in as they are (no type's bind processing) and rows come out as the driver
     gives them: for queries whose parameters and columns are plain ints and strings."""
 
-    def __init__(self, query: Select[Any]) -> None:
+    def __init__(self, query: Select[Any] | Insert) -> None:
         self.query = query
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 

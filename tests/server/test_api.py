@@ -425,6 +425,24 @@ def test_numbers_out_of_range_are_refused_per_event_never_a_500(
     assert client.get("/v1/report", params=period, headers=headers).status_code == 200
 
 
+def test_a_devices_heartbeats_keep_one_row_with_the_latest(
+    client: TestClient, store_url: str, store_clock: StoreClock
+) -> None:
+    headers = sign_in(client)
+    for state, pending in (({"key": "pause"}, 3), ({"key": "production", "n": "NULL"}, 0)):
+        beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": state, "pending": pending}
+        assert client.post("/v1/heartbeat", json=beat, headers=headers).status_code == 200
+        store_clock.advance(1000)
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(m.presence)).all()
+    engine.dispose()
+    assert [(r.device_id, json.loads(r.state), r.pending) for r in rows] == [
+        (DEVICE, {"key": "production", "n": "NULL"}, 0)
+    ]
+    assert T0_MS + 1000 <= rows[0].last_seen_at <= store_clock()  # the second, not the first
+
+
 def test_a_heartbeat_out_of_range_is_refused_not_cut(client: TestClient) -> None:
     headers = sign_in(client)
     beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": {}, "pending": 2**63}
