@@ -110,11 +110,13 @@ def start_server(
     *extra: str,
     clock_start_ms: int | None = T0_MS,
     preexec: Callable[[], None] | None = None,
+    drain: bool = True,
 ) -> Served:
     """A real `bandeau-server serve` on a free port. Its clock runs from `clock_start_ms` (T0
     by default, the test clocks' instant: no test depends on today's date); None: the
     system's clock, for a bar on the real clock. `preexec` runs in the child before the
-    server starts (a resource limit, say)."""
+    server starts (a resource limit, say). `drain=False`: nobody reads its stderr after the
+    line that says where it serves."""
     if clock_start_ms is not None:
         extra = ("--clock-start", str(clock_start_ms), *extra)
     started = time.monotonic_ns()
@@ -139,13 +141,15 @@ def start_server(
                 raise RuntimeError(f"the server exited ({proc.wait()}): {text!r}")
             text += chunk.decode()
     served = Served(proc, found.group(1), [text], None, clock_start_ms, started)
+    if not drain:
+        return served
 
-    def drain() -> None:  # the server logs every request: keep its pipe from filling up
+    def read_all() -> None:  # the server logs every request: keep its pipe from filling up
         assert proc.stderr is not None
         for line in proc.stderr:
             served.stderr.append(line.decode("utf-8", "replace"))
 
-    served.drain = threading.Thread(target=drain, name="server-stderr", daemon=True)
+    served.drain = threading.Thread(target=read_all, name="server-stderr", daemon=True)
     served.drain.start()
     return served
 

@@ -32,6 +32,7 @@ from app.server.db import is_sqlite, make_engine
 from app.server.deps import ServerConfig, bearer_token
 from app.server.errors import error_body
 from app.server.health import WriteHealth
+from app.server.logthread import LogThread
 from app.server.routes import corrections, events, health, heartbeat, people, signin, stream
 from app.server.routes import reports as reports_routes
 
@@ -259,6 +260,9 @@ def create_app(config: ServerConfig) -> FastAPI:
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
             sys.setswitchinterval(SWITCH_INTERVAL_S)
+        logs = LogThread()
+        if config.own_process:
+            logs.start()  # the request log's writes off the event loop
         yield
         await hub.stop()
         if keeper is not None:
@@ -269,6 +273,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if reader is not engine:
             reader.dispose()
         engine.dispose()
+        logs.stop()
 
     app = BandeauApp(
         title="Bandeau", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,36 @@ def test_workers_out_of_range_are_refused(store_url: str) -> None:
         check=False,
     )
     assert done.returncode == 2 and "--workers: from 1 to 64" in done.stderr
+
+
+F_SETPIPE_SZ = 1031  # Linux's fcntl: a pipe's buffer, in bytes (a page at least)
+
+
+def test_a_log_nobody_reads_never_stops_the_store(store_url: str) -> None:
+    """Every request logs a line. Written on the event loop, a stderr pipe nobody reads
+    any more (a stuck log collector) stopped the whole store once its buffer was full:
+    every request then waited for that write. The lines now queue for a thread of their
+    own; the store answers, and the lines come out when the reader comes back."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the pipe's buffer is set with Linux's fcntl")
+    import fcntl
+
+    seed(store_url)
+    served = start_server(store_url, "--workers", "2", drain=False)
+    try:
+        assert served.proc.stderr is not None
+        fcntl.fcntl(served.proc.stderr.fileno(), F_SETPIPE_SZ, 4096)  # ~40 lines
+        with httpx.Client(base_url=served.base_url, timeout=10) as http:
+            for _ in range(300):
+                assert http.get("/health").status_code == 200
+            token = http.post("/v1/signin", json={"login": "marie", "password": PASSWORD})
+            assert token.status_code == 200
+        # The reader comes back: the lines were kept (fewer than the queue holds).
+        lines: list[bytes] = []
+        pipe = served.proc.stderr
+        served.drain = threading.Thread(target=lambda: lines.extend(pipe), daemon=True)
+        served.drain.start()
+        wait_until(lambda: sum(b'"path": "/health"' in line for line in lines) == 300)
+        assert any(b"/v1/signin" in line for line in lines)
+    finally:
+        stop_server(served)
