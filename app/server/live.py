@@ -18,14 +18,15 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, Engine, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -265,14 +266,13 @@ def changes(
     *,
     presence: bool = True,
     after_id: int | None = None,
-    known: Iterable[int] = (),
+    holes: Collection[int] = (),
 ) -> Change:
     """Events stored, corrections made and (with `presence`) heartbeats seen since
-    `since_ms`. Events: with `after_id` (SQLite: one writer at a time, so ids are committed
-    in order and nothing needs looking back for), those with a higher id; otherwise
-    (PostgreSQL: ids are taken before the commits, which may land out of order) those
-    received since `since_ms` whose id is not `known` — their ids read first, the rows only
-    for the new ones, so that a look-back over a busy stretch costs little."""
+    `since_ms`. Events: with `after_id`, those with a higher id and those whose ids are
+    `holes` (PostgreSQL: ids are taken before the commits, which may land out of order — an
+    id a read skipped is looked for again, see `IdFeed`); without (the feed's first read),
+    those received since `since_ms`."""
     found = Change()
     e = m.events
     rows: list[Any] = []
@@ -280,12 +280,18 @@ def changes(
         query = _event_query().add_columns(e.c.id.label("event_id"), e.c.received_at)
         if after_id is not None:
             rows = list(conn.execute(query.where(e.c.id > after_id)))
+            if holes:
+                wanted = sorted(holes)
+                if conn.dialect.name == "postgresql":  # one array: one statement, any size
+                    holes_param = bindparam("holes", wanted, type_=ARRAY(BigInteger))
+                    rows.extend(conn.execute(query.where(e.c.id == any_(holes_param))))
+                else:
+                    for start in range(0, len(wanted), 500):
+                        rows.extend(
+                            conn.execute(query.where(e.c.id.in_(wanted[start : start + 500])))
+                        )
         else:
-            seen = set(known)
-            window = conn.execute(select(e.c.id).where(e.c.received_at >= since_ms)).scalars()
-            new = [i for i in window if i not in seen]
-            for start in range(0, len(new), 500):
-                rows.extend(conn.execute(query.where(e.c.id.in_(new[start : start + 500]))))
+            rows = list(conn.execute(query.where(e.c.received_at >= since_ms)))
         rows.sort(key=lambda r: (r.corrected_at, r.event_id))
         for row in rows:
             latest = (
@@ -320,6 +326,39 @@ def changes(
             )
             found.corrections = [(ids[fix["agent"]], fix) for fix in fixes]
     return found
+
+
+class IdFeed:
+    """PostgreSQL's change feed by event id. Ids are taken before the commits, which may
+    land out of order: a read finds 131–160 while 100–130 are still being committed. An id
+    below the highest one read that the read did not find is a hole, looked for again at
+    every poll until found or until it can no longer appear (a transaction commits within
+    LOOKBACK_MS of taking its ids; an id taken by a conflicting insert or a rollback never
+    does). Each poll reads what is new and the holes — not the whole look-back window's
+    ids, which a herd made tens of thousands a poll."""
+
+    def __init__(self) -> None:
+        self.after_id: int | None = None  # None: the feed's first read is the look-back's
+        self.holes: dict[int, int] = {}  # id → until when it is looked for (ms)
+
+    def advance(self, found: list[int], top_id: int, now_ms: int) -> None:
+        """What a read found (its ids; the highest id in the store after a first read)."""
+        got = set(found)
+        for event_id in got:
+            self.holes.pop(event_id, None)
+        first = min(got) if got else top_id + 1  # a first read had all of its window
+        start = first if self.after_id is None else self.after_id + 1
+        top = max(top_id, self.after_id or 0)
+        until = now_ms + LOOKBACK_MS
+        for event_id in range(start, top + 1):
+            if event_id not in got:
+                self.holes[event_id] = until
+        self.holes = {i: t for i, t in self.holes.items() if t >= now_ms}
+        self.after_id = top
+
+    def reset(self) -> None:
+        self.after_id = None
+        self.holes = {}
 
 
 @dataclass(slots=True)
@@ -498,9 +537,9 @@ class LiveHub:
         self.subscribers: set[Subscriber] = set()
         self._fanout: _Fanout | None = None
         self._seen: dict[str, int] = {}  # heartbeat or correction key → when, for dedupe
-        self._seen_ids: dict[int, int] = {}  # event id → when (PostgreSQL's look-back)
         self._last_id: int | None = None  # the highest event id sent on (SQLite)
         self._exact_ids = engine.dialect.name == "sqlite"
+        self._feed = IdFeed()  # PostgreSQL's
         self._poll_cost = 0.0
         self._task: asyncio.Task[None] | None = None
         self._cursor_ms = self.clock()
@@ -602,6 +641,7 @@ class LiveHub:
                     self._cursor_ms = self.clock()
                     self._latest = None  # read again when a stream needs it
                     self._last_id = None  # and the change feed starts again from now
+                    self._feed.reset()
                     continue
                 await self.poll()
                 self._poll_cost = loop.time() - self._polled_at
@@ -625,27 +665,24 @@ class LiveHub:
             self._presence_read_at = loop.time()
         if self._latest is None:
             await self._read_latest()
-        exact = self._last_id if self._exact_ids else None
+        after = self._last_id if self._exact_ids else self._feed.after_id
         found = await run_in_threadpool(
             functools.partial(
                 changes,
                 self.engine,
                 since,
                 presence=with_presence,
-                after_id=exact,
-                known=() if exact is not None else self._seen_ids.keys(),
+                after_id=after,
+                holes=() if self._exact_ids else self._feed.holes.keys(),
             )
         )
         self._cursor_ms = started
-        fresh_events = []
-        for person_id, plateau_id, event, latest, event_id in found.events:
-            if event_id in self._seen_ids:
-                continue
-            if not self._exact_ids:
-                self._seen_ids[event_id] = started
-            fresh_events.append((person_id, plateau_id, event, latest, event_id))
+        # Each read's events are new: past the highest id read, or a hole's.
+        fresh_events = found.events
         if self._exact_ids:
             self._last_id = max(self._last_id or 0, found.top_id)
+        else:
+            self._feed.advance([event_id for *_, event_id in found.events], found.top_id, started)
         fresh_presence = []
         for person_id, device_id, last_seen, pending in found.presence or ():
             key = f"{person_id}/{device_id}/{last_seen}"
@@ -662,7 +699,6 @@ class LiveHub:
         if with_presence:  # not on every poll
             cutoff = started - 2 * LOOKBACK_MS
             self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
-            self._seen_ids = {k: t for k, t in self._seen_ids.items() if t >= cutoff}
         touched: set[int] | None = self._keep_coverage(fresh_events, fresh_presence)
         if fresh_events or fresh_presence or fresh_fixes:
             who = {p for p, *_ in fresh_events} | {p for p, *_ in fresh_presence}
