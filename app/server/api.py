@@ -220,7 +220,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             engine,
             shed_after_s=config.shed_after_s,
             shed_light_after_s=config.shed_light_after_s,
-            prelude=auth.prefetch_tokens,
+            # PostgreSQL: a round trip a job saved; SQLite's reads are calls in the process.
+            prelude=None if is_sqlite(engine) else auth.prefetch_tokens,
         )
         store_writer.start()
         app.state.writes = WriteHealth()

@@ -284,7 +284,7 @@ class Writer:
                 if not durable and not self._sqlite:
                     conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 tokens = [item.token for item in group if item.token is not None]
-                if tokens and self.prelude is not None:
+                if len(tokens) > 1 and self.prelude is not None:  # one: no round trip saved
                     try:
                         self.prelude(conn, tokens)
                     except Exception as exc:
