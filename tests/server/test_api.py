@@ -60,6 +60,20 @@ def batch(events: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
     return body
 
 
+def a_correction(**over: Any) -> dict[str, Any]:
+    """A lead's correction of marie's hour before T0 (off: a training forgotten)."""
+    body = {
+        "uuid": str(uuidlib.uuid4()),
+        "agent": "marie",
+        "from_ms": T0_MS - 3_600_000,
+        "to_ms": T0_MS - 3_000_000,
+        "key": "off",
+        "reason": "formation oubliée",
+    }
+    body.update(over)
+    return body
+
+
 def stored_count(url: str) -> int:
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -317,14 +331,7 @@ def test_a_nul_character_is_refused_by_name_never_a_store_failure(
     assert [r.split(":")[0] for r in reasons] == ["note", "tz"]
     assert all("NUL" in r for r in reasons)
     assert stored_count(store_url) == 2
-    fix = {
-        "uuid": str(uuidlib.uuid4()),
-        "agent": "marie",
-        "from_ms": T0_MS - 3_600_000,
-        "to_ms": T0_MS - 3_000_000,
-        "key": "off",
-        "reason": "formation",
-    }
+    fix = a_correction(reason="formation")
     refused = [
         client.post("/v1/signin", json={"login": "marie\x00", "password": PASSWORD}),
         client.post("/v1/corrections", json={**fix, "agent": "ma\x00rie"}, headers=lea),
@@ -892,14 +899,7 @@ def test_an_agent_downloads_all_of_their_own_data_and_nobody_elses(client: TestC
     client.post("/v1/events", json={**batch([his]), "device_id": other}, headers=paul)
     beat = {"device_id": DEVICE, "sent_at_ms": T0_MS, "state": {"key": "pause"}, "pending": 1}
     assert client.post("/v1/heartbeat", json=beat, headers=marie).status_code == 200
-    fix = {
-        "uuid": str(uuidlib.uuid4()),
-        "agent": "marie",
-        "from_ms": T0_MS - 3_600_000,
-        "to_ms": T0_MS - 3_000_000,
-        "key": "off",
-        "reason": "formation oubliée",
-    }
+    fix = a_correction()
     assert client.post("/v1/corrections", json=fix, headers=lea).status_code == 200
     reply = client.get("/v1/me/data", headers=marie)
     assert reply.status_code == 200
