@@ -227,6 +227,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         app.state.writes = WriteHealth()
         app.state.sign_ins = anyio.CapacityLimiter(auth.SIGN_IN_THREADS)  # a wave waits here
         hub = live.LiveHub(reader, poll_s=config.live_poll_s, clock=config.clock)
+        await hub.prime()
         hub.start()
         app.state.hub = hub
         keeper = None

@@ -562,6 +562,19 @@ class LiveHub:
         """Poll soon: this process has just stored something (others find it by polling)."""
         self._wake.set()
 
+    async def prime(self) -> None:
+        """The plateaux' baseline read before the first stream can open (the store's
+        startup): read by the loop's first turn instead, it could come after an admin's
+        change that the first streams' snapshots did not have — a change then never
+        pushed (test_a_plateaus_change_is_pushed_to_the_streams_that_show_it, on a busy
+        machine). A store that cannot answer yet leaves it to the loop, as before."""
+        try:
+            self._plateaux = await run_in_threadpool(plateaux_by_id, self.engine)
+        except Exception:  # the store may be down at startup: the loop keeps trying
+            log.warning("the plateaux could not be read at startup", exc_info=True)
+            return
+        self._plateaux_read_at = asyncio.get_running_loop().time()
+
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._task = self._loop.create_task(self._run())
